@@ -1,0 +1,90 @@
+import { parseArgs } from "node:util";
+import { createApp, openDeps } from "./app.js";
+import { seedDemo } from "./demo/seed.js";
+import { demoSeeders } from "./modules.js";
+import { hashPassword } from "./platform/auth.js";
+import { ensureTenant } from "./platform/bootstrap.js";
+import { STAFF_ROLES } from "./platform/context.js";
+import { newId } from "./platform/ids.js";
+
+const USAGE = `dropdesk <command>
+  start                 run the API and web app (PORT, DATABASE_URL or DROPDESK_DATA_DIR)
+  migrate               apply database migrations and exit
+  seed                  fill an empty tenant with demo data
+  create-user --email E --password P [--role admin|cs|warehouse|finance|viewer] [--name N]`;
+
+async function main() {
+  const [cmd, ...rest] = process.argv.slice(2);
+  switch (cmd) {
+    case "start":
+    case undefined: {
+      const { app, deps } = await createApp({ logger: true });
+      await app.listen({ port: deps.config.port, host: deps.config.host });
+      const url = `http://localhost:${deps.config.port}`;
+      console.log(
+        `Dropdesk is running at ${url}  (database: ${deps.h.kind === "pglite" ? `embedded PGlite in ${deps.config.dataDir}` : "PostgreSQL"})`,
+      );
+      console.log(`Sign in at ${url}/ ; API docs at ${url}/api/docs`);
+      const stop = async () => {
+        await app.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      return;
+    }
+    case "migrate": {
+      const deps = await openDeps();
+      console.log("migrations applied");
+      await deps.h.close();
+      return;
+    }
+    case "seed": {
+      const deps = await openDeps();
+      const { tenantId } = await ensureTenant(deps);
+      const seeded = await seedDemo(deps, tenantId, demoSeeders);
+      console.log(seeded ? "demo data created" : "the tenant already has data; nothing seeded");
+      await deps.h.close();
+      return;
+    }
+    case "create-user": {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          email: { type: "string" },
+          password: { type: "string" },
+          role: { type: "string", default: "admin" },
+          name: { type: "string", default: "" },
+        },
+      });
+      if (!values.email || !values.password || values.password.length < 8)
+        throw new Error("--email and --password (8+ characters) are required");
+      if (!(STAFF_ROLES as readonly string[]).includes(values.role ?? ""))
+        throw new Error(`--role must be one of ${STAFF_ROLES.join(", ")}`);
+      const deps = await openDeps();
+      const { tenantId } = await ensureTenant(deps);
+      await deps.db
+        .insertInto("users")
+        .values({
+          id: newId(),
+          tenant_id: tenantId,
+          email: values.email,
+          name: values.name,
+          role: values.role,
+          password_hash: await hashPassword(values.password),
+        })
+        .execute();
+      console.log(`user ${values.email} created with role ${values.role}`);
+      await deps.h.close();
+      return;
+    }
+    default:
+      console.log(USAGE);
+      process.exitCode = cmd === "help" || cmd === "--help" ? 0 : 2;
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

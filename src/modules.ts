@@ -1,0 +1,16 @@
+// Every capability's routes and demo data, in one list, so that the server, the CLI and the tests
+// assemble the same application. Add a capability here when it lands.
+
+import type { DemoSeeder } from "./demo/seed.js";
+import { identityRoutes } from "./identity/identity.routes.js";
+import type { Deps } from "./platform/context.js";
+import type { RouteModule } from "./platform/http.js";
+import { shopRoutes } from "./shops/shop.routes.js";
+
+export const routeModules: RouteModule[] = [identityRoutes, shopRoutes];
+
+/** Seeders run in order on an empty tenant; each later one may use what the earlier ones made. */
+export const demoSeeders: DemoSeeder[] = [];
+
+/** Start-up hooks of capabilities (event sinks, payment gateways, workers); run before routes. */
+export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [];

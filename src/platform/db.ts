@@ -1,0 +1,164 @@
+import { mkdir } from "node:fs/promises";
+import { PGlite } from "@electric-sql/pglite";
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresAdapter,
+  PostgresDialect,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type QueryResult,
+  type Transaction,
+} from "kysely";
+import pg from "pg";
+
+// Tables are described by the SQL migrations; queries are written with Kysely's builder or `sql`.
+// biome-ignore lint/suspicious/noExplicitAny: the schema lives in SQL migrations.
+export type Database = any;
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Either the database handle or an open transaction: services accept both. */
+export type Executor = Db | Tx;
+
+export type DbKind = "pglite" | "postgres";
+
+export interface DbHandle {
+  db: Db;
+  kind: DbKind;
+  /** Runs raw SQL text that may hold several statements (used by migrations and pg-boss). */
+  exec(text: string): Promise<void>;
+  /** Runs one parameterised statement outside Kysely (pg-boss adapter, benchmarks). */
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number }>;
+  close(): Promise<void>;
+  pglite?: PGlite;
+  pool?: pg.Pool;
+}
+
+// Bigint columns (money sums, counts) arrive as strings from pg; Dropdesk amounts fit in JS numbers.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+/**
+ * PGlite serves one query at a time on one connection, so a transaction must own the connection
+ * until it ends. This mutex hands the single connection to one user at a time, in arrival order.
+ */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  lock(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((r) => {
+      release = r;
+    });
+    const prev = this.tail;
+    this.tail = prev.then(() => next);
+    return prev.then(() => release);
+  }
+}
+
+class PGliteConnection implements DatabaseConnection {
+  constructor(private client: PGlite) {}
+  async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+    const res = await this.client.query<R>(q.sql, [...q.parameters]);
+    return {
+      rows: res.rows,
+      numAffectedRows: res.affectedRows !== undefined ? BigInt(res.affectedRows) : undefined,
+    };
+  }
+  // biome-ignore lint/correctness/useYield: PGlite has no cursors; callers page with keyset queries.
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error("streaming is not supported on PGlite; page with a cursor instead");
+  }
+}
+
+class PGliteDriver implements Driver {
+  private releases = new WeakMap<DatabaseConnection, () => void>();
+  constructor(
+    private client: PGlite,
+    private mutex: Mutex,
+  ) {}
+  async init() {}
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const release = await this.mutex.lock();
+    const conn = new PGliteConnection(this.client);
+    this.releases.set(conn, release);
+    return conn;
+  }
+  async beginTransaction(c: DatabaseConnection) {
+    await c.executeQuery(CompiledQuery.raw("BEGIN"));
+  }
+  async commitTransaction(c: DatabaseConnection) {
+    await c.executeQuery(CompiledQuery.raw("COMMIT"));
+  }
+  async rollbackTransaction(c: DatabaseConnection) {
+    await c.executeQuery(CompiledQuery.raw("ROLLBACK"));
+  }
+  async releaseConnection(c: DatabaseConnection) {
+    this.releases.get(c)?.();
+    this.releases.delete(c);
+  }
+  async destroy() {}
+}
+
+export interface OpenDbOptions {
+  databaseUrl?: string;
+  /** PGlite data directory; `memory://` (or undefined) keeps it in memory. */
+  dataDir?: string;
+  poolSize?: number;
+}
+
+export async function openDb(opts: OpenDbOptions): Promise<DbHandle> {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      kind: "postgres",
+      pool,
+      async exec(text) {
+        await pool.query(text);
+      },
+      async query(text, values) {
+        const r = await pool.query(text, values as unknown[]);
+        return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+      },
+      async close() {
+        await db.destroy();
+      },
+    };
+  }
+  if (opts.dataDir && opts.dataDir !== "memory://") await mkdir(opts.dataDir, { recursive: true });
+  const client = await PGlite.create(opts.dataDir && opts.dataDir !== "memory://" ? opts.dataDir : undefined);
+  const mutex = new Mutex();
+  const db = new Kysely<Database>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new PGliteDriver(client, mutex),
+      createIntrospector: (k) => new PostgresIntrospector(k),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  });
+  const locked = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const release = await mutex.lock();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  };
+  return {
+    db,
+    kind: "pglite",
+    pglite: client,
+    exec: (text) => locked(async () => void (await client.exec(text))),
+    query: (text, values) =>
+      locked(async () => {
+        const r = await client.query<Record<string, unknown>>(text, values ?? []);
+        return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+      }),
+    async close() {
+      await locked(() => client.close());
+    },
+  };
+}

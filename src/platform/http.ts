@@ -1,0 +1,220 @@
+import cookie from "@fastify/cookie";
+import multipart from "@fastify/multipart";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from "fastify";
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import client from "prom-client";
+import { assertSameOrigin, resolveActor } from "./auth.js";
+import type { Actor, Deps, Role } from "./context.js";
+import { AppError } from "./errors.js";
+import { beginIdempotent, finishIdempotent } from "./idempotency.js";
+
+export type ZApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Roles allowed on this route. A route with neither `roles` nor `public` refuses everyone. */
+    roles?: readonly (Role | "customer")[];
+    public?: boolean;
+  }
+  interface FastifyRequest {
+    actor?: Actor;
+  }
+}
+
+/** The caller of an authenticated route (the auth hook guarantees it is set). */
+export function actorOf(req: FastifyRequest): Actor {
+  if (!req.actor) throw new AppError("unauthorized", "sign in first");
+  return req.actor;
+}
+
+export const ROLES = {
+  staff: ["admin", "cs", "warehouse", "finance", "viewer"],
+  staffWrite: ["admin", "cs"],
+  admin: ["admin"],
+  finance: ["admin", "finance"],
+  warehouse: ["admin", "warehouse", "cs"],
+  anyStaffOrSupplier: ["admin", "cs", "warehouse", "finance", "viewer", "supplier"],
+} as const satisfies Record<string, readonly Role[]>;
+
+const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export type RouteModule = (app: ZApp, deps: Deps) => void | Promise<void>;
+
+export async function buildServer(deps: Deps, modules: RouteModule[], opts: { logger?: boolean } = {}) {
+  const app = Fastify({
+    logger: opts.logger
+      ? { level: deps.config.logLevel, redact: ["req.headers.authorization", "req.headers.cookie", "*.password", "*.token", "*.secret"] }
+      : false,
+    bodyLimit: 1024 * 1024,
+    trustProxy: true,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(cookie);
+  await app.register(multipart, { limits: { fileSize: 50 * 1024 * 1024, files: 10 } });
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: { title: "Dropdesk API", version: "1", description: "After-sales and fulfilment for dropshipping merchants." },
+      components: {
+        securitySchemes: {
+          bearer: { type: "http", scheme: "bearer" },
+          session: { type: "apiKey", in: "cookie", name: "dd_session" },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/api/docs" });
+
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const httpDuration = new client.Histogram({
+    name: "dropdesk_http_request_duration_seconds",
+    help: "HTTP request duration by route and status",
+    labelNames: ["method", "route", "status"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+
+  app.addHook("onRequest", async (req, reply) => {
+    const cfg = req.routeOptions.config;
+    if (!req.routeOptions.url || cfg.public || !(req.url.startsWith("/api/v1") || req.url.startsWith("/portal/api"))) return;
+    const actor = await resolveActor(deps, req);
+    if (!actor) throw new AppError("unauthorized", "sign in or send a valid API token");
+    if (MUTATING.has(req.method)) assertSameOrigin(req);
+    const allowed = cfg.roles ?? [];
+    if (!allowed.includes(actor.role as Role)) {
+      throw new AppError("forbidden", `the ${actor.role} role may not ${req.method} ${req.routeOptions.url}`);
+    }
+    req.actor = actor;
+    void reply;
+  });
+
+  // Idempotency runs after validation, so a malformed request never reserves a key.
+  app.addHook("preHandler", async (req, reply) => {
+    if (!MUTATING.has(req.method) || !req.actor) return;
+    await beginIdempotent(deps, req, reply, req.actor);
+  });
+  app.addHook("onSend", async (req, reply, payload) => {
+    if (req.idempotency) await finishIdempotent(deps, req, reply, payload);
+    return payload;
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? "unknown", status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof AppError) {
+      return reply.code(err.status).send({ error: { code: err.code, message: err.message, details: err.details } });
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const fields = err.validation.map((v) => {
+        const path = String(v.instancePath ?? "")
+          .replace(/^\//, "")
+          .replaceAll("/", ".");
+        const field =
+          [err.validationContext === "body" ? "" : err.validationContext, path].filter(Boolean).join(".") || String(err.validationContext);
+        const params = v.params as { issue?: { keys?: string[] } } | undefined;
+        const keys = params?.issue?.keys;
+        return {
+          field: keys?.length ? [field === "body" ? "" : field, keys.join(",")].filter(Boolean).join(".") : field,
+          message: v.message ?? "invalid",
+        };
+      });
+      return reply.code(400).send({
+        error: {
+          code: "validation_failed",
+          message: `invalid ${fields.map((f) => f.field).join(", ")}: ${fields[0]?.message}`,
+          details: { fields },
+        },
+      });
+    }
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE" || e.code === "FST_REQ_FILE_TOO_LARGE") {
+      return reply.code(413).send({ error: { code: "payload_too_large", message: "the request body is too large" } });
+    }
+    if (e.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      return reply.code(415).send({ error: { code: "unsupported_media_type", message: "send application/json or multipart/form-data" } });
+    }
+    if (e.statusCode === 400 || e.code === "FST_ERR_CTP_EMPTY_JSON_BODY" || e.code === "FST_ERR_CTP_INVALID_JSON_BODY") {
+      return reply.code(400).send({
+        error: {
+          code: "validation_failed",
+          message: `body: ${e.message ?? "malformed request"}`,
+          details: { fields: [{ field: "body", message: e.message }] },
+        },
+      });
+    }
+    // A unique key raced by two requests means the other one won: a conflict, not a crash.
+    const pgCode = (err as { code?: string }).code;
+    if (pgCode === "23505")
+      return reply
+        .code(409)
+        .send({ error: { code: "conflict", message: "this was just changed by another request; reload and try again" } });
+    if (pgCode === "40001" || pgCode === "40P01")
+      return reply.code(409).send({ error: { code: "conflict", message: "concurrent change, try again" } });
+    if (pgCode === "23514" || pgCode === "23503") {
+      req.log.warn({ err }, "constraint refused a write");
+      return reply.code(409).send({ error: { code: "conflict", message: "the change breaks a rule of the data and was not made" } });
+    }
+    req.log.error({ err }, "unhandled error");
+    return reply.code(500).send({ error: { code: "internal", message: "something went wrong on our side; nothing was changed" } });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: { code: "not_found", message: `no route ${req.method} ${req.url.split("?")[0]}` } });
+  });
+
+  app.get("/health", { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await deps.h.query("SELECT 1");
+      return { status: "ok" };
+    } catch {
+      return reply.code(503).send({ status: "unavailable" });
+    }
+  });
+  app.get("/metrics", { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
+    reply.type(registry.contentType);
+    return registry.metrics();
+  });
+  app.get("/api/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  // The route table, kept for the role-matrix tests and the docs.
+  const routeTable: { method: string; url: string; roles: readonly string[]; public: boolean }[] = [];
+  app.addHook("onRoute", (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    for (const m of methods) {
+      if (m === "HEAD") continue;
+      routeTable.push({ method: m, url: r.url, roles: r.config?.roles ?? [], public: Boolean(r.config?.public) });
+    }
+  });
+  deps.services.routeTable = routeTable;
+  for (const m of modules) await m(app, deps);
+  return app;
+}
