@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 import { createApp, openDeps } from "./app.js";
 import { seedDemo } from "./demo/seed.js";
@@ -18,19 +19,33 @@ async function main() {
   switch (cmd) {
     case "start":
     case undefined: {
-      const { app, deps } = await createApp({ logger: true });
+      // On PostgreSQL several processes share the work (Node's cluster); PGlite lives in one process.
+      const processes = Number(process.env.DROPDESK_PROCESSES ?? 1);
+      if (cluster.isPrimary && processes > 1 && process.env.DATABASE_URL) {
+        const first = await openDeps();
+        const { tenantId, created } = await ensureTenant(first);
+        if (created && first.config.demo) await seedDemo(first, tenantId, demoSeeders);
+        await first.h.close();
+        for (let i = 0; i < processes; i++) cluster.fork();
+        cluster.on("exit", (w, code) => {
+          if (code !== 0) console.error(`worker ${w.process.pid} exited with ${code}`);
+        });
+        return;
+      }
+      const { app, deps } = await createApp({ logger: true, log: cluster.isWorker ? () => {} : console.log });
       await app.listen({ port: deps.config.port, host: deps.config.host });
-      const url = `http://localhost:${deps.config.port}`;
-      console.log(
-        `Dropdesk is running at ${url}  (database: ${deps.h.kind === "pglite" ? `embedded PGlite in ${deps.config.dataDir}` : "PostgreSQL"})`,
-      );
-      console.log(`Sign in at ${url}/ ; API docs at ${url}/api/docs`);
       const stop = async () => {
         await app.close();
         process.exit(0);
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
+      if (cluster.isWorker && cluster.worker?.id !== 1) return;
+      const url = `http://localhost:${deps.config.port}`;
+      console.log(
+        `Dropdesk is running at ${url}  (database: ${deps.h.kind === "pglite" ? `embedded PGlite in ${deps.config.dataDir}` : "PostgreSQL"})`,
+      );
+      console.log(`Sign in at ${url}/ ; API docs at ${url}/api/docs`);
       return;
     }
     case "migrate": {

@@ -1,0 +1,22 @@
+// `npm run bench`: every benchmark, each printed next to a baseline measured in the same run.
+// `npm run bench -- http lifecycle import` runs a selection; BENCH_SECONDS sets each load's length.
+import { benchHttp } from "./http.js";
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const all: Record<string, (s: number) => Promise<string[]>> = { http: benchHttp };
+const chosen = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const names = chosen.length ? chosen : Object.keys(all);
+
+console.log(
+  `Dropdesk benchmarks — ${new Date().toISOString()}, ${seconds} s per load, machine: ${(await import("node:os")).cpus().length} cores`,
+);
+for (const name of names) {
+  const run = all[name];
+  if (!run) {
+    console.error(`unknown benchmark ${name}; known: ${Object.keys(all).join(", ")}`);
+    process.exitCode = 2;
+    continue;
+  }
+  console.log(`\n## ${name}\n`);
+  for (const line of await run(seconds)) console.log(line);
+}
