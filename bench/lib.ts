@@ -115,9 +115,7 @@ export async function load(opts: {
     connections: opts.connections ?? 16,
     duration: opts.seconds ?? 10,
     headers: { "content-type": "application/json", ...opts.headers },
-    requests: opts.body
-      ? [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: JSON.stringify(opts.body?.()) }) }]
-      : undefined,
+    requests: opts.body ? [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(opts.body?.()) }) }] : undefined,
   });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
 }
