@@ -4,6 +4,7 @@ import {
   createApiToken,
   createSession,
   destroySession,
+  forgetCredentials,
   hashPassword,
   SESSION_COOKIE,
   setSessionCookie,
@@ -197,7 +198,10 @@ export function identityRoutes(app: ZApp, deps: Deps) {
           .where("id", "=", before.id)
           .returningAll()
           .executeTakeFirstOrThrow();
-        if (b.active === false || passwordHash) await tx.deleteFrom("sessions").where("user_id", "=", before.id).execute();
+        if (b.active === false || passwordHash || b.role) {
+          await tx.deleteFrom("sessions").where("user_id", "=", before.id).execute();
+          forgetCredentials();
+        }
         await audit(tx, a, "user.update", "user", before.id, userOut(before), userOut(after));
         return userOut(after);
       });
@@ -253,6 +257,7 @@ export function identityRoutes(app: ZApp, deps: Deps) {
         .returning(["id", "revoked_at"])
         .executeTakeFirst();
       if (!r) throw notFound("API token");
+      forgetCredentials();
       await audit(deps.db, a, "api_token.revoke", "api_token", r.id);
       return { id: r.id, revokedAt: r.revoked_at };
     },

@@ -27,6 +27,7 @@ export async function createSession(deps: Deps, user: { id: string; tenant_id: s
 }
 
 export async function destroySession(deps: Deps, token: string): Promise<void> {
+  forgetCredentials();
   await deps.db.deleteFrom("sessions").where("id", "=", sha256(token)).execute();
 }
 
@@ -65,8 +66,33 @@ function userActor(row: Record<string, unknown>): Actor {
   };
 }
 
+/**
+ * Resolved credentials are kept for a few seconds per process, so that the hot path does not look
+ * the same token up on every request. Logout, revocation and user changes clear this process's
+ * entries at once; other processes notice within AUTH_CACHE_MS.
+ */
+const AUTH_CACHE_MS = Number(process.env.DROPDESK_AUTH_CACHE_MS ?? 5000);
+const authCache = new Map<string, { actor: Actor; until: number }>();
+export function forgetCredentials(): void {
+  authCache.clear();
+}
+
 /** Resolves the caller from a session cookie, a staff API token or a portal token. */
 export async function resolveActor(deps: Deps, req: FastifyRequest): Promise<Actor | null> {
+  const credential = req.headers.authorization ?? req.cookies?.[SESSION_COOKIE];
+  if (!credential) return null;
+  const hit = authCache.get(credential);
+  const now = Date.now();
+  if (hit && hit.until > now) return hit.actor;
+  const actor = await lookupActor(deps, req);
+  if (actor && AUTH_CACHE_MS > 0) {
+    if (authCache.size > 10_000) authCache.clear();
+    authCache.set(credential, { actor, until: now + AUTH_CACHE_MS });
+  }
+  return actor;
+}
+
+async function lookupActor(deps: Deps, req: FastifyRequest): Promise<Actor | null> {
   const authz = req.headers.authorization;
   if (authz?.startsWith("Bearer ")) {
     const token = authz.slice(7).trim();
