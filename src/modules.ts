@@ -1,13 +1,15 @@
 // Every capability's routes and demo data, in one list, so that the server, the CLI and the tests
 // assemble the same application. Add a capability here when it lands.
 
+import { catalogRoutes } from "./catalog/catalog.routes.js";
 import type { DemoSeeder } from "./demo/seed.js";
 import { identityRoutes } from "./identity/identity.routes.js";
+import { orderRoutes } from "./orders/order.routes.js";
 import type { Deps } from "./platform/context.js";
 import type { RouteModule } from "./platform/http.js";
 import { shopRoutes } from "./shops/shop.routes.js";
 
-export const routeModules: RouteModule[] = [identityRoutes, shopRoutes];
+export const routeModules: RouteModule[] = [identityRoutes, shopRoutes, catalogRoutes, orderRoutes];
 
 /** Seeders run in order on an empty tenant; each later one may use what the earlier ones made. */
 export const demoSeeders: DemoSeeder[] = [];

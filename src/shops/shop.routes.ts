@@ -59,16 +59,20 @@ export function shopRoutes(app: ZApp, deps: Deps) {
     },
   );
 
-  const ShopBody = z.strictObject({
+  const shopFields = {
     name: z.string().min(1).max(100),
     platform: z.string().min(1).max(40),
-    timezone: z.string().max(60).default("Asia/Shanghai"),
-    currency: z
-      .string()
-      .regex(/^[A-Z]{3}$/, "a three-letter ISO code such as CNY")
-      .default("CNY"),
+    timezone: z.string().max(60),
+    currency: z.string().regex(/^[A-Z]{3}$/, "a three-letter ISO code such as CNY"),
     warehouseAddress: AddressSchema.optional(),
+  };
+  const ShopBody = z.strictObject({
+    ...shopFields,
+    timezone: shopFields.timezone.default("Asia/Shanghai"),
+    currency: shopFields.currency.default("CNY"),
   });
+  // PATCH carries no defaults: a field left out stays as it is.
+  const ShopPatch = z.strictObject(shopFields).partial();
 
   app.post("/api/v1/shops", { config: { roles: ROLES.admin }, schema: { tags: ["shops"], body: ShopBody } }, async (req, reply) => {
     const a = actorOf(req);
@@ -100,7 +104,7 @@ export function shopRoutes(app: ZApp, deps: Deps) {
 
   app.patch(
     "/api/v1/shops/:id",
-    { config: { roles: ROLES.admin }, schema: { tags: ["shops"], params: z.object({ id: z.string().uuid() }), body: ShopBody.partial() } },
+    { config: { roles: ROLES.admin }, schema: { tags: ["shops"], params: z.object({ id: z.string().uuid() }), body: ShopPatch } },
     async (req) => {
       const a = actorOf(req);
       const b = req.body;

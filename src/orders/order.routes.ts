@@ -1,0 +1,231 @@
+import { sql } from "kysely";
+import { z } from "zod";
+import type { Deps } from "../platform/context.js";
+import { AppError } from "../platform/errors.js";
+import { actorOf, ROLES, type ZApp } from "../platform/http.js";
+import { decodeCursor, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
+import { AddressSchema } from "../shops/shop.routes.js";
+import { OrderBody, PaymentSchema } from "./order.schemas.js";
+import {
+  createOrder,
+  orderView,
+  recordTrackingEvent,
+  runOrderAction,
+  runSupplierOrderAction,
+  supplierOrderOut,
+  supplierOrderView,
+} from "./order.service.js";
+import { ORDER_STATUSES, SUPPLIER_ORDER_STATUSES } from "./order.states.js";
+
+const idParam = z.object({ id: z.string().uuid() });
+const ORDER_WRITE = ["admin", "cs"] as const;
+
+const orderListItem = (o: Record<string, any>) => ({
+  id: o.id,
+  shopId: o.shop_id,
+  platformOrderNo: o.platform_order_no,
+  status: o.status,
+  needsSourcing: o.needs_sourcing,
+  customerName: o.customer?.name ?? null,
+  customerPhone: o.customer?.phone ?? null,
+  currency: o.currency,
+  paidTotal: Number(o.paid_total),
+  refundedTotal: Number(o.refunded_total),
+  placedAt: o.placed_at,
+  deliveredAt: o.delivered_at,
+  createdAt: o.created_at,
+});
+
+export function orderRoutes(app: ZApp, deps: Deps) {
+  app.post("/api/v1/orders", { config: { roles: ORDER_WRITE }, schema: { tags: ["orders"], body: OrderBody } }, async (req, reply) => {
+    const { order, created } = await createOrder(deps, actorOf(req), req.body);
+    return reply.code(created ? 201 : 200).send(order);
+  });
+
+  const listQuery = z.strictObject({
+    ...pageQuery,
+    status: z.enum(ORDER_STATUSES).optional(),
+    shopId: z.string().uuid().optional(),
+    needsSourcing: z.enum(["true", "false"]).optional(),
+    q: z.string().max(100).optional(),
+    from: z.string().datetime({ offset: true }).optional(),
+    to: z.string().datetime({ offset: true }).optional(),
+  });
+  app.get(
+    "/api/v1/orders",
+    { config: { roles: ROLES.staff }, schema: { tags: ["orders"], querystring: listQuery } },
+    async (req, reply) => {
+      const a = actorOf(req);
+      const f = req.query;
+      const fetch = async (cursor: string | undefined, limit: number) => {
+        let q = deps.db.selectFrom("orders").selectAll().where("tenant_id", "=", a.tenantId);
+        if (f.status) q = q.where("status", "=", f.status);
+        if (f.shopId) q = q.where("shop_id", "=", f.shopId);
+        if (f.needsSourcing) q = q.where("needs_sourcing", "=", f.needsSourcing === "true");
+        if (f.from) q = q.where("placed_at", ">=", new Date(f.from));
+        if (f.to) q = q.where("placed_at", "<", new Date(f.to));
+        if (f.q) {
+          const term = f.q;
+          q = q.where((eb) =>
+            eb.or([eb("platform_order_no", "=", term), eb(sql`customer->>'phone'`, "=", term), eb(sql`customer->>'name'`, "=", term)]),
+          );
+        }
+        const c = decodeCursor(cursor);
+        if (c) q = q.where("id", "<", c);
+        const page = toPage(
+          await q
+            .orderBy("id", "desc")
+            .limit(limit + 1)
+            .execute(),
+          limit,
+        );
+        return { ...page, items: page.items.map(orderListItem) };
+      };
+      if (wantsCsv(req)) return sendCsv(reply, "orders", fetch);
+      return fetch(f.cursor, f.limit);
+    },
+  );
+
+  app.get("/api/v1/orders/:id", { config: { roles: ROLES.staff }, schema: { tags: ["orders"], params: idParam } }, async (req) =>
+    orderView(deps.db, actorOf(req), req.params.id),
+  );
+
+  const action = (name: string, body?: z.ZodType) =>
+    app.post(
+      `/api/v1/orders/:id/actions/${name}`,
+      { config: { roles: ORDER_WRITE }, schema: { tags: ["orders"], params: idParam, ...(body && { body }) } },
+      async (req) => runOrderAction(deps, actorOf(req), req.params.id, name, (req.body as Record<string, unknown>) ?? {}),
+    );
+  action("forward");
+  action("cancel", z.strictObject({ reason: z.string().max(500).optional() }).nullish());
+  action("change-address", z.strictObject({ address: AddressSchema }));
+  action("complete");
+  action("confirm-payment", PaymentSchema);
+
+  // Supplier orders (代发单) ------------------------------------------------------------------
+  const soQuery = z.strictObject({
+    ...pageQuery,
+    status: z.enum(SUPPLIER_ORDER_STATUSES).optional(),
+    supplierId: z.string().uuid().optional(),
+    orderId: z.string().uuid().optional(),
+    purpose: z.enum(["original", "exchange", "reship", "repair"]).optional(),
+    late: z.enum(["true", "false"]).optional(),
+  });
+  app.get(
+    "/api/v1/supplier-orders",
+    { config: { roles: ROLES.anyStaffOrSupplier }, schema: { tags: ["supplier-orders"], querystring: soQuery } },
+    async (req, reply) => {
+      const a = actorOf(req);
+      const f = req.query;
+      const fetch = async (cursor: string | undefined, limit: number) => {
+        let q = deps.db
+          .selectFrom("supplier_orders as so")
+          .innerJoin("suppliers as s", "s.id", "so.supplier_id")
+          .innerJoin("orders as o", "o.id", "so.order_id")
+          .selectAll("so")
+          .select(["s.name as supplier_name", "o.platform_order_no"])
+          .where("so.tenant_id", "=", a.tenantId);
+        const supplierId = a.role === "supplier" ? a.supplierId : f.supplierId;
+        if (supplierId) q = q.where("so.supplier_id", "=", supplierId);
+        if (f.status) q = q.where("so.status", "=", f.status);
+        if (f.orderId) q = q.where("so.order_id", "=", f.orderId);
+        if (f.purpose) q = q.where("so.purpose", "=", f.purpose);
+        if (f.late === "true") q = q.where("so.status", "in", ["pending", "accepted"]).where("so.ship_by", "<", deps.clock.now());
+        const c = decodeCursor(cursor);
+        if (c) q = q.where("so.id", "<", c);
+        const page = toPage(
+          await q
+            .orderBy("so.id", "desc")
+            .limit(limit + 1)
+            .execute(),
+          limit,
+        );
+        const ids = page.items.map((s) => s.id);
+        const lines = ids.length
+          ? await deps.db
+              .selectFrom("supplier_order_lines as l")
+              .innerJoin("order_lines as ol", "ol.id", "l.order_line_id")
+              .select(["l.supplier_order_id", "l.order_line_id", "l.quantity", "l.unit_cost", "ol.sku_code", "ol.title"])
+              .where("l.supplier_order_id", "in", ids)
+              .execute()
+          : [];
+        return {
+          ...page,
+          items: page.items.map((s) =>
+            supplierOrderOut(
+              s,
+              lines.filter((l) => l.supplier_order_id === s.id),
+              a,
+            ),
+          ),
+        };
+      };
+      if (wantsCsv(req)) return sendCsv(reply, "supplier-orders", fetch);
+      return fetch(f.cursor, f.limit);
+    },
+  );
+
+  app.get(
+    "/api/v1/supplier-orders/:id",
+    { config: { roles: ROLES.anyStaffOrSupplier }, schema: { tags: ["supplier-orders"], params: idParam } },
+    async (req) => supplierOrderView(deps.db, actorOf(req), req.params.id),
+  );
+
+  const SO_ROLES = ["admin", "cs", "supplier"] as const;
+  const soAction = (name: string, body?: z.ZodType, roles: readonly ("admin" | "cs" | "supplier" | "warehouse")[] = SO_ROLES) =>
+    app.post(
+      `/api/v1/supplier-orders/:id/actions/${name}`,
+      { config: { roles }, schema: { tags: ["supplier-orders"], params: idParam, ...(body && { body }) } },
+      async (req) => runSupplierOrderAction(deps, actorOf(req), req.params.id, name, (req.body as Record<string, unknown>) ?? {}),
+    );
+  const note = z.strictObject({ note: z.string().max(1000).optional() }).nullish();
+  soAction("accept", note);
+  soAction("reject", z.strictObject({ reason: z.string().min(1).max(500) }));
+  soAction(
+    "ship",
+    z.strictObject({
+      carrier: z.string().min(1).max(60),
+      trackingNo: z.string().min(3).max(60),
+      shippedAt: z.string().datetime({ offset: true }).optional(),
+    }),
+  );
+  soAction("deliver", z.strictObject({ deliveredAt: z.string().datetime({ offset: true }) }), ["admin", "cs"]);
+  soAction("request-cancel", note, ["admin", "cs"]);
+  soAction("confirm-cancel", note);
+  soAction("refuse-cancel", note);
+  soAction("request-intercept", note, ["admin", "cs"]);
+  soAction("intercept-result", z.strictObject({ outcome: z.enum(["intercepted", "failed"]), note: z.string().max(1000).optional() }));
+  soAction("mark-returned", note);
+
+  // Tracking ----------------------------------------------------------------------------------
+  app.post(
+    "/api/v1/tracking-events",
+    {
+      config: { roles: ["admin", "cs", "supplier"] },
+      schema: {
+        tags: ["tracking"],
+        body: z.strictObject({
+          carrier: z.string().min(1).max(60),
+          trackingNo: z.string().min(3).max(60),
+          status: z.enum(["info", "picked_up", "in_transit", "out_for_delivery", "delivered", "exception", "returned", "refused"]),
+          occurredAt: z.string().datetime({ offset: true }),
+          description: z.string().max(1000).optional(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const a = actorOf(req);
+      if (a.role === "supplier") {
+        const own = await deps.db
+          .selectFrom("supplier_orders")
+          .select("id")
+          .where("tenant_id", "=", a.tenantId)
+          .where("supplier_id", "=", a.supplierId ?? "")
+          .where("tracking_no", "=", req.body.trackingNo)
+          .executeTakeFirst();
+        if (!own) throw new AppError("not_found", "no parcel of yours has this tracking number");
+      }
+      return reply.code(201).send(await recordTrackingEvent(deps, a, req.body));
+    },
+  );
+}

@@ -1,0 +1,864 @@
+import { sql } from "kysely";
+import { allocate } from "../money/allocate.js";
+import { post } from "../money/ledger.js";
+import { audit } from "../platform/audit.js";
+import { type Actor, type Deps, emit } from "../platform/context.js";
+import type { Executor, Tx } from "../platform/db.js";
+import { AppError, invalidTransition, notFound } from "../platform/errors.js";
+import { newId, sha256 } from "../platform/ids.js";
+import type { OrderInput } from "./order.schemas.js";
+import {
+  deriveOrderStatus,
+  nextSupplierOrderStatus,
+  ORDER_ACTIONS,
+  type OrderStatus,
+  type SupplierOrderStatus,
+  supplierOrderActions,
+} from "./order.states.js";
+import { type LineNeed, routeLines } from "./routing.js";
+
+const fieldError = (field: string, message: string, extra: Record<string, unknown> = {}) =>
+  new AppError("validation_failed", `${field}: ${message}`, { fields: [{ field, message }], ...extra });
+
+/** Canonical JSON of the order's content, so a re-sent order can be told from a different one. */
+function contentHash(input: OrderInput): string {
+  const { placedAt: _p, ...rest } = input;
+  return sha256(JSON.stringify(rest));
+}
+
+export interface PreparedLine {
+  lineNo: number;
+  skuCode: string;
+  quantity: number;
+  unitPrice: number;
+  discount: number;
+  orderDiscountAlloc: number;
+  paidAmount: number;
+  isGift: boolean;
+  giftPrice: number;
+  noReasonReturnWaived: boolean;
+  title?: string;
+}
+
+/**
+ * Checks an order's arithmetic and spreads order-level discounts over the non-gift lines by their
+ * net amount (largest remainder), so that Σ line paid + shipping = paid, to the fen.
+ */
+export function prepareOrder(input: OrderInput): {
+  lines: PreparedLine[];
+  goodsTotal: number;
+  lineDiscountTotal: number;
+  orderDiscountTotal: number;
+  paidTotal: number;
+} {
+  const nets = input.lines.map((l, i) => {
+    const gross = l.quantity * l.unitPrice;
+    if (l.discount > gross) throw fieldError(`lines.${i}.discount`, `larger than the line's ${gross}`);
+    return gross - l.discount;
+  });
+  const goodsTotal = input.lines.reduce((s, l) => s + l.quantity * l.unitPrice, 0);
+  const lineDiscountTotal = input.lines.reduce((s, l) => s + l.discount, 0);
+  const orderDiscountTotal = input.discounts.reduce((s, d) => s + d.amount, 0);
+  const netGoods = nets.reduce((s, n) => s + n, 0);
+  if (orderDiscountTotal > netGoods) throw fieldError("discounts", `order discounts ${orderDiscountTotal} exceed the goods' ${netGoods}`);
+  input.discounts.forEach((d, i) => {
+    if (d.kind === "threshold" && d.threshold === undefined)
+      throw fieldError(`discounts.${i}.threshold`, "a threshold discount needs its threshold");
+    if (d.kind === "threshold" && (d.threshold ?? 0) > netGoods)
+      throw fieldError(`discounts.${i}.threshold`, `the goods (${netGoods}) do not reach the threshold ${d.threshold}`);
+  });
+  const weights = input.lines.map((l, i) => (l.isGift ? 0 : nets[i]));
+  const allocs = allocate(orderDiscountTotal, weights.some((w) => w > 0) ? weights : nets);
+  const lines = input.lines.map((l, i) => ({
+    lineNo: i + 1,
+    skuCode: l.skuCode,
+    title: l.title,
+    quantity: l.quantity,
+    unitPrice: l.unitPrice,
+    discount: l.discount,
+    orderDiscountAlloc: allocs[i],
+    paidAmount: nets[i] - allocs[i],
+    isGift: l.isGift,
+    giftPrice: l.giftPrice,
+    noReasonReturnWaived: l.noReasonReturnWaived,
+  }));
+  const expected = netGoods - orderDiscountTotal + input.shippingFee;
+  const payments = input.payments ?? (input.paid ? [input.paid] : []);
+  const paidTotal = payments.reduce((s, p) => s + p.amount, 0);
+  if (payments.length > 0 && paidTotal !== expected) {
+    const field = input.payments ? "payments" : "paid.amount";
+    throw fieldError(field, `paid ${paidTotal} but lines − discounts + shipping = ${expected}`, { expected, paid: paidTotal });
+  }
+  return { lines, goodsTotal, lineDiscountTotal, orderDiscountTotal, paidTotal };
+}
+
+function customerKey(c: OrderInput["customer"]): string | null {
+  if (c.phone) return `phone:${c.phone.replace(/\D/g, "")}`;
+  if (c.email) return `email:${c.email.toLowerCase()}`;
+  return null;
+}
+
+export async function createOrder(
+  deps: Deps,
+  actor: Actor,
+  input: OrderInput,
+  opts: { source?: string } = {},
+): Promise<{ order: OrderView; created: boolean }> {
+  const prepared = prepareOrder(input);
+  const hash = contentHash(input);
+  const now = deps.clock.now();
+  const result = await deps.db.transaction().execute(async (tx) => {
+    const shop = await tx
+      .selectFrom("shops")
+      .select(["id", "currency"])
+      .where("tenant_id", "=", actor.tenantId)
+      .where("id", "=", input.shopId)
+      .executeTakeFirst();
+    if (!shop) throw fieldError("shopId", "no such shop");
+    const existing = await tx
+      .selectFrom("orders")
+      .select(["id", "content_hash"])
+      .where("tenant_id", "=", actor.tenantId)
+      .where("shop_id", "=", input.shopId)
+      .where("platform_order_no", "=", input.platformOrderNo)
+      .executeTakeFirst();
+    if (existing) {
+      if (existing.content_hash !== hash) {
+        throw new AppError("conflict", `order ${input.platformOrderNo} exists with different content`, {
+          orderId: existing.id,
+          field: "platformOrderNo",
+        });
+      }
+      return { id: existing.id as string, created: false };
+    }
+    const orderId = await insertOrder(tx, actor, input, prepared, hash, shop.currency, now, opts.source ?? "api");
+    await emit(deps, tx, {
+      type: "order.created",
+      tenantId: actor.tenantId,
+      entityId: orderId,
+      data: { platformOrderNo: input.platformOrderNo, paidTotal: prepared.paidTotal },
+      key: `order.created:${orderId}`,
+    });
+    await audit(tx, actor, "order.create", "order", orderId, undefined, {
+      platformOrderNo: input.platformOrderNo,
+      paidTotal: prepared.paidTotal,
+    });
+    return { id: orderId, created: true };
+  });
+  return { order: await orderView(deps.db, actor, result.id), created: result.created };
+}
+
+/** Writes one order, its lines, discounts, payments and payment posting inside `tx`. */
+export async function insertOrder(
+  tx: Tx,
+  actor: Actor,
+  input: OrderInput,
+  prepared: ReturnType<typeof prepareOrder>,
+  hash: string,
+  currency: string,
+  now: Date,
+  source: string,
+  skuMap?: Map<string, { id: string; category: string; title: string }>,
+): Promise<string> {
+  const codes = [...new Set(input.lines.map((l) => l.skuCode))];
+  const skus =
+    skuMap ??
+    new Map(
+      (
+        await tx
+          .selectFrom("skus as s")
+          .innerJoin("products as p", "p.id", "s.product_id")
+          .select(["s.id", "s.sku_code", "p.category", "s.title", "p.title as product_title"])
+          .where("s.tenant_id", "=", actor.tenantId)
+          .where("s.sku_code", "in", codes)
+          .execute()
+      ).map((s) => [s.sku_code, { id: s.id, category: s.category, title: s.title || s.product_title }]),
+    );
+  let customerId: string | null = null;
+  const key = customerKey(input.customer);
+  if (key) {
+    const c = await tx
+      .insertInto("customers")
+      .values({
+        id: newId(),
+        tenant_id: actor.tenantId,
+        key,
+        name: input.customer.name ?? null,
+        phone: input.customer.phone ?? null,
+        email: input.customer.email ?? null,
+      })
+      .onConflict((oc) => oc.columns(["tenant_id", "key"]).doUpdateSet({ name: sql`coalesce(excluded.name, customers.name)` }))
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    customerId = c.id;
+  }
+  const payments = input.payments ?? (input.paid ? [input.paid] : []);
+  const paid = payments.length > 0;
+  const orderId = newId();
+  const placedAt = input.placedAt ? new Date(input.placedAt) : now;
+  const paidAt = paid ? new Date(payments[0].paidAt ?? placedAt) : null;
+  await tx
+    .insertInto("orders")
+    .values({
+      id: orderId,
+      tenant_id: actor.tenantId,
+      shop_id: input.shopId,
+      platform_order_no: input.platformOrderNo,
+      customer_id: customerId,
+      customer: JSON.stringify(input.customer),
+      address: JSON.stringify(input.address),
+      status: paid ? "paid" : "pending_payment",
+      currency,
+      goods_total: prepared.goodsTotal,
+      line_discount_total: prepared.lineDiscountTotal,
+      order_discount_total: prepared.orderDiscountTotal,
+      shipping_fee: input.shippingFee,
+      paid_total: prepared.paidTotal,
+      content_hash: hash,
+      source,
+      placed_at: placedAt,
+      paid_at: paidAt,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  await tx
+    .insertInto("order_lines")
+    .values(
+      prepared.lines.map((l) => {
+        const sku = skus.get(l.skuCode);
+        return {
+          id: newId(),
+          tenant_id: actor.tenantId,
+          order_id: orderId,
+          line_no: l.lineNo,
+          sku_id: sku?.id ?? null,
+          sku_code: l.skuCode,
+          title: l.title ?? sku?.title ?? l.skuCode,
+          category: sku?.category ?? "general",
+          quantity: l.quantity,
+          unit_price: l.unitPrice,
+          discount: l.discount,
+          order_discount_alloc: l.orderDiscountAlloc,
+          paid_amount: l.paidAmount,
+          is_gift: l.isGift,
+          gift_price: l.giftPrice,
+          no_reason_return_waived: l.noReasonReturnWaived,
+        };
+      }),
+    )
+    .execute();
+  if (input.discounts.length) {
+    await tx
+      .insertInto("order_discounts")
+      .values(
+        input.discounts.map((d) => ({
+          id: newId(),
+          tenant_id: actor.tenantId,
+          order_id: orderId,
+          kind: d.kind,
+          amount: d.amount,
+          threshold: d.threshold ?? null,
+          code: d.code ?? null,
+        })),
+      )
+      .execute();
+  }
+  if (paid) {
+    await tx
+      .insertInto("payments")
+      .values(
+        payments.map((p) => ({
+          id: newId(),
+          tenant_id: actor.tenantId,
+          order_id: orderId,
+          method: p.method,
+          amount: p.amount,
+          reference: p.reference ?? null,
+          paid_at: new Date(p.paidAt ?? placedAt),
+        })),
+      )
+      .execute();
+    if (prepared.paidTotal > 0) await postPayment(tx, actor.tenantId, orderId, currency, prepared.paidTotal, paidAt ?? now);
+  }
+  return orderId;
+}
+
+async function postPayment(tx: Tx, tenantId: string, orderId: string, currency: string, amount: number, at: Date) {
+  await post(tx, {
+    tenantId,
+    code: "payment",
+    currency,
+    orderId,
+    sourceKey: `payment:${orderId}`,
+    memo: "customer payment",
+    at,
+    entries: [
+      { account: "cash", amount },
+      { account: "revenue", amount: -amount },
+    ],
+  });
+}
+
+// Views -----------------------------------------------------------------------------------------
+
+export type OrderView = Awaited<ReturnType<typeof buildOrderView>>;
+
+export async function orderView(ex: Executor, actor: Actor, orderId: string) {
+  const o = await ex.selectFrom("orders").selectAll().where("tenant_id", "=", actor.tenantId).where("id", "=", orderId).executeTakeFirst();
+  if (!o) throw notFound("order");
+  if (actor.role === "customer" && actor.orderId !== orderId) throw notFound("order");
+  return buildOrderView(ex, actor, o);
+}
+
+export const supplierOrderOut = (s: Record<string, any>, lines: Record<string, any>[], actor: Actor) => ({
+  id: s.id,
+  orderId: s.order_id,
+  supplierId: s.supplier_id,
+  supplierName: s.supplier_name,
+  platformOrderNo: s.platform_order_no,
+  purpose: s.purpose,
+  caseId: s.case_id,
+  status: s.status as SupplierOrderStatus,
+  costTotal: Number(s.cost_total),
+  carrier: s.carrier,
+  trackingNo: s.tracking_no,
+  rejectReason: s.reject_reason,
+  shipBy: s.ship_by,
+  late: !s.shipped_at && s.ship_by && new Date(s.ship_by) < new Date() && ["pending", "accepted"].includes(s.status),
+  acceptedAt: s.accepted_at,
+  shippedAt: s.shipped_at,
+  deliveredAt: s.delivered_at,
+  createdAt: s.created_at,
+  lines: lines.map((l) => ({
+    orderLineId: l.order_line_id,
+    skuCode: l.sku_code,
+    title: l.title,
+    quantity: l.quantity,
+    unitCost: actor.role === "customer" ? undefined : Number(l.unit_cost),
+  })),
+  allowedActions: actor.role === "customer" ? [] : supplierOrderActions(s.status, actor.role === "supplier" ? "supplier" : "staff"),
+});
+
+async function buildOrderView(ex: Executor, actor: Actor, o: Record<string, any>) {
+  const [lines, discounts, payments, sos, cases, pending] = await Promise.all([
+    ex.selectFrom("order_lines").selectAll().where("order_id", "=", o.id).orderBy("line_no").execute(),
+    ex.selectFrom("order_discounts").selectAll().where("order_id", "=", o.id).execute(),
+    ex.selectFrom("payments").selectAll().where("order_id", "=", o.id).execute(),
+    ex
+      .selectFrom("supplier_orders as so")
+      .innerJoin("suppliers as s", "s.id", "so.supplier_id")
+      .selectAll("so")
+      .select("s.name as supplier_name")
+      .where("so.order_id", "=", o.id)
+      .orderBy("so.created_at")
+      .execute(),
+    ex
+      .selectFrom("cases")
+      .select(["id", "case_no", "type", "reason", "status", "created_at"])
+      .where("order_id", "=", o.id)
+      .orderBy("created_at")
+      .execute(),
+    ex
+      .selectFrom("refunds")
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("amount"), eb.lit(0)).as("n"))
+      .where("order_id", "=", o.id)
+      .where("status", "in", ["pending", "processing"])
+      .executeTakeFirst(),
+  ]);
+  const soLines = sos.length
+    ? await ex
+        .selectFrom("supplier_order_lines as l")
+        .innerJoin("order_lines as ol", "ol.id", "l.order_line_id")
+        .select(["l.supplier_order_id", "l.order_line_id", "l.quantity", "l.unit_cost", "ol.sku_code", "ol.title"])
+        .where(
+          "l.supplier_order_id",
+          "in",
+          sos.map((s) => s.id),
+        )
+        .execute()
+    : [];
+  const supplierScoped = actor.role === "supplier";
+  const visibleSos = supplierScoped ? sos.filter((s) => s.supplier_id === actor.supplierId) : sos;
+  const isStaff = !["customer", "supplier"].includes(actor.role);
+  const refunded = Number(o.refunded_total);
+  const pendingRefunds = Number(pending?.n ?? 0);
+  return {
+    id: o.id as string,
+    shopId: o.shop_id,
+    platformOrderNo: o.platform_order_no,
+    status: o.status as OrderStatus,
+    needsSourcing: o.needs_sourcing,
+    sourcingNote: o.sourcing_note,
+    customer: o.customer,
+    address: o.address,
+    currency: o.currency,
+    goodsTotal: Number(o.goods_total),
+    lineDiscountTotal: Number(o.line_discount_total),
+    orderDiscountTotal: Number(o.order_discount_total),
+    shippingFee: Number(o.shipping_fee),
+    paidTotal: Number(o.paid_total),
+    placedAt: o.placed_at,
+    paidAt: o.paid_at,
+    deliveredAt: o.delivered_at,
+    completedAt: o.completed_at,
+    cancelledAt: o.cancelled_at,
+    createdAt: o.created_at,
+    lines: lines.map((l) => ({
+      id: l.id as string,
+      lineNo: l.line_no,
+      skuId: l.sku_id,
+      skuCode: l.sku_code,
+      title: l.title,
+      category: l.category,
+      quantity: l.quantity,
+      unitPrice: Number(l.unit_price),
+      discount: Number(l.discount),
+      orderDiscountAlloc: Number(l.order_discount_alloc),
+      paidAmount: Number(l.paid_amount),
+      isGift: l.is_gift,
+      giftPrice: Number(l.gift_price),
+      noReasonReturnWaived: l.no_reason_return_waived,
+    })),
+    discounts: discounts.map((d) => ({
+      kind: d.kind,
+      amount: Number(d.amount),
+      threshold: d.threshold === null ? null : Number(d.threshold),
+      code: d.code,
+    })),
+    payments: payments.map((p) => ({ method: p.method, amount: Number(p.amount), reference: p.reference, paidAt: p.paid_at })),
+    supplierOrders: visibleSos.map((s) =>
+      supplierOrderOut(
+        { ...s, platform_order_no: o.platform_order_no },
+        soLines.filter((l) => l.supplier_order_id === s.id),
+        actor,
+      ),
+    ),
+    cases: cases.map((c) => ({ id: c.id, caseNo: c.case_no, type: c.type, reason: c.reason, status: c.status, createdAt: c.created_at })),
+    money: {
+      paid: Number(o.paid_total),
+      refunded,
+      pending: pendingRefunds,
+      refundable: Math.max(0, Number(o.paid_total) - refunded),
+    },
+    allowedActions: isStaff ? allowedOrderActions(o.status, sos) : [],
+  };
+}
+
+export function allowedOrderActions(status: OrderStatus, sos: Record<string, any>[]): string[] {
+  const anyShipped = sos.some((s) => ["shipped", "delivered", "intercept_requested", "intercepted", "returned"].includes(s.status));
+  return ORDER_ACTIONS[status].filter((a) => !((a === "cancel" || a === "change-address") && anyShipped));
+}
+
+// Status roll-up ----------------------------------------------------------------------------------
+
+/** Recomputes the order's status and delivered time from its original supplier orders. */
+export async function rollUpOrder(tx: Tx, deps: Deps, actor: Actor, orderId: string): Promise<{ before: OrderStatus; after: OrderStatus }> {
+  const o = await tx
+    .selectFrom("orders")
+    .select(["status", "paid_at", "cancelled_at", "completed_at", "delivered_at"])
+    .where("id", "=", orderId)
+    .executeTakeFirstOrThrow();
+  const sos = await tx
+    .selectFrom("supplier_orders")
+    .select(["status", "delivered_at"])
+    .where("order_id", "=", orderId)
+    .where("purpose", "=", "original")
+    .execute();
+  const after = deriveOrderStatus(
+    { paid: Boolean(o.paid_at), cancelled: Boolean(o.cancelled_at), completed: Boolean(o.completed_at) },
+    sos as { status: SupplierOrderStatus }[],
+  );
+  const deliveredTimes = sos.filter((s) => s.status === "delivered" && s.delivered_at).map((s) => new Date(s.delivered_at).getTime());
+  const deliveredAt = after === "delivered" && deliveredTimes.length ? new Date(Math.max(...deliveredTimes)) : null;
+  if (after !== o.status || String(deliveredAt) !== String(o.delivered_at ? new Date(o.delivered_at) : null)) {
+    await tx
+      .updateTable("orders")
+      .set({ status: after, delivered_at: deliveredAt ?? o.delivered_at, updated_at: deps.clock.now() })
+      .where("id", "=", orderId)
+      .execute();
+    if (after !== o.status) {
+      await emit(deps, tx, {
+        type: `order.${after}`,
+        tenantId: actor.tenantId,
+        entityId: orderId,
+        data: { from: o.status, to: after },
+        key: `order.${after}:${orderId}`,
+      });
+    }
+  }
+  return { before: o.status, after };
+}
+
+async function lockOrder(tx: Tx, actor: Actor, orderId: string) {
+  const o = await tx
+    .selectFrom("orders")
+    .selectAll()
+    .where("tenant_id", "=", actor.tenantId)
+    .where("id", "=", orderId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!o) throw notFound("order");
+  return o;
+}
+
+// Order actions -----------------------------------------------------------------------------------
+
+export async function runOrderAction(deps: Deps, actor: Actor, orderId: string, action: string, input: Record<string, any>) {
+  await deps.db.transaction().execute(async (tx) => {
+    const o = await lockOrder(tx, actor, orderId);
+    const sos = await tx.selectFrom("supplier_orders").selectAll().where("order_id", "=", orderId).execute();
+    const allowed = allowedOrderActions(o.status, sos);
+    if (!allowed.includes(action)) throw invalidTransition("order", action, o.status, allowed);
+    const now = deps.clock.now();
+    switch (action) {
+      case "confirm-payment": {
+        const p = input as { amount: number; method: string; reference?: string; paidAt?: string };
+        if (p.amount !== Number(o.paid_total)) {
+          throw fieldError("amount", `the order's total is ${o.paid_total}`, { expected: Number(o.paid_total) });
+        }
+        const paidAt = p.paidAt ? new Date(p.paidAt) : now;
+        await tx
+          .insertInto("payments")
+          .values({
+            id: newId(),
+            tenant_id: actor.tenantId,
+            order_id: orderId,
+            method: p.method,
+            amount: p.amount,
+            reference: p.reference ?? null,
+            paid_at: paidAt,
+          })
+          .execute();
+        await tx.updateTable("orders").set({ paid_at: paidAt, status: "paid", updated_at: now }).where("id", "=", orderId).execute();
+        if (p.amount > 0) await postPayment(tx, actor.tenantId, orderId, o.currency, p.amount, paidAt);
+        break;
+      }
+      case "forward":
+        await forwardLocked(tx, deps, actor, o, sos);
+        break;
+      case "cancel": {
+        for (const so of sos) {
+          if (so.status === "pending" || so.status === "accepted") {
+            await tx
+              .updateTable("supplier_orders")
+              .set({ status: "cancelled", cancelled_at: now, updated_at: now, note: input.reason ?? "order cancelled" })
+              .where("id", "=", so.id)
+              .execute();
+            await releaseStock(tx, so.id);
+          }
+        }
+        await tx.updateTable("orders").set({ status: "cancelled", cancelled_at: now, updated_at: now }).where("id", "=", orderId).execute();
+        const refundDue = Math.max(0, Number(o.paid_total) - Number(o.refunded_total));
+        await emit(deps, tx, {
+          type: "order.cancelled",
+          tenantId: actor.tenantId,
+          entityId: orderId,
+          data: { refundDue, reason: input.reason ?? null, actorId: actor.id },
+          key: `order.cancelled:${orderId}`,
+        });
+        break;
+      }
+      case "change-address":
+        await tx
+          .updateTable("orders")
+          .set({ address: JSON.stringify(input.address), updated_at: now })
+          .where("id", "=", orderId)
+          .execute();
+        break;
+      case "complete":
+        await tx.updateTable("orders").set({ status: "completed", completed_at: now, updated_at: now }).where("id", "=", orderId).execute();
+        await emit(deps, tx, {
+          type: "order.completed",
+          tenantId: actor.tenantId,
+          entityId: orderId,
+          data: {},
+          key: `order.completed:${orderId}`,
+        });
+        break;
+      default:
+        throw invalidTransition("order", action, o.status, allowed);
+    }
+    await audit(tx, actor, `order.${action}`, "order", orderId, { status: o.status }, input);
+  });
+  return orderView(deps.db, actor, orderId);
+}
+
+async function releaseStock(tx: Tx, supplierOrderId: string) {
+  const lines = await tx
+    .selectFrom("supplier_order_lines")
+    .select(["offer_id", "quantity"])
+    .where("supplier_order_id", "=", supplierOrderId)
+    .execute();
+  for (const l of lines) {
+    if (l.offer_id)
+      await tx
+        .updateTable("offers")
+        .set((eb) => ({ stock: eb("stock", "+", l.quantity) }))
+        .where("id", "=", l.offer_id)
+        .execute();
+  }
+}
+
+/** Forwards the lines of a paid order that no active supplier order carries yet. */
+async function forwardLocked(tx: Tx, deps: Deps, actor: Actor, o: Record<string, any>, sos: Record<string, any>[]) {
+  const lines = await tx
+    .selectFrom("order_lines")
+    .select(["id", "sku_id", "sku_code", "quantity"])
+    .where("order_id", "=", o.id)
+    .orderBy("line_no")
+    .execute();
+  const active = sos.filter((s) => s.purpose === "original" && !["rejected", "cancelled"].includes(s.status)).map((s) => s.id);
+  const carried = active.length
+    ? await tx.selectFrom("supplier_order_lines").select(["order_line_id", "quantity"]).where("supplier_order_id", "in", active).execute()
+    : [];
+  const rejected = sos.filter((s) => s.purpose === "original" && s.status === "rejected").map((s) => s.id);
+  const excluded = rejected.length
+    ? new Set(
+        (await tx.selectFrom("supplier_order_lines").select("offer_id").where("supplier_order_id", "in", rejected).execute()).map(
+          (r) => r.offer_id as string,
+        ),
+      )
+    : new Set<string>();
+  const needs: LineNeed[] = [];
+  for (const l of lines) {
+    const have = carried.filter((c) => c.order_line_id === l.id).reduce((s, c) => s + c.quantity, 0);
+    if (l.quantity - have > 0) needs.push({ orderLineId: l.id, skuId: l.sku_id, skuCode: l.sku_code, quantity: l.quantity - have });
+  }
+  if (needs.length === 0) throw new AppError("conflict", "every line of this order is with a supplier already");
+  const r = await routeLines(tx, actor, deps.clock.now(), { orderId: o.id, purpose: "original" }, needs, excluded);
+  await tx
+    .updateTable("orders")
+    .set({ needs_sourcing: r.unserved.length > 0, sourcing_note: r.unserved.length ? r.unserved.map((u) => u.reason).join("; ") : null })
+    .where("id", "=", o.id)
+    .execute();
+  await rollUpOrder(tx, deps, actor, o.id);
+  if (r.supplierOrderIds.length) {
+    await emit(deps, tx, {
+      type: "order.forwarded",
+      tenantId: actor.tenantId,
+      entityId: o.id,
+      data: { supplierOrderIds: r.supplierOrderIds, unserved: r.unserved },
+      key: `order.forwarded:${r.supplierOrderIds[0]}`,
+    });
+  }
+  return r;
+}
+
+// Supplier orders ---------------------------------------------------------------------------------
+
+export async function runSupplierOrderAction(deps: Deps, actor: Actor, soId: string, action: string, input: Record<string, any>) {
+  await deps.db.transaction().execute(async (tx) => {
+    await supplierOrderActionTx(tx, deps, actor, soId, action, input);
+  });
+  return supplierOrderView(deps.db, actor, soId);
+}
+
+export async function supplierOrderActionTx(tx: Tx, deps: Deps, actor: Actor, soId: string, action: string, input: Record<string, any>) {
+  let q = tx.selectFrom("supplier_orders").selectAll().where("tenant_id", "=", actor.tenantId).where("id", "=", soId);
+  if (actor.role === "supplier") q = q.where("supplier_id", "=", actor.supplierId ?? "");
+  const so = await q.forUpdate().executeTakeFirst();
+  if (!so) throw notFound("supplier order");
+  const who = actor.role === "supplier" ? "supplier" : "staff";
+  const allowed = supplierOrderActions(so.status, actor.kind === "system" ? "staff" : who);
+  const to = allowed.includes(action) ? nextSupplierOrderStatus(so.status, action, input) : null;
+  if (!to) throw invalidTransition("supplier order", action, so.status, allowed);
+  const now = deps.clock.now();
+  const set: Record<string, unknown> = { status: to, updated_at: now };
+  if (action === "accept") set.accepted_at = now;
+  if (action === "reject") set.reject_reason = input.reason ?? "rejected by the supplier";
+  if (action === "ship") {
+    set.carrier = input.carrier;
+    set.tracking_no = input.trackingNo;
+    set.shipped_at = input.shippedAt ? new Date(input.shippedAt) : now;
+  }
+  if (action === "deliver") set.delivered_at = input.deliveredAt ? new Date(input.deliveredAt) : now;
+  if (action === "confirm-cancel") set.cancelled_at = now;
+  if (input.note) set.note = input.note;
+  await tx.updateTable("supplier_orders").set(set).where("id", "=", soId).execute();
+  if (action === "reject" || action === "confirm-cancel") await releaseStock(tx, soId);
+  const order = await tx.selectFrom("orders").selectAll().where("id", "=", so.order_id).forUpdate().executeTakeFirstOrThrow();
+  if (action === "ship" && Number(so.cost_total) > 0) {
+    await post(tx, {
+      tenantId: actor.tenantId,
+      code: "supplier_cost",
+      currency: order.currency,
+      orderId: so.order_id,
+      supplierId: so.supplier_id,
+      caseId: so.case_id,
+      sourceKey: `supplier_cost:${soId}`,
+      memo: `goods shipped by the supplier (${so.purpose})`,
+      at: now,
+      entries: [
+        { account: "cost_of_goods", amount: Number(so.cost_total) },
+        { account: "supplier_payables", amount: -Number(so.cost_total) },
+      ],
+    });
+  }
+  const eventType = {
+    ship: "supplier_order.shipped",
+    deliver: "supplier_order.delivered",
+    reject: "supplier_order.rejected",
+    accept: "supplier_order.accepted",
+    "confirm-cancel": "supplier_order.cancelled",
+    "intercept-result": to === "intercepted" ? "supplier_order.intercepted" : "supplier_order.intercept_failed",
+    "mark-returned": "supplier_order.returned",
+  }[action];
+  if (eventType) {
+    await emit(deps, tx, {
+      type: eventType,
+      tenantId: actor.tenantId,
+      entityId: soId,
+      data: {
+        orderId: so.order_id,
+        supplierId: so.supplier_id,
+        caseId: so.case_id,
+        purpose: so.purpose,
+        status: to,
+        trackingNo: input.trackingNo ?? so.tracking_no,
+      },
+      key: `${eventType}:${soId}:${now.getTime()}`,
+    });
+  }
+  await audit(tx, actor, `supplier_order.${action}`, "supplier_order", soId, { status: so.status }, { status: to, ...input });
+  // A rejection sends the lines on to the next offer at once (unless the order is cancelled).
+  if (action === "reject" && so.purpose === "original" && !order.cancelled_at) {
+    const sos = await tx.selectFrom("supplier_orders").selectAll().where("order_id", "=", so.order_id).execute();
+    try {
+      await forwardLocked(tx, deps, actor, order, sos);
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+    }
+  }
+  if (so.purpose === "original") await rollUpOrder(tx, deps, actor, so.order_id);
+  return { from: so.status as SupplierOrderStatus, to };
+}
+
+export async function supplierOrderView(ex: Executor, actor: Actor, soId: string) {
+  let q = ex
+    .selectFrom("supplier_orders as so")
+    .innerJoin("suppliers as s", "s.id", "so.supplier_id")
+    .innerJoin("orders as o", "o.id", "so.order_id")
+    .selectAll("so")
+    .select(["s.name as supplier_name", "o.platform_order_no", "o.address", "o.customer"])
+    .where("so.tenant_id", "=", actor.tenantId)
+    .where("so.id", "=", soId);
+  if (actor.role === "supplier") q = q.where("so.supplier_id", "=", actor.supplierId ?? "");
+  const so = await q.executeTakeFirst();
+  if (!so) throw notFound("supplier order");
+  const lines = await ex
+    .selectFrom("supplier_order_lines as l")
+    .innerJoin("order_lines as ol", "ol.id", "l.order_line_id")
+    .select(["l.order_line_id", "l.quantity", "l.unit_cost", "ol.sku_code", "ol.title"])
+    .where("l.supplier_order_id", "=", soId)
+    .execute();
+  const events = so.tracking_no
+    ? await ex
+        .selectFrom("tracking_events")
+        .select(["status", "occurred_at", "description"])
+        .where("tenant_id", "=", actor.tenantId)
+        .where("tracking_no", "=", so.tracking_no)
+        .orderBy("occurred_at")
+        .execute()
+    : [];
+  return {
+    ...supplierOrderOut(so, lines, actor),
+    shipTo: { address: so.address, customer: { name: so.customer?.name } },
+    tracking: events.map((e) => ({ status: e.status, occurredAt: e.occurred_at, description: e.description })),
+  };
+}
+
+/** A new supplier order for an exchange, reship or repair, routed like a forward. */
+export async function createFollowUpSupplierOrder(
+  deps: Deps,
+  tx: Tx,
+  actor: Actor,
+  p: { orderId: string; caseId: string; purpose: "exchange" | "reship" | "repair"; lines: { orderLineId: string; quantity: number }[] },
+): Promise<string[]> {
+  const lines = await tx
+    .selectFrom("order_lines")
+    .select(["id", "sku_id", "sku_code"])
+    .where("order_id", "=", p.orderId)
+    .where("tenant_id", "=", actor.tenantId)
+    .execute();
+  const needs = p.lines.map((l) => {
+    const ol = lines.find((x) => x.id === l.orderLineId);
+    if (!ol) throw notFound("order line");
+    return { orderLineId: ol.id, skuId: ol.sku_id, skuCode: ol.sku_code, quantity: l.quantity };
+  });
+  const r = await routeLines(tx, actor, deps.clock.now(), { orderId: p.orderId, purpose: p.purpose, caseId: p.caseId }, needs);
+  if (r.unserved.length)
+    throw new AppError("conflict", `cannot source the ${p.purpose}: ${r.unserved.map((u) => u.reason).join("; ")}`, {
+      unserved: r.unserved,
+    });
+  return r.supplierOrderIds;
+}
+
+/** Asks every shipped, undelivered supplier order of the order to be intercepted (拦截). */
+export async function requestInterceptForOrder(deps: Deps, tx: Tx, actor: Actor, orderId: string): Promise<string[]> {
+  const sos = await tx
+    .selectFrom("supplier_orders")
+    .select(["id"])
+    .where("order_id", "=", orderId)
+    .where("tenant_id", "=", actor.tenantId)
+    .where("status", "=", "shipped")
+    .execute();
+  for (const so of sos) await supplierOrderActionTx(tx, deps, actor, so.id, "request-intercept", {});
+  return sos.map((s) => s.id);
+}
+
+// Tracking ----------------------------------------------------------------------------------------
+
+export async function recordTrackingEvent(
+  deps: Deps,
+  actor: Actor,
+  e: { carrier: string; trackingNo: string; status: string; occurredAt: string; description?: string },
+) {
+  return deps.db.transaction().execute(async (tx) => {
+    const so = await tx
+      .selectFrom("supplier_orders")
+      .select(["id", "status"])
+      .where("tenant_id", "=", actor.tenantId)
+      .where("tracking_no", "=", e.trackingNo)
+      .orderBy("created_at", "desc")
+      .executeTakeFirst();
+    const kase = so
+      ? undefined
+      : await tx
+          .selectFrom("cases")
+          .select(["id"])
+          .where("tenant_id", "=", actor.tenantId)
+          .where("return_tracking_no", "=", e.trackingNo)
+          .executeTakeFirst();
+    const id = newId();
+    await tx
+      .insertInto("tracking_events")
+      .values({
+        id,
+        tenant_id: actor.tenantId,
+        carrier: e.carrier,
+        tracking_no: e.trackingNo,
+        status: e.status,
+        occurred_at: new Date(e.occurredAt),
+        description: e.description ?? null,
+        supplier_order_id: so?.id ?? null,
+        case_id: kase?.id ?? null,
+      })
+      .execute();
+    let effect: string | null = null;
+    const system: Actor = { ...actor, kind: actor.kind === "customer" ? "system" : actor.kind };
+    if (so && e.status === "delivered" && ["shipped", "intercept_requested"].includes(so.status)) {
+      await supplierOrderActionTx(tx, deps, system, so.id, "deliver", { deliveredAt: e.occurredAt });
+      effect = "delivered";
+    }
+    if (
+      so &&
+      (e.status === "refused" || e.status === "returned") &&
+      ["shipped", "intercept_requested", "intercepted"].includes(so.status)
+    ) {
+      await supplierOrderActionTx(tx, deps, system, so.id, "mark-returned", {});
+      effect = "returned";
+    }
+    return { id, supplierOrderId: so?.id ?? null, caseId: kase?.id ?? null, effect };
+  });
+}
