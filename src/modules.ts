@@ -5,11 +5,12 @@ import { catalogRoutes } from "./catalog/catalog.routes.js";
 import type { DemoSeeder } from "./demo/seed.js";
 import { identityRoutes } from "./identity/identity.routes.js";
 import { orderRoutes } from "./orders/order.routes.js";
+import { policyRoutes } from "./policies/policy.routes.js";
 import type { Deps } from "./platform/context.js";
 import type { RouteModule } from "./platform/http.js";
 import { shopRoutes } from "./shops/shop.routes.js";
 
-export const routeModules: RouteModule[] = [identityRoutes, shopRoutes, catalogRoutes, orderRoutes];
+export const routeModules: RouteModule[] = [identityRoutes, shopRoutes, catalogRoutes, orderRoutes, policyRoutes];
 
 /** Seeders run in order on an empty tenant; each later one may use what the earlier ones made. */
 export const demoSeeders: DemoSeeder[] = [];

@@ -1,0 +1,371 @@
+import {
+  CASE_TYPES,
+  type CaseType,
+  FAULT_REASONS,
+  isFault,
+  NO_REASON_REASONS,
+  type PolicyRules,
+  type Reason,
+  type Responsibility,
+} from "./rules.js";
+import { windowEnd } from "./time.js";
+
+/** One reason a decision was taken, in words a CS agent can read to the customer. */
+export interface PolicyReason {
+  code: string;
+  message: string;
+  messageEn: string;
+}
+export interface TypeOption {
+  type: CaseType;
+  allowed: boolean;
+  deadline: string | null;
+  reasons: PolicyReason[];
+}
+
+export interface EligibilityInput {
+  rules: PolicyRules;
+  timezone: string;
+  reason: Reason;
+  at: Date;
+  order: { shippedAt: Date | null; deliveredAt: Date | null; cancelled?: boolean };
+  line: { category: string; isGift: boolean; noReasonReturnWaived: boolean; quantity: number; alreadyClaimed: number };
+}
+
+const WINDOW_NAMES = {
+  noReasonReturnDays: ["七天无理由", "no-reason return"],
+  qualityReturnDays: ["质量问题退货", "quality return"],
+  qualityExchangeDays: ["质量问题换货", "quality exchange"],
+  repairDays: ["保修", "warranty repair"],
+} as const;
+type WindowKey = keyof typeof WINDOW_NAMES;
+
+function windowCheck(i: EligibilityInput, key: WindowKey): { open: boolean; deadline: string; reason: PolicyReason } {
+  const days = i.rules.windows[key];
+  const delivered = i.order.deliveredAt as Date;
+  const w = windowEnd(delivered, days, i.timezone);
+  const [zh, en] = WINDOW_NAMES[key];
+  const label = key === "noReasonReturnDays" ? zh : `${zh}${days}天`;
+  const labelEn = key === "noReasonReturnDays" ? `${days}-day ${en}` : `${en}, ${days} days`;
+  const open = i.at.getTime() <= w.end.getTime();
+  return {
+    open,
+    deadline: w.end.toISOString(),
+    reason: open
+      ? {
+          code: "window_open",
+          message: `可在 ${w.lastDay} 前申请（签收 ${w.deliveredDay}，${label}）`,
+          messageEn: `Open until ${w.lastDay} (delivered ${w.deliveredDay}, ${labelEn})`,
+        }
+      : {
+          code: "window_closed",
+          message: `申请期已于 ${w.lastDay} 结束（签收 ${w.deliveredDay}，${label}）`,
+          messageEn: `The window ended on ${w.lastDay} (delivered ${w.deliveredDay}, ${labelEn})`,
+        },
+  };
+}
+
+const R = (code: string, message: string, messageEn: string): PolicyReason => ({ code, message, messageEn });
+
+/**
+ * What the customer may ask for on one line, per case type, with the deadline and the reasons.
+ * Pure: the caller supplies the rules, the shop's time zone, the facts and the moment `at`.
+ */
+export function evaluateEligibility(i: EligibilityInput): TypeOption[] {
+  return CASE_TYPES.map((type) => evaluateType(i, type));
+}
+
+function evaluateType(i: EligibilityInput, type: CaseType): TypeOption {
+  const deny = (...reasons: PolicyReason[]): TypeOption => ({ type, allowed: false, deadline: null, reasons });
+  if (i.order.cancelled) return deny(R("order_cancelled", "订单已取消", "The order is cancelled"));
+  if (i.line.alreadyClaimed >= i.line.quantity) {
+    return deny(
+      R(
+        "quantity_exhausted",
+        `该商品 ${i.line.quantity} 件均已在其他售后单中`,
+        `All ${i.line.quantity} of this item are already in other after-sales cases`,
+      ),
+    );
+  }
+  const fault = isFault(i.reason);
+  const noReason = NO_REASON_REASONS.includes(i.reason);
+  if (!i.order.deliveredAt) {
+    // Before delivery: money back (cancel or intercept) or a gesture for lateness; nothing to return yet.
+    if (type === "refund_only") {
+      return i.order.shippedAt
+        ? {
+            type,
+            allowed: true,
+            deadline: null,
+            reasons: [
+              R(
+                "in_transit_intercept",
+                "包裹运输中：将申请拦截，拦截成功或拒收后退款",
+                "In transit: the parcel will be intercepted and the refund follows its return",
+              ),
+            ],
+          }
+        : {
+            type,
+            allowed: true,
+            deadline: null,
+            reasons: [R("not_shipped", "商家尚未发货，可直接退款", "Not shipped yet: the order can be refunded at once")],
+          };
+    }
+    if (type === "compensation" && (i.reason === "late_delivery" || i.reason === "not_received")) {
+      return {
+        type,
+        allowed: true,
+        deadline: null,
+        reasons: [R("late_delivery_compensation", "物流延误可申请补偿", "A late delivery may be compensated")],
+      };
+    }
+    return deny(
+      R("not_delivered", "订单尚未签收，签收后才能申请退换货", "The order is not delivered yet; returns and exchanges open on delivery"),
+    );
+  }
+
+  if (i.reason === "not_received" || i.reason === "late_delivery") {
+    if (type === "reship" || type === "refund_only" || type === "compensation") {
+      const w = windowCheck(i, "qualityExchangeDays");
+      if (!w.open) return deny(w.reason);
+      return {
+        type,
+        allowed: true,
+        deadline: w.deadline,
+        reasons: [
+          R("tracking_delivered_review", "物流显示已签收，需核实后处理", "Tracking shows the parcel delivered; this will be checked"),
+          w.reason,
+        ],
+      };
+    }
+    return deny(R("reason_not_for_type", "未收到货物不适用退换货", "A parcel not received cannot be returned or exchanged"));
+  }
+
+  if (noReason) {
+    if (type === "repair" || type === "reship" || type === "compensation") {
+      return deny(R("reason_not_for_type", "无理由退换不适用此方式", "This remedy is not available for a change of mind"));
+    }
+    if (type === "refund_only")
+      return deny(R("return_required", "无理由退货需寄回商品", "A no-reason refund requires returning the goods"));
+    if (i.rules.excludedCategories.includes(i.line.category)) {
+      return deny(
+        R(
+          "category_excluded",
+          `该类商品（${categoryZh(i.line.category)}）不支持七天无理由退货`,
+          `Goods of this kind (${i.line.category.replaceAll("_", " ")}) cannot be returned without a reason`,
+        ),
+      );
+    }
+    if (i.rules.waivableCategories.includes(i.line.category) && i.line.noReasonReturnWaived) {
+      return deny(
+        R(
+          "waived_at_purchase",
+          "购买时已确认该商品不适用七天无理由退货",
+          "At purchase the customer confirmed this item is not returnable without a reason",
+        ),
+      );
+    }
+    const w = windowCheck(i, "noReasonReturnDays");
+    if (!w.open) return deny(w.reason);
+    const reasons = [
+      w.reason,
+      R(
+        "condition_required",
+        "商品需完好：可拆封检查，吊牌、封条、配件齐全",
+        "Goods must be intact: opening to inspect is fine; tags, seals and parts complete",
+      ),
+    ];
+    if (type === "exchange") {
+      const payer =
+        i.rules.freight.noReasonExchange === "merchant"
+          ? ["商家承担换货运费", "The merchant pays the exchange shipping"]
+          : ["买家承担往返运费", "The customer pays the shipping both ways"];
+      reasons.push(R("freight_customer", payer[0], payer[1]));
+    } else reasons.push(R("freight_customer", "退货运费由买家承担", "The customer pays the return shipping"));
+    return { type, allowed: true, deadline: w.deadline, reasons };
+  }
+
+  // Quality and delivery faults (art. 24), and "other" which CS reviews under the same windows.
+  const key: WindowKey =
+    type === "exchange" || type === "reship" ? "qualityExchangeDays" : type === "repair" ? "repairDays" : "qualityReturnDays";
+  if (type === "compensation") {
+    const w = windowCheck(i, "qualityExchangeDays");
+    return w.open ? { type, allowed: true, deadline: w.deadline, reasons: [w.reason] } : deny(w.reason);
+  }
+  if (type === "reship" && !["missing_item", "wrong_item", "damaged_in_transit"].includes(i.reason)) {
+    return deny(R("reason_not_for_type", "补发仅适用于漏发、错发或运输损坏", "A reship is for missing, wrong or damaged items"));
+  }
+  const w = windowCheck(i, key);
+  if (!w.open) {
+    const later = type === "return_refund" || type === "refund_only" ? windowCheck(i, "qualityExchangeDays") : null;
+    if (later?.open) {
+      return deny(
+        w.reason,
+        R(
+          "exchange_or_repair_only",
+          "已过质量问题退货期，可申请换货或维修",
+          "Past the quality return window: an exchange or repair is still possible",
+        ),
+      );
+    }
+    return deny(w.reason);
+  }
+  const reasons = [w.reason];
+  if (fault) reasons.push(R("freight_merchant", "质量问题由商家承担来回运费", "For a fault the merchant pays the shipping both ways"));
+  else reasons.push(R("manual_review", "需客服审核", "A CS agent will review this request"));
+  return { type, allowed: true, deadline: w.deadline, reasons };
+}
+
+function categoryZh(c: string): string {
+  return (
+    (
+      {
+        custom_made: "定制商品",
+        perishable: "鲜活易腐",
+        digital: "在线下载数字商品",
+        periodical: "报纸期刊",
+        hygiene_sealed: "拆封影响卫生",
+        activation: "激活后价值贬损",
+        clearance: "临期/瑕疵特价",
+      } as Record<string, string>
+    )[c] ?? c
+  );
+}
+
+export interface Decision {
+  outcome: "approve" | "refuse" | "manual";
+  reasons: PolicyReason[];
+}
+
+/** What the policy does with a new request by itself: approve, refuse, or leave it to CS. */
+export function decideSubmission(p: {
+  rules: PolicyRules;
+  type: CaseType;
+  reason: Reason;
+  options: TypeOption[];
+  amount: number;
+  orderShipped: boolean;
+  riskFlag: boolean;
+  riskReasons?: PolicyReason[];
+  blocked?: boolean;
+}): Decision {
+  const refused = p.options.filter((o) => !o.allowed);
+  if (refused.length > 0 && p.rules.auto.refuseOutsideWindows) {
+    return { outcome: "refuse", reasons: refused.flatMap((o) => o.reasons) };
+  }
+  if (p.blocked)
+    return {
+      outcome: "manual",
+      reasons: [R("blocklisted", "该买家在黑名单中，需人工审核", "The customer is on the blocklist; a person must review")],
+    };
+  if (p.riskFlag) {
+    return {
+      outcome: "manual",
+      reasons: [
+        R(
+          "risk_flag",
+          "该买家售后风险较高，暂停自动审批",
+          "Automatic approval is suspended: this customer's after-sales record is flagged",
+        ),
+        ...(p.riskReasons ?? []),
+      ],
+    };
+  }
+  if (p.type === "refund_only" && !p.orderShipped && p.rules.auto.approveRefundOnlyBeforeShipping) {
+    return {
+      outcome: "approve",
+      reasons: [R("auto_refund_before_shipping", "未发货仅退款，自动同意", "Refund before shipping: approved automatically")],
+    };
+  }
+  const limit = p.rules.auto.approveNoReasonReturnUpTo;
+  if (p.type === "return_refund" && NO_REASON_REASONS.includes(p.reason) && limit !== null && p.amount <= limit) {
+    return {
+      outcome: "approve",
+      reasons: [
+        ...p.options.flatMap((o) => o.reasons.filter((r) => r.code === "window_open")),
+        R("auto_no_reason", "七天无理由退货，自动同意", "No-reason return within the window: approved automatically"),
+      ],
+    };
+  }
+  return {
+    outcome: "manual",
+    reasons: [R("manual_review", "需客服审核", "A CS agent will review this request"), ...p.options.flatMap((o) => o.reasons)],
+  };
+}
+
+/** Who most likely caused the problem, from the reason and what tracking and inspection showed. */
+export function suggestResponsibility(
+  reason: Reason,
+  facts: { trackingDelivered?: boolean; inspection?: { matchesOrder?: boolean; grade?: string } } = {},
+): { responsibility: Responsibility; note: string } {
+  if (facts.inspection && facts.inspection.matchesOrder === false)
+    return { responsibility: "customer", note: "the returned goods are not what was sent" };
+  switch (reason) {
+    case "wrong_item":
+    case "missing_item":
+    case "quality":
+    case "not_as_described":
+      return { responsibility: "supplier", note: `${reason.replaceAll("_", " ")} comes from the supplier's goods or packing` };
+    case "damaged_in_transit":
+      return { responsibility: "carrier", note: "damaged on the way" };
+    case "changed_mind":
+    case "size_fit":
+      return { responsibility: "customer", note: "the customer's choice" };
+    case "late_delivery":
+      return { responsibility: "carrier", note: "late on the way" };
+    case "not_received":
+      return facts.trackingDelivered
+        ? { responsibility: "undetermined", note: "tracking says delivered" }
+        : { responsibility: "carrier", note: "lost on the way" };
+    default:
+      return { responsibility: "undetermined", note: "to be determined by CS" };
+  }
+}
+
+/** Who pays the return leg. */
+export function returnFreightPayer(
+  rules: PolicyRules,
+  reason: Reason,
+  responsibility: Responsibility,
+): "customer" | "merchant" | "supplier" {
+  if (responsibility === "supplier") return "supplier";
+  if (responsibility === "merchant" || responsibility === "carrier") return "merchant";
+  if (responsibility === "customer") return rules.freight.noReasonReturn === "merchant" ? "merchant" : "customer";
+  return FAULT_REASONS.includes(reason) ? "merchant" : rules.freight.noReasonReturn;
+}
+
+/**
+ * Whether the refund includes the order's outbound shipping: when the merchant side is responsible
+ * and everything goes back, or when the policy refunds standard delivery on a full withdrawal.
+ * A free-shipping order stays free (nothing to refund), and a partial return never refunds it.
+ */
+export function refundsShipping(p: {
+  rules: PolicyRules;
+  reason: Reason;
+  responsibility: Responsibility;
+  fullReturn: boolean;
+  shippingFee: number;
+}): { refund: boolean; reason: PolicyReason } {
+  if (p.shippingFee === 0)
+    return { refund: false, reason: R("free_shipping", "订单包邮，无运费可退", "The order shipped free; there is no shipping to refund") };
+  if (!p.fullReturn)
+    return { refund: false, reason: R("partial_return_shipping", "部分退货不退运费", "Shipping is not refunded on a partial return") };
+  if (["supplier", "merchant", "carrier"].includes(p.responsibility) || (p.responsibility === "undetermined" && isFault(p.reason))) {
+    return {
+      refund: true,
+      reason: R(
+        "shipping_refunded_fault",
+        "商家责任，全额退货退还运费",
+        "The merchant side is responsible: the shipping is refunded with a full return",
+      ),
+    };
+  }
+  if (p.rules.freight.refundShippingOnNoReasonFullReturn) {
+    return {
+      refund: true,
+      reason: R("shipping_refunded_withdrawal", "全部退货，退还标准运费", "Full withdrawal: the standard delivery cost is refunded"),
+    };
+  }
+  return { refund: false, reason: R("shipping_not_refunded", "无理由退货不退运费", "Shipping is not refunded on a no-reason return") };
+}

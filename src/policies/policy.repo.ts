@@ -1,0 +1,134 @@
+import type { Actor } from "../platform/context.js";
+import type { Executor } from "../platform/db.js";
+import { notFound } from "../platform/errors.js";
+import { newId } from "../platform/ids.js";
+import { type EligibilityInput, evaluateEligibility, type TypeOption } from "./engine.js";
+import { CN_DEFAULT, type PolicyRules, PolicyRulesSchema, type Reason } from "./rules.js";
+
+export interface LoadedPolicy {
+  id: string;
+  version: number;
+  rules: PolicyRules;
+  createdAt: Date;
+}
+
+/** The shop's current policy; version 1 with the mainland-China default is made on first use. */
+export async function loadPolicy(ex: Executor, tenantId: string, shopId: string): Promise<LoadedPolicy> {
+  const row = await ex
+    .selectFrom("policies")
+    .selectAll()
+    .where("tenant_id", "=", tenantId)
+    .where("shop_id", "=", shopId)
+    .orderBy("version", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  if (row) return { id: row.id, version: row.version, rules: PolicyRulesSchema.parse(row.rules), createdAt: row.created_at };
+  const shop = await ex.selectFrom("shops").select("id").where("tenant_id", "=", tenantId).where("id", "=", shopId).executeTakeFirst();
+  if (!shop) throw notFound("shop");
+  const id = newId();
+  const inserted = await ex
+    .insertInto("policies")
+    .values({ id, tenant_id: tenantId, shop_id: shopId, version: 1, rules: JSON.stringify(CN_DEFAULT) })
+    .onConflict((oc) => oc.columns(["shop_id", "version"]).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!inserted) return loadPolicy(ex, tenantId, shopId);
+  return { id, version: 1, rules: CN_DEFAULT, createdAt: inserted.created_at };
+}
+
+export async function loadPolicyById(ex: Executor, tenantId: string, id: string): Promise<LoadedPolicy> {
+  const row = await ex.selectFrom("policies").selectAll().where("tenant_id", "=", tenantId).where("id", "=", id).executeTakeFirstOrThrow();
+  return { id: row.id, version: row.version, rules: PolicyRulesSchema.parse(row.rules), createdAt: row.created_at };
+}
+
+/** Quantity of each order line already held by cases that are still alive. */
+export async function claimedQuantities(ex: Executor, orderId: string, excludeCaseId?: string): Promise<Map<string, number>> {
+  let q = ex
+    .selectFrom("case_lines as cl")
+    .innerJoin("cases as c", "c.id", "cl.case_id")
+    .select(["cl.order_line_id", (eb) => eb.fn.sum<number>("cl.quantity").as("qty")])
+    .where("c.order_id", "=", orderId)
+    .where("c.status", "not in", ["rejected", "cancelled"])
+    .groupBy("cl.order_line_id");
+  if (excludeCaseId) q = q.where("c.id", "!=", excludeCaseId);
+  return new Map((await q.execute()).map((r) => [r.order_line_id as string, Number(r.qty)]));
+}
+
+export interface OrderFacts {
+  order: Record<string, any>;
+  lines: Record<string, any>[];
+  timezone: string;
+  shippedAt: Date | null;
+  policy: LoadedPolicy;
+}
+
+export async function orderFacts(ex: Executor, actor: Actor, orderId: string): Promise<OrderFacts> {
+  const order = await ex
+    .selectFrom("orders")
+    .selectAll()
+    .where("tenant_id", "=", actor.tenantId)
+    .where("id", "=", orderId)
+    .executeTakeFirst();
+  if (!order) throw notFound("order");
+  const [lines, shop, shipped, policy] = await Promise.all([
+    ex.selectFrom("order_lines").selectAll().where("order_id", "=", orderId).orderBy("line_no").execute(),
+    ex.selectFrom("shops").select("timezone").where("id", "=", order.shop_id).executeTakeFirstOrThrow(),
+    ex
+      .selectFrom("supplier_orders")
+      .select((eb) => eb.fn.min("shipped_at").as("first"))
+      .where("order_id", "=", orderId)
+      .where("purpose", "=", "original")
+      .executeTakeFirst(),
+    loadPolicy(ex, actor.tenantId, order.shop_id),
+  ]);
+  return { order, lines, timezone: shop.timezone, shippedAt: shipped?.first ? new Date(shipped.first as string) : null, policy };
+}
+
+/** Eligibility of every line of an order, for one reason, as of `at`. */
+export async function orderEligibility(ex: Executor, actor: Actor, orderId: string, p: { reason: Reason; at: Date }) {
+  const facts = await orderFacts(ex, actor, orderId);
+  const claimed = await claimedQuantities(ex, orderId);
+  return {
+    orderId,
+    reason: p.reason,
+    at: p.at.toISOString(),
+    policyVersion: facts.policy.version,
+    lines: facts.lines.map((l) => ({
+      orderLineId: l.id as string,
+      skuCode: l.sku_code,
+      title: l.title,
+      quantity: l.quantity,
+      available: l.quantity - (claimed.get(l.id) ?? 0),
+      options: evaluateEligibility(eligibilityInput(facts, l, p.reason, p.at, claimed.get(l.id) ?? 0)),
+    })),
+  };
+}
+
+export function eligibilityInput(
+  facts: OrderFacts,
+  l: Record<string, any>,
+  reason: Reason,
+  at: Date,
+  alreadyClaimed: number,
+): EligibilityInput {
+  return {
+    rules: facts.policy.rules,
+    timezone: facts.timezone,
+    reason,
+    at,
+    order: {
+      shippedAt: facts.shippedAt,
+      deliveredAt: facts.order.delivered_at ? new Date(facts.order.delivered_at) : null,
+      cancelled: facts.order.status === "cancelled",
+    },
+    line: {
+      category: l.category,
+      isGift: l.is_gift,
+      noReasonReturnWaived: l.no_reason_return_waived,
+      quantity: l.quantity,
+      alreadyClaimed,
+    },
+  };
+}
+
+export type { TypeOption };

@@ -1,0 +1,121 @@
+import { z } from "zod";
+import { audit } from "../platform/audit.js";
+import type { Deps } from "../platform/context.js";
+import { AppError, notFound } from "../platform/errors.js";
+import { actorOf, ROLES, type ZApp } from "../platform/http.js";
+import { newId } from "../platform/ids.js";
+import { loadPolicy, orderEligibility } from "./policy.repo.js";
+import { PolicyRulesSchema, PRESETS, REASONS } from "./rules.js";
+
+const shopParam = z.object({ id: z.string().uuid() });
+
+export function policyRoutes(app: ZApp, deps: Deps) {
+  app.get(
+    "/api/v1/shops/:id/policy",
+    { config: { roles: ROLES.staff }, schema: { tags: ["policies"], params: shopParam } },
+    async (req) => {
+      const a = actorOf(req);
+      const p = await loadPolicy(deps.db, a.tenantId, req.params.id);
+      return { id: p.id, shopId: req.params.id, version: p.version, rules: p.rules, createdAt: p.createdAt, presets: Object.keys(PRESETS) };
+    },
+  );
+
+  app.get(
+    "/api/v1/shops/:id/policy/versions",
+    { config: { roles: ROLES.staff }, schema: { tags: ["policies"], params: shopParam } },
+    async (req) => {
+      const a = actorOf(req);
+      const rows = await deps.db
+        .selectFrom("policies")
+        .select(["id", "version", "created_at", "created_by"])
+        .where("tenant_id", "=", a.tenantId)
+        .where("shop_id", "=", req.params.id)
+        .orderBy("version", "desc")
+        .execute();
+      return {
+        items: rows.map((r) => ({ id: r.id, version: r.version, createdAt: r.created_at, createdBy: r.created_by })),
+        nextCursor: null,
+      };
+    },
+  );
+
+  app.put(
+    "/api/v1/shops/:id/policy",
+    {
+      config: { roles: ROLES.admin },
+      schema: {
+        tags: ["policies"],
+        params: shopParam,
+        body: z.strictObject({ preset: z.enum(["cn_default", "eu_withdrawal"]).optional(), rules: PolicyRulesSchema.optional() }),
+      },
+    },
+    async (req) => {
+      const a = actorOf(req);
+      const rules = req.body.rules ?? (req.body.preset ? PRESETS[req.body.preset] : undefined);
+      if (!rules)
+        throw new AppError("validation_failed", "rules: send rules or a preset", {
+          fields: [{ field: "rules", message: "required unless preset is given" }],
+        });
+      // The law sets a floor: a mainland-China shop may be more generous, never less.
+      if (rules.windows.noReasonReturnDays < 7 && rules.preset !== "eu_withdrawal") {
+        throw new AppError("validation_failed", "rules.windows.noReasonReturnDays: at least 7 days (七日无理由)", {
+          fields: [{ field: "rules.windows.noReasonReturnDays", message: "the law requires at least 7" }],
+        });
+      }
+      return deps.db.transaction().execute(async (tx) => {
+        const shop = await tx
+          .selectFrom("shops")
+          .select("id")
+          .where("tenant_id", "=", a.tenantId)
+          .where("id", "=", req.params.id)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!shop) throw notFound("shop");
+        const current = await loadPolicy(tx, a.tenantId, req.params.id);
+        const id = newId();
+        const row = await tx
+          .insertInto("policies")
+          .values({
+            id,
+            tenant_id: a.tenantId,
+            shop_id: req.params.id,
+            version: current.version + 1,
+            rules: JSON.stringify(rules),
+            created_by: a.kind === "user" ? a.id : null,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await audit(
+          tx,
+          a,
+          "policy.update",
+          "shop",
+          req.params.id,
+          { version: current.version, rules: current.rules },
+          { version: row.version, rules },
+        );
+        return { id, shopId: req.params.id, version: row.version, rules, createdAt: row.created_at };
+      });
+    },
+  );
+
+  app.get(
+    "/api/v1/orders/:id/eligibility",
+    {
+      config: { roles: ROLES.staff },
+      schema: {
+        tags: ["policies"],
+        params: z.object({ id: z.string().uuid() }),
+        querystring: z.strictObject({
+          reason: z.enum(REASONS).default("changed_mind"),
+          at: z.string().datetime({ offset: true }).optional(),
+        }),
+      },
+    },
+    async (req) =>
+      orderEligibility(deps.db, actorOf(req), req.params.id, {
+        reason: req.query.reason,
+        at: req.query.at ? new Date(req.query.at) : deps.clock.now(),
+      }),
+  );
+}

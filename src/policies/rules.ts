@@ -1,0 +1,100 @@
+import { z } from "zod";
+
+/** A shop's after-sales policy. Every rule is a setting; the presets follow the law. */
+export const PolicyRulesSchema = z.strictObject({
+  preset: z.enum(["cn_default", "eu_withdrawal", "custom"]).default("custom"),
+  windows: z.strictObject({
+    noReasonReturnDays: z.number().int().min(0).max(365),
+    qualityReturnDays: z.number().int().min(0).max(365),
+    qualityExchangeDays: z.number().int().min(0).max(3650),
+    repairDays: z.number().int().min(0).max(3650),
+  }),
+  /** Never returnable without a reason. */
+  excludedCategories: z.array(z.string().max(60)).max(50),
+  /** Not returnable without a reason only when the customer confirmed it at purchase. */
+  waivableCategories: z.array(z.string().max(60)).max(50),
+  freight: z.strictObject({
+    /** Who pays the return leg of a no-reason return. */
+    noReasonReturn: z.enum(["customer", "merchant"]),
+    /** A no-reason exchange: the customer pays both legs, or the merchant pays the resend. */
+    noReasonExchange: z.enum(["customer_both", "customer_return_only", "merchant"]),
+    /** Refund the outbound shipping on a full no-reason return (EU: standard delivery is refunded). */
+    refundShippingOnNoReasonFullReturn: z.boolean(),
+  }),
+  auto: z.strictObject({
+    approveRefundOnlyBeforeShipping: z.boolean(),
+    /** Changed-mind returns within the window up to this amount (minor units) are approved at once; null: never. */
+    approveNoReasonReturnUpTo: z.number().int().min(0).nullable(),
+    refuseOutsideWindows: z.boolean(),
+    /** Refund without return ("keep the item") when the returned goods' paid amount is at most this. */
+    keepItemUpTo: z.number().int().min(0).nullable(),
+  }),
+  sla: z.strictObject({
+    merchantResponseHours: z.number().int().min(1).max(720),
+    onResponseExpiry: z.enum(["approve", "escalate"]),
+    customerReturnShipDays: z.number().int().min(1).max(60),
+    refundDueDays: z.number().int().min(1).max(60),
+    autoRefundWhenDue: z.boolean(),
+    supplierClaimAnswerDays: z.number().int().min(1).max(60),
+  }),
+  returnDestination: z.enum(["supplier", "warehouse"]),
+  /** Default return freight the customer pays, when no amount is given with the return. */
+  defaultReturnFreight: z.number().int().min(0).max(100000),
+});
+export type PolicyRules = z.infer<typeof PolicyRulesSchema>;
+
+/** Mainland China: 七日无理由 (Consumer Rights Protection Law art. 25), 三包-style quality windows. */
+export const CN_DEFAULT: PolicyRules = {
+  preset: "cn_default",
+  windows: { noReasonReturnDays: 7, qualityReturnDays: 7, qualityExchangeDays: 15, repairDays: 365 },
+  excludedCategories: ["custom_made", "perishable", "digital", "periodical"],
+  waivableCategories: ["hygiene_sealed", "activation", "clearance"],
+  freight: { noReasonReturn: "customer", noReasonExchange: "customer_both", refundShippingOnNoReasonFullReturn: false },
+  auto: { approveRefundOnlyBeforeShipping: true, approveNoReasonReturnUpTo: 20000, refuseOutsideWindows: true, keepItemUpTo: 1500 },
+  sla: {
+    merchantResponseHours: 48,
+    onResponseExpiry: "approve",
+    customerReturnShipDays: 7,
+    refundDueDays: 7,
+    autoRefundWhenDue: false,
+    supplierClaimAnswerDays: 7,
+  },
+  returnDestination: "supplier",
+  defaultReturnFreight: 1000,
+};
+
+/** EU: 14-day withdrawal from possession, standard delivery refunded, the consumer pays the return. */
+export const EU_WITHDRAWAL: PolicyRules = {
+  ...CN_DEFAULT,
+  preset: "eu_withdrawal",
+  windows: { noReasonReturnDays: 14, qualityReturnDays: 14, qualityExchangeDays: 30, repairDays: 730 },
+  excludedCategories: ["custom_made", "perishable", "digital", "periodical"],
+  waivableCategories: ["hygiene_sealed"],
+  freight: { noReasonReturn: "customer", noReasonExchange: "customer_return_only", refundShippingOnNoReasonFullReturn: true },
+  sla: { ...CN_DEFAULT.sla, refundDueDays: 14 },
+};
+
+export const PRESETS = { cn_default: CN_DEFAULT, eu_withdrawal: EU_WITHDRAWAL } as const;
+
+export const CASE_TYPES = ["refund_only", "return_refund", "exchange", "repair", "reship", "compensation"] as const;
+export type CaseType = (typeof CASE_TYPES)[number];
+export const REASONS = [
+  "quality",
+  "damaged_in_transit",
+  "wrong_item",
+  "missing_item",
+  "not_as_described",
+  "size_fit",
+  "changed_mind",
+  "not_received",
+  "late_delivery",
+  "other",
+] as const;
+export type Reason = (typeof REASONS)[number];
+export const RESPONSIBILITIES = ["supplier", "merchant", "carrier", "customer", "undetermined"] as const;
+export type Responsibility = (typeof RESPONSIBILITIES)[number];
+
+/** Reasons where the goods or the delivery were at fault (art. 24), not the customer's choice. */
+export const FAULT_REASONS: Reason[] = ["quality", "damaged_in_transit", "wrong_item", "missing_item", "not_as_described"];
+export const NO_REASON_REASONS: Reason[] = ["changed_mind", "size_fit"];
+export const isFault = (r: Reason) => FAULT_REASONS.includes(r);

@@ -1,0 +1,47 @@
+/** Calendar arithmetic in a shop's IANA time zone, with nothing but Intl. */
+
+function offsetMs(instant: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }).formatToParts(new Date(instant));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  const asUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  return asUtc - Math.floor(instant / 1000) * 1000;
+}
+
+/** The local calendar date of an instant, as YYYY-MM-DD. */
+export function localDate(instant: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(instant);
+}
+
+/** Adds whole calendar days to a YYYY-MM-DD date. */
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = date.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+/** The instant a local calendar date starts (00:00 local), daylight saving included. */
+export function startOfLocalDay(date: string, timeZone: string): Date {
+  const [y, m, d] = date.split("-").map(Number);
+  const guess = Date.UTC(y, m - 1, d);
+  let t = guess - offsetMs(guess, timeZone);
+  t = guess - offsetMs(t, timeZone);
+  return new Date(t);
+}
+
+/**
+ * The last instant of an after-sales window of `days` calendar days counted from the day after
+ * delivery (签收次日), the last day included: delivered on the 1st, 7 days → ends the 8th, 23:59:59.999.
+ */
+export function windowEnd(deliveredAt: Date, days: number, timeZone: string): { end: Date; lastDay: string; deliveredDay: string } {
+  const deliveredDay = localDate(deliveredAt, timeZone);
+  const lastDay = addDays(deliveredDay, days);
+  return { end: new Date(startOfLocalDay(addDays(lastDay, 1), timeZone).getTime() - 1), lastDay, deliveredDay };
+}
