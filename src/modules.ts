@@ -1,19 +1,22 @@
 // Every capability's routes and demo data, in one list, so that the server, the CLI and the tests
 // assemble the same application. Add a capability here when it lands.
 
+import { caseRoutes } from "./after-sales/case.routes.js";
+import { checkCaseGraph } from "./after-sales/case.states.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import type { DemoSeeder } from "./demo/seed.js";
 import { identityRoutes } from "./identity/identity.routes.js";
+import { moneyRoutes, setupMoney } from "./money/money.routes.js";
 import { orderRoutes } from "./orders/order.routes.js";
-import { policyRoutes } from "./policies/policy.routes.js";
 import type { Deps } from "./platform/context.js";
 import type { RouteModule } from "./platform/http.js";
+import { policyRoutes } from "./policies/policy.routes.js";
 import { shopRoutes } from "./shops/shop.routes.js";
 
-export const routeModules: RouteModule[] = [identityRoutes, shopRoutes, catalogRoutes, orderRoutes, policyRoutes];
+export const routeModules: RouteModule[] = [identityRoutes, shopRoutes, catalogRoutes, orderRoutes, policyRoutes, caseRoutes, moneyRoutes];
 
 /** Seeders run in order on an empty tenant; each later one may use what the earlier ones made. */
 export const demoSeeders: DemoSeeder[] = [];
 
 /** Start-up hooks of capabilities (event sinks, payment gateways, workers); run before routes. */
-export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [];
+export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [checkCaseGraph, setupMoney];

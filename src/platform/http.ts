@@ -124,6 +124,10 @@ export async function buildServer(deps: Deps, modules: RouteModule[], opts: { lo
     return payload;
   });
   app.addHook("onResponse", async (req, reply) => {
+    // Work a capability queued to run after its transaction committed (e.g. calling a gateway).
+    for (const hook of (deps.services.afterResponse as (() => Promise<void>)[] | undefined) ?? []) {
+      await hook().catch((err) => req.log.error({ err }, "after-response work failed"));
+    }
     httpDuration.observe(
       { method: req.method, route: req.routeOptions.url ?? "unknown", status: String(reply.statusCode) },
       reply.elapsedTime / 1000,

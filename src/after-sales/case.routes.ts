@@ -1,0 +1,452 @@
+import { z } from "zod";
+import { audit } from "../platform/audit.js";
+import type { Actor, Deps } from "../platform/context.js";
+import { AppError, notFound } from "../platform/errors.js";
+import { actorOf, ROLES, type ZApp } from "../platform/http.js";
+import { newId } from "../platform/ids.js";
+import { decodeCursor, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
+import { CASE_TYPES, REASONS, RESPONSIBILITIES } from "../policies/rules.js";
+import { caseListItem, caseView, createCase, runCaseAction } from "./case.service.js";
+import { CASE_STATUSES, type CaseAction } from "./case.states.js";
+import { MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, sniff } from "./evidence.js";
+
+const idParam = z.object({ id: z.string().uuid() });
+const money = z.number().int().min(0).max(1e11);
+
+export const CaseBody = z.strictObject({
+  orderId: z.string().uuid(),
+  type: z.enum(CASE_TYPES),
+  reason: z.enum(REASONS),
+  lines: z
+    .array(z.strictObject({ orderLineId: z.string().uuid(), quantity: z.number().int().min(1).max(100000) }))
+    .min(1)
+    .max(100),
+  description: z.string().max(4000).default(""),
+  channel: z.enum(["portal", "phone", "platform", "email", "chat", "api", "import"]).default("api"),
+  at: z.string().datetime({ offset: true }).optional(),
+  refundPreference: z.enum(["original", "balance"]).optional(),
+});
+
+const note = z.string().max(2000);
+/** Each action's body. */
+export const ACTION_BODIES: Record<CaseAction, z.ZodType> = {
+  approve: z.strictObject({ note: note.optional() }).nullish(),
+  reject: z.strictObject({ note }),
+  "request-info": z.strictObject({ note }),
+  "provide-info": z.strictObject({ note }),
+  "set-responsibility": z.strictObject({ responsibility: z.enum(RESPONSIBILITIES), note }),
+  "ship-return": z.strictObject({
+    carrier: z.string().min(1).max(60),
+    trackingNo: z.string().min(3).max(60),
+    freight: money.optional(),
+    note: note.optional(),
+  }),
+  receive: z.strictObject({ note: note.optional(), trackingNo: z.string().max(60).optional() }).nullish(),
+  inspect: z.strictObject({
+    grade: z.enum(["resellable", "open_box", "repairable", "scrap"]),
+    matchesOrder: z.boolean(),
+    complete: z.boolean(),
+    disposition: z.enum(["restock", "return_to_supplier", "discount_sale", "repair", "scrap"]),
+    deduction: z.strictObject({ amount: z.number().int().min(1).max(1e11), reason: z.string().min(1).max(500) }).optional(),
+    note: note.optional(),
+  }),
+  refund: z.strictObject({ method: z.enum(["original", "balance"]).optional(), note: note.optional() }).nullish(),
+  "offer-compensation": z.strictObject({
+    kind: z.enum(["coupon", "partial_refund", "gift"]),
+    amount: money.default(0),
+    note: note.optional(),
+  }),
+  "accept-offer": z.strictObject({ note: note.optional() }).nullish(),
+  resolve: z.strictObject({ note: note.optional() }).nullish(),
+  close: z.strictObject({ note: note.optional() }).nullish(),
+  cancel: z.strictObject({ note: note.optional() }).nullish(),
+  escalate: z.strictObject({ note: note.optional(), severity: z.enum(["low", "medium", "high", "critical"]).optional() }).nullish(),
+  assign: z.strictObject({ assigneeId: z.string().uuid().nullable(), note: note.optional() }),
+};
+
+const ACTION_ROUTE_ROLES: Record<CaseAction, readonly string[]> = {
+  approve: ["admin", "cs"],
+  reject: ["admin", "cs"],
+  "request-info": ["admin", "cs"],
+  "provide-info": ["admin", "cs"],
+  "set-responsibility": ["admin", "cs"],
+  "ship-return": ["admin", "cs"],
+  receive: ["admin", "warehouse", "cs"],
+  inspect: ["admin", "warehouse"],
+  refund: ["admin", "finance", "cs"],
+  "offer-compensation": ["admin", "cs"],
+  "accept-offer": ["admin", "cs"],
+  resolve: ["admin", "cs"],
+  close: ["admin", "cs"],
+  cancel: ["admin", "cs"],
+  escalate: ["admin", "cs"],
+  assign: ["admin", "cs"],
+};
+
+/** Stores one uploaded evidence file after checking what it really is and its size. */
+export async function storeEvidence(deps: Deps, actor: Actor, caseId: string, file: { filename: string; data: Buffer }) {
+  const kind = sniff(file.data);
+  if (!kind)
+    throw new AppError(
+      "unsupported_media_type",
+      "file: only photos (JPEG, PNG, GIF, WebP, HEIC) and videos (MP4, MOV, WebM) are accepted",
+      { field: "file" },
+    );
+  const max = kind.kind === "image" ? MAX_IMAGE_BYTES : MAX_VIDEO_BYTES;
+  if (file.data.length > max)
+    throw new AppError("payload_too_large", `file: a ${kind.kind} may be at most ${max / 1024 / 1024} MB`, { field: "file" });
+  const id = newId();
+  const key = `${actor.tenantId}/evidence/${caseId}/${id}`;
+  await deps.storage.put(key, file.data, kind.mime);
+  await deps.db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto("evidence")
+      .values({
+        id,
+        tenant_id: actor.tenantId,
+        case_id: caseId,
+        kind: kind.kind,
+        mime: kind.mime,
+        size_bytes: file.data.length,
+        storage_key: key,
+        filename: file.filename.slice(0, 200),
+        uploaded_by: `${actor.kind}:${actor.id}`,
+      })
+      .execute();
+    await tx
+      .insertInto("case_events")
+      .values({
+        id: newId(),
+        tenant_id: actor.tenantId,
+        case_id: caseId,
+        action: "evidence",
+        actor_type: actor.kind === "customer" ? "customer" : String(actor.role),
+        actor_id: actor.id,
+        note: file.filename.slice(0, 200),
+        data: JSON.stringify({ evidenceId: id, kind: kind.kind }),
+      })
+      .execute();
+  });
+  return { id, kind: kind.kind, mime: kind.mime, sizeBytes: file.data.length };
+}
+
+export async function readUpload(req: { file: () => Promise<any> }): Promise<{ filename: string; data: Buffer }> {
+  const part = await req.file().catch(() => undefined);
+  if (!part)
+    throw new AppError("validation_failed", "file: send the file as multipart/form-data field `file`", {
+      fields: [{ field: "file", message: "required" }],
+    });
+  const data: Buffer = await part.toBuffer();
+  if (part.file?.truncated) throw new AppError("payload_too_large", `file: at most ${MAX_VIDEO_BYTES / 1024 / 1024} MB`, { field: "file" });
+  return { filename: part.filename ?? "upload", data };
+}
+
+export function caseRoutes(app: ZApp, deps: Deps) {
+  app.post("/api/v1/cases", { config: { roles: ROLES.staffWrite }, schema: { tags: ["cases"], body: CaseBody } }, async (req, reply) =>
+    reply.code(201).send(await createCase(deps, actorOf(req), req.body)),
+  );
+
+  const listQuery = z.strictObject({
+    ...pageQuery,
+    status: z.enum(CASE_STATUSES).optional(),
+    type: z.enum(CASE_TYPES).optional(),
+    reason: z.enum(REASONS).optional(),
+    shopId: z.string().uuid().optional(),
+    supplierId: z.string().uuid().optional(),
+    orderId: z.string().uuid().optional(),
+    overdue: z.enum(["true", "false"]).optional(),
+    assignee: z.string().max(40).optional(),
+    riskFlag: z.enum(["true", "false"]).optional(),
+    q: z.string().max(100).optional(),
+  });
+  app.get(
+    "/api/v1/cases",
+    { config: { roles: ROLES.anyStaffOrSupplier }, schema: { tags: ["cases"], querystring: listQuery } },
+    async (req, reply) => {
+      const a = actorOf(req);
+      const f = req.query;
+      const now = deps.clock.now();
+      const fetch = async (cursor: string | undefined, limit: number) => {
+        let q = deps.db
+          .selectFrom("cases as c")
+          .innerJoin("orders as o", "o.id", "c.order_id")
+          .selectAll("c")
+          .select("o.platform_order_no")
+          .where("c.tenant_id", "=", a.tenantId);
+        const supplierId = a.role === "supplier" ? a.supplierId : f.supplierId;
+        if (supplierId) q = q.where("c.supplier_id", "=", supplierId);
+        if (f.status) q = q.where("c.status", "=", f.status);
+        if (f.type) q = q.where("c.type", "=", f.type);
+        if (f.reason) q = q.where("c.reason", "=", f.reason);
+        if (f.shopId) q = q.where("c.shop_id", "=", f.shopId);
+        if (f.orderId) q = q.where("c.order_id", "=", f.orderId);
+        if (f.riskFlag) q = q.where("c.risk_flag", "=", f.riskFlag === "true");
+        if (f.assignee === "me") q = q.where("c.assignee_id", "=", a.id);
+        else if (f.assignee === "none") q = q.where("c.assignee_id", "is", null);
+        else if (f.assignee) q = q.where("c.assignee_id", "=", f.assignee);
+        if (f.q) q = q.where((eb) => eb.or([eb("c.case_no", "=", f.q as string), eb("o.platform_order_no", "=", f.q as string)]));
+        if (f.overdue === "true") {
+          q = q.where((eb) =>
+            eb.or([
+              eb.and([eb("c.status", "in", ["submitted", "info_requested"]), eb("c.response_due_at", "<", now)]),
+              eb.and([eb("c.status", "=", "awaiting_return"), eb("c.return_ship_due_at", "<", now)]),
+              eb.and([eb("c.status", "in", ["received", "inspected", "refund_pending"]), eb("c.refund_due_at", "<", now)]),
+            ]),
+          );
+        }
+        const c = decodeCursor(cursor);
+        if (c) q = q.where("c.id", "<", c);
+        const page = toPage(
+          await q
+            .orderBy("c.id", "desc")
+            .limit(limit + 1)
+            .execute(),
+          limit,
+        );
+        return { ...page, items: page.items.map((x) => caseListItem(x, now)) };
+      };
+      if (wantsCsv(req)) return sendCsv(reply, "cases", fetch);
+      return fetch(f.cursor, f.limit);
+    },
+  );
+
+  app.get("/api/v1/cases/:id", { config: { roles: ROLES.anyStaffOrSupplier }, schema: { tags: ["cases"], params: idParam } }, async (req) =>
+    caseView(deps.db, actorOf(req), req.params.id),
+  );
+
+  for (const action of Object.keys(ACTION_BODIES) as CaseAction[]) {
+    app.post(
+      `/api/v1/cases/:id/actions/${action}`,
+      {
+        config: { roles: ACTION_ROUTE_ROLES[action] as readonly ("admin" | "cs")[] },
+        schema: { tags: ["cases"], params: idParam, body: ACTION_BODIES[action] },
+      },
+      async (req) => runCaseAction(deps, actorOf(req), req.params.id, action, (req.body as Record<string, unknown>) ?? {}),
+    );
+  }
+
+  app.post(
+    "/api/v1/cases/:id/evidence",
+    { config: { roles: ["admin", "cs", "warehouse"] }, schema: { tags: ["cases"], params: idParam, consumes: ["multipart/form-data"] } },
+    async (req, reply) => {
+      const a = actorOf(req);
+      await caseView(deps.db, a, req.params.id);
+      return reply.code(201).send(await storeEvidence(deps, a, req.params.id, await readUpload(req)));
+    },
+  );
+
+  app.get(
+    "/api/v1/evidence/:id",
+    { config: { roles: ROLES.anyStaffOrSupplier }, schema: { tags: ["cases"], params: idParam } },
+    async (req, reply) => {
+      const a = actorOf(req);
+      const e = await deps.db
+        .selectFrom("evidence")
+        .selectAll()
+        .where("tenant_id", "=", a.tenantId)
+        .where("id", "=", req.params.id)
+        .executeTakeFirst();
+      if (!e) throw notFound("evidence");
+      await caseView(deps.db, a, e.case_id);
+      const data = await deps.storage.get(e.storage_key);
+      if (!data) throw notFound("evidence file");
+      return reply.type(e.mime).header("cache-control", "private, max-age=3600").header("x-content-type-options", "nosniff").send(data);
+    },
+  );
+
+  // Complaints --------------------------------------------------------------------------------
+  const complaintOut = (c: Record<string, any>) => ({
+    id: c.id,
+    orderId: c.order_id,
+    caseId: c.case_id,
+    severity: c.severity,
+    status: c.status,
+    ownerId: c.owner_id,
+    subject: c.subject,
+    description: c.description,
+    resolution: c.resolution,
+    dueAt: c.due_at,
+    createdAt: c.created_at,
+    allowedActions:
+      { open: ["assign", "resolve"], assigned: ["assign", "resolve"], resolved: ["close"], closed: [] }[c.status as string] ?? [],
+  });
+  app.get(
+    "/api/v1/complaints",
+    {
+      config: { roles: ROLES.staff },
+      schema: {
+        tags: ["complaints"],
+        querystring: z.strictObject({ ...pageQuery, status: z.enum(["open", "assigned", "resolved", "closed"]).optional() }),
+      },
+    },
+    async (req, reply) => {
+      const a = actorOf(req);
+      const fetch = async (cursor: string | undefined, limit: number) => {
+        let q = deps.db.selectFrom("complaints").selectAll().where("tenant_id", "=", a.tenantId);
+        if (req.query.status) q = q.where("status", "=", req.query.status);
+        const c = decodeCursor(cursor);
+        if (c) q = q.where("id", "<", c);
+        const page = toPage(
+          await q
+            .orderBy("id", "desc")
+            .limit(limit + 1)
+            .execute(),
+          limit,
+        );
+        return { ...page, items: page.items.map(complaintOut) };
+      };
+      if (wantsCsv(req)) return sendCsv(reply, "complaints", fetch);
+      return fetch(req.query.cursor, req.query.limit);
+    },
+  );
+  const SLA_HOURS = { low: 72, medium: 24, high: 8, critical: 2 } as const;
+  app.post(
+    "/api/v1/complaints",
+    {
+      config: { roles: ROLES.staffWrite },
+      schema: {
+        tags: ["complaints"],
+        body: z.strictObject({
+          orderId: z.string().uuid().optional(),
+          caseId: z.string().uuid().optional(),
+          severity: z.enum(["low", "medium", "high", "critical"]).default("medium"),
+          subject: z.string().min(1).max(200),
+          description: z.string().max(4000).default(""),
+          ownerId: z.string().uuid().optional(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const a = actorOf(req);
+      const b = req.body;
+      if (!b.orderId && !b.caseId)
+        throw new AppError("validation_failed", "orderId: a complaint is about an order or a case", {
+          fields: [{ field: "orderId", message: "orderId or caseId required" }],
+        });
+      if (
+        b.orderId &&
+        !(await deps.db
+          .selectFrom("orders")
+          .select("id")
+          .where("tenant_id", "=", a.tenantId)
+          .where("id", "=", b.orderId)
+          .executeTakeFirst())
+      )
+        throw notFound("order");
+      if (
+        b.caseId &&
+        !(await deps.db.selectFrom("cases").select("id").where("tenant_id", "=", a.tenantId).where("id", "=", b.caseId).executeTakeFirst())
+      )
+        throw notFound("case");
+      const row = await deps.db
+        .insertInto("complaints")
+        .values({
+          id: newId(),
+          tenant_id: a.tenantId,
+          order_id: b.orderId ?? null,
+          case_id: b.caseId ?? null,
+          severity: b.severity,
+          status: b.ownerId ? "assigned" : "open",
+          owner_id: b.ownerId ?? null,
+          subject: b.subject,
+          description: b.description,
+          due_at: new Date(deps.clock.now().getTime() + SLA_HOURS[b.severity] * 3600_000),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await audit(deps.db, a, "complaint.create", "complaint", row.id, undefined, complaintOut(row));
+      return reply.code(201).send(complaintOut(row));
+    },
+  );
+  const complaintAction = (name: "assign" | "resolve" | "close", body: z.ZodType, from: string[], to: string) =>
+    app.post(
+      `/api/v1/complaints/:id/actions/${name}`,
+      { config: { roles: ROLES.staffWrite }, schema: { tags: ["complaints"], params: idParam, body } },
+      async (req) => {
+        const a = actorOf(req);
+        const b = (req.body ?? {}) as { ownerId?: string; resolution?: string };
+        return deps.db.transaction().execute(async (tx) => {
+          const c = await tx
+            .selectFrom("complaints")
+            .selectAll()
+            .where("tenant_id", "=", a.tenantId)
+            .where("id", "=", req.params.id)
+            .forUpdate()
+            .executeTakeFirst();
+          if (!c) throw notFound("complaint");
+          if (!from.includes(c.status))
+            throw new AppError("invalid_transition", `cannot ${name} a complaint that is ${c.status}`, {
+              status: c.status,
+              allowedActions: complaintOut(c).allowedActions,
+            });
+          const now = deps.clock.now();
+          const after = await tx
+            .updateTable("complaints")
+            .set({
+              status: to,
+              ...(name === "assign" && { owner_id: b.ownerId }),
+              ...(name === "resolve" && { resolution: b.resolution, resolved_at: now }),
+              ...(name === "close" && { closed_at: now }),
+            })
+            .where("id", "=", c.id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          await audit(tx, a, `complaint.${name}`, "complaint", c.id, { status: c.status }, { status: to, ...b });
+          return complaintOut(after);
+        });
+      },
+    );
+  complaintAction("assign", z.strictObject({ ownerId: z.string().uuid() }), ["open", "assigned"], "assigned");
+  complaintAction("resolve", z.strictObject({ resolution: z.string().min(1).max(4000) }), ["open", "assigned"], "resolved");
+  complaintAction("close", z.strictObject({}).nullish(), ["resolved"], "closed");
+
+  // Blocklist ---------------------------------------------------------------------------------
+  app.get("/api/v1/blocklist", { config: { roles: ROLES.staff }, schema: { tags: ["abuse"] } }, async (req) => {
+    const a = actorOf(req);
+    const rows = await deps.db
+      .selectFrom("blocklist")
+      .selectAll()
+      .where("tenant_id", "=", a.tenantId)
+      .orderBy("id", "desc")
+      .limit(1000)
+      .execute();
+    return {
+      items: rows.map((r) => ({ id: r.id, shopId: r.shop_id, kind: r.kind, value: r.value, reason: r.reason, createdAt: r.created_at })),
+      nextCursor: null,
+    };
+  });
+  app.post(
+    "/api/v1/blocklist",
+    {
+      config: { roles: ROLES.admin },
+      schema: {
+        tags: ["abuse"],
+        body: z.strictObject({
+          shopId: z.string().uuid().optional(),
+          kind: z.enum(["phone", "email", "customer"]),
+          value: z.string().min(1).max(200),
+          reason: z.string().max(500).optional(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const a = actorOf(req);
+      const b = req.body;
+      const value = b.kind === "email" ? b.value.toLowerCase() : b.value;
+      const row = await deps.db
+        .insertInto("blocklist")
+        .values({ id: newId(), tenant_id: a.tenantId, shop_id: b.shopId ?? null, kind: b.kind, value, reason: b.reason ?? null })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await audit(deps.db, a, "blocklist.add", "blocklist", row.id, undefined, { kind: b.kind, value });
+      return reply.code(201).send({ id: row.id, shopId: row.shop_id, kind: row.kind, value: row.value, reason: row.reason });
+    },
+  );
+  app.delete("/api/v1/blocklist/:id", { config: { roles: ROLES.admin }, schema: { tags: ["abuse"], params: idParam } }, async (req) => {
+    const a = actorOf(req);
+    const r = await deps.db.deleteFrom("blocklist").where("tenant_id", "=", a.tenantId).where("id", "=", req.params.id).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw notFound("blocklist entry");
+    await audit(deps.db, a, "blocklist.remove", "blocklist", req.params.id);
+    return { ok: true };
+  });
+}

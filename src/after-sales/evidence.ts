@@ -1,0 +1,22 @@
+/** Recognises uploads by their content, never by the name or the type the client claims. */
+export type Sniffed = { kind: "image" | "video"; mime: string } | null;
+
+export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+export const MAX_VIDEO_BYTES = 50 * 1024 * 1024;
+
+export function sniff(buf: Buffer): Sniffed {
+  const b = (i: number) => buf[i];
+  const ascii = (from: number, to: number) => buf.subarray(from, to).toString("latin1");
+  if (buf.length >= 3 && b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return { kind: "image", mime: "image/jpeg" };
+  if (buf.length >= 8 && ascii(0, 8) === "\x89PNG\r\n\x1a\n") return { kind: "image", mime: "image/png" };
+  if (buf.length >= 6 && (ascii(0, 6) === "GIF87a" || ascii(0, 6) === "GIF89a")) return { kind: "image", mime: "image/gif" };
+  if (buf.length >= 12 && ascii(0, 4) === "RIFF" && ascii(8, 12) === "WEBP") return { kind: "image", mime: "image/webp" };
+  if (buf.length >= 12 && ascii(4, 8) === "ftyp") {
+    const brand = ascii(8, 12);
+    if (["heic", "heix", "mif1", "msf1", "heim", "heis"].includes(brand)) return { kind: "image", mime: "image/heic" };
+    if (brand === "qt  ") return { kind: "video", mime: "video/quicktime" };
+    return { kind: "video", mime: "video/mp4" };
+  }
+  if (buf.length >= 4 && b(0) === 0x1a && b(1) === 0x45 && b(2) === 0xdf && b(3) === 0xa3) return { kind: "video", mime: "video/webm" };
+  return null;
+}

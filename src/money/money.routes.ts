@@ -1,0 +1,356 @@
+import { timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import { audit } from "../platform/audit.js";
+import type { Actor, Deps, DomainEvent } from "../platform/context.js";
+import type { Tx } from "../platform/db.js";
+import { AppError, notFound } from "../platform/errors.js";
+import { actorOf, ROLES, type ZApp } from "../platform/http.js";
+import { decodeCursor, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
+import { gateways, SandboxGateway, signSandbox } from "./gateways.js";
+import { trialBalance } from "./ledger.js";
+import {
+  createOrderRefund,
+  executeRefund,
+  quoteCaseRefund,
+  reconcileRefunds,
+  refundAction,
+  refundOut,
+  refundView,
+  settleRefund,
+} from "./refunds.js";
+
+const idParam = z.object({ id: z.string().uuid() });
+const SANDBOX_SECRET = process.env.DROPDESK_SANDBOX_SECRET ?? "dropdesk-sandbox";
+
+/** Wires the payment gateways, the cancellation refunds and reconciliation into the application. */
+export async function setupMoney(deps: Deps) {
+  const sandbox = new SandboxGateway({
+    secret: SANDBOX_SECRET,
+    confirmAfterMs: Number(process.env.DROPDESK_SANDBOX_CONFIRM_MS ?? 300),
+    failEvery: Number(process.env.DROPDESK_SANDBOX_FAIL_EVERY ?? 0) || undefined,
+    onCallback: async (body, signature) => {
+      await handleSandboxCallback(deps, body, signature);
+    },
+  });
+  deps.services.gateways = { ...gateways(deps), sandbox };
+  const pendingRefunds: string[] = [];
+  deps.eventSinks.push(async (tx: Tx, e: DomainEvent) => {
+    if (e.type !== "order.cancelled") return;
+    const due = Number(e.data.refundDue ?? 0);
+    if (due <= 0) return;
+    const actor: Actor = { kind: "system", id: String(e.data.actorId ?? "system"), tenantId: e.tenantId, role: "system", locale: "zh-CN" };
+    const r = await createOrderRefund(tx, deps, actor, {
+      orderId: e.entityId,
+      amount: due,
+      kind: "cancellation",
+      reason: String(e.data.reason ?? "order cancelled before shipping"),
+    });
+    pendingRefunds.push(r.id);
+  });
+  // Refunds started by a cancellation inside an order transaction go out once it has committed;
+  // one that never does (a crash, a rollback) is found again by reconciliation.
+  const after = (deps.services.afterResponse ??= []) as (() => Promise<void>)[];
+  after.push(async () => {
+    while (pendingRefunds.length) await executeRefund(deps, pendingRefunds.shift() as string);
+  });
+  deps.services.reconcileRefunds = () => reconcileRefunds(deps);
+}
+
+async function handleSandboxCallback(deps: Deps, body: string, signature: string) {
+  const expected = Buffer.from(signSandbox(SANDBOX_SECRET, body));
+  const given = Buffer.from(signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new AppError("unauthorized", "bad gateway signature");
+  const msg = JSON.parse(body) as { key: string; status: "succeeded" | "failed"; reference?: string };
+  const r = await deps.db.selectFrom("refunds").select("id").where("gateway_key", "=", msg.key).executeTakeFirst();
+  if (!r) return false;
+  return settleRefund(deps, r.id, msg.status, msg.reference);
+}
+
+export function moneyRoutes(app: ZApp, deps: Deps) {
+  app.get(
+    "/api/v1/cases/:id/refund-quote",
+    {
+      config: { roles: ["admin", "cs", "finance", "viewer"] },
+      schema: { tags: ["money"], params: idParam, querystring: z.strictObject({ method: z.enum(["original", "balance"]).optional() }) },
+    },
+    async (req) => quoteCaseRefund(deps.db, actorOf(req).tenantId, req.params.id, { preference: req.query.method }),
+  );
+
+  const listQuery = z.strictObject({
+    ...pageQuery,
+    status: z.enum(["pending", "processing", "succeeded", "failed"]).optional(),
+    orderId: z.string().uuid().optional(),
+    caseId: z.string().uuid().optional(),
+    kind: z.enum(["case", "cancellation", "goodwill", "compensation"]).optional(),
+  });
+  app.get(
+    "/api/v1/refunds",
+    { config: { roles: ["admin", "cs", "finance", "viewer"] }, schema: { tags: ["money"], querystring: listQuery } },
+    async (req, reply) => {
+      const a = actorOf(req);
+      const f = req.query;
+      const fetch = async (cursor: string | undefined, limit: number) => {
+        let q = deps.db.selectFrom("refunds").selectAll().where("tenant_id", "=", a.tenantId);
+        if (f.status) q = q.where("status", "=", f.status);
+        if (f.orderId) q = q.where("order_id", "=", f.orderId);
+        if (f.caseId) q = q.where("case_id", "=", f.caseId);
+        if (f.kind) q = q.where("kind", "=", f.kind);
+        const c = decodeCursor(cursor);
+        if (c) q = q.where("id", "<", c);
+        const page = toPage(
+          await q
+            .orderBy("id", "desc")
+            .limit(limit + 1)
+            .execute(),
+          limit,
+        );
+        return { ...page, items: page.items.map(refundOut) };
+      };
+      if (wantsCsv(req)) return sendCsv(reply, "refunds", fetch);
+      return fetch(f.cursor, f.limit);
+    },
+  );
+  app.get(
+    "/api/v1/refunds/:id",
+    { config: { roles: ["admin", "cs", "finance", "viewer"] }, schema: { tags: ["money"], params: idParam } },
+    async (req) => refundView(deps.db, actorOf(req), req.params.id),
+  );
+  app.post(
+    "/api/v1/refunds/:id/actions/confirm",
+    {
+      config: { roles: ROLES.finance },
+      schema: { tags: ["money"], params: idParam, body: z.strictObject({ reference: z.string().min(1).max(200) }) },
+    },
+    async (req) => refundAction(deps, actorOf(req), req.params.id, "confirm", req.body),
+  );
+  app.post(
+    "/api/v1/refunds/:id/actions/retry",
+    { config: { roles: ROLES.finance }, schema: { tags: ["money"], params: idParam, body: z.strictObject({}).nullish() } },
+    async (req) => refundAction(deps, actorOf(req), req.params.id, "retry", {}),
+  );
+  app.post("/api/v1/refunds/reconcile", { config: { roles: ROLES.finance }, schema: { tags: ["money"] } }, async () => ({
+    settled: await reconcileRefunds(deps),
+  }));
+
+  app.post(
+    "/api/v1/orders/:id/actions/goodwill-refund",
+    {
+      config: { roles: ["admin", "cs", "finance"] },
+      schema: {
+        tags: ["money"],
+        params: idParam,
+        body: z.strictObject({
+          amount: z.number().int().min(1).max(1e11),
+          reason: z.string().min(1).max(500),
+          method: z.enum(["original", "balance"]).optional(),
+        }),
+      },
+    },
+    async (req) => {
+      const a = actorOf(req);
+      const o = await deps.db
+        .selectFrom("orders")
+        .select(["id", "status"])
+        .where("tenant_id", "=", a.tenantId)
+        .where("id", "=", req.params.id)
+        .executeTakeFirst();
+      if (!o) throw notFound("order");
+      const r = await deps.db.transaction().execute(async (tx) => {
+        const made = await createOrderRefund(tx, deps, a, {
+          orderId: o.id,
+          amount: req.body.amount,
+          kind: "goodwill",
+          reason: req.body.reason,
+          method: req.body.method,
+        });
+        await audit(tx, a, "order.goodwill-refund", "order", o.id, undefined, req.body);
+        return made;
+      });
+      await executeRefund(deps, r.id);
+      return refundView(deps.db, a, r.id);
+    },
+  );
+
+  app.post("/api/v1/gateways/sandbox/callback", { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
+    const signature = String(req.headers["dropdesk-signature"] ?? "");
+    const body = JSON.stringify(req.body);
+    const ok = await handleSandboxCallback(deps, body, signature);
+    return reply.send({ ok });
+  });
+
+  // Ledger ------------------------------------------------------------------------------------
+  const postingsOf = async (tenantId: string, where: { orderId?: string; caseId?: string }) => {
+    let q = deps.db.selectFrom("ledger_postings").selectAll().where("tenant_id", "=", tenantId);
+    if (where.orderId) q = q.where("order_id", "=", where.orderId);
+    if (where.caseId) q = q.where("case_id", "=", where.caseId);
+    const postings = await q.orderBy("at").orderBy("id").execute();
+    const entries = postings.length
+      ? await deps.db
+          .selectFrom("ledger_entries")
+          .select(["posting_id", "account", "amount"])
+          .where(
+            "posting_id",
+            "in",
+            postings.map((p) => p.id),
+          )
+          .execute()
+      : [];
+    const items = postings.map((p) => ({
+      id: p.id,
+      code: p.code,
+      memo: p.memo,
+      currency: p.currency,
+      at: p.at,
+      orderId: p.order_id,
+      caseId: p.case_id,
+      refundId: p.refund_id,
+      claimId: p.claim_id,
+      entries: entries.filter((e) => e.posting_id === p.id).map((e) => ({ account: e.account, amount: Number(e.amount) })),
+    }));
+    const sum = (acc: string[]) => entries.filter((e) => acc.includes(e.account)).reduce((s, e) => s + Number(e.amount), 0);
+    // P&L from the merchant's side: what came in, what went back out, what the supplier returns.
+    const pnl = {
+      revenue: -sum(["revenue"]),
+      refunds: sum(["customer_refunds"]),
+      costOfGoods: sum(["cost_of_goods"]),
+      freight: sum(["freight_expense"]),
+      compensation: sum(["compensation_expense"]),
+      recoveredFromSupplier: sum(["supplier_claims_receivable"]),
+    };
+    return { items, pnl };
+  };
+  app.get(
+    "/api/v1/orders/:id/ledger",
+    { config: { roles: ["admin", "finance", "cs", "viewer"] }, schema: { tags: ["money"], params: idParam } },
+    async (req) => {
+      const a = actorOf(req);
+      if (
+        !(await deps.db
+          .selectFrom("orders")
+          .select("id")
+          .where("tenant_id", "=", a.tenantId)
+          .where("id", "=", req.params.id)
+          .executeTakeFirst())
+      )
+        throw notFound("order");
+      const r = await postingsOf(a.tenantId, { orderId: req.params.id });
+      return {
+        postings: r.items,
+        pnl: { ...r.pnl, net: r.pnl.revenue - r.pnl.refunds - r.pnl.costOfGoods - r.pnl.freight - r.pnl.compensation },
+      };
+    },
+  );
+  app.get(
+    "/api/v1/cases/:id/ledger",
+    { config: { roles: ["admin", "finance", "cs", "viewer"] }, schema: { tags: ["money"], params: idParam } },
+    async (req) => {
+      const a = actorOf(req);
+      const c = await deps.db
+        .selectFrom("cases")
+        .select(["id", "order_id"])
+        .where("tenant_id", "=", a.tenantId)
+        .where("id", "=", req.params.id)
+        .executeTakeFirst();
+      if (!c) throw notFound("case");
+      const r = await postingsOf(a.tenantId, { caseId: c.id });
+      const cost = r.pnl.refunds + r.pnl.costOfGoods + r.pnl.freight + r.pnl.compensation;
+      const recovered = r.pnl.recoveredFromSupplier;
+      return {
+        postings: r.items,
+        pnl: {
+          ...r.pnl,
+          cost,
+          recovered,
+          net: cost - recovered,
+          summary: `this case cost ${(cost / 100).toFixed(2)}, ${(recovered / 100).toFixed(2)} recovered from the supplier`,
+        },
+      };
+    },
+  );
+  app.get("/api/v1/ledger/trial-balance", { config: { roles: ["admin", "finance"] }, schema: { tags: ["money"] } }, async (req) =>
+    trialBalance(deps.db, actorOf(req).tenantId),
+  );
+  app.get(
+    "/api/v1/ledger/postings",
+    {
+      config: { roles: ["admin", "finance"] },
+      schema: {
+        tags: ["money"],
+        querystring: z.strictObject({
+          ...pageQuery,
+          code: z.string().max(60).optional(),
+          orderId: z.string().uuid().optional(),
+          caseId: z.string().uuid().optional(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const a = actorOf(req);
+      const f = req.query;
+      const fetch = async (cursor: string | undefined, limit: number) => {
+        let q = deps.db.selectFrom("ledger_postings").selectAll().where("tenant_id", "=", a.tenantId);
+        if (f.code) q = q.where("code", "=", f.code);
+        if (f.orderId) q = q.where("order_id", "=", f.orderId);
+        if (f.caseId) q = q.where("case_id", "=", f.caseId);
+        const c = decodeCursor(cursor);
+        if (c) q = q.where("id", "<", c);
+        const page = toPage(
+          await q
+            .orderBy("id", "desc")
+            .limit(limit + 1)
+            .execute(),
+          limit,
+        );
+        return {
+          ...page,
+          items: page.items.map((p) => ({
+            id: p.id,
+            code: p.code,
+            memo: p.memo,
+            currency: p.currency,
+            orderId: p.order_id,
+            caseId: p.case_id,
+            refundId: p.refund_id,
+            at: p.at,
+          })),
+        };
+      };
+      if (wantsCsv(req)) return sendCsv(reply, "postings", fetch);
+      return fetch(f.cursor, f.limit);
+    },
+  );
+
+  app.get(
+    "/api/v1/coupons",
+    { config: { roles: ROLES.staff }, schema: { tags: ["money"], querystring: z.strictObject({ ...pageQuery }) } },
+    async (req, reply) => {
+      const a = actorOf(req);
+      const fetch = async (cursor: string | undefined, limit: number) => {
+        let q = deps.db.selectFrom("coupons").selectAll().where("tenant_id", "=", a.tenantId);
+        const c = decodeCursor(cursor);
+        if (c) q = q.where("id", "<", c);
+        const page = toPage(
+          await q
+            .orderBy("id", "desc")
+            .limit(limit + 1)
+            .execute(),
+          limit,
+        );
+        return {
+          ...page,
+          items: page.items.map((x) => ({
+            id: x.id,
+            code: x.code,
+            amount: Number(x.amount),
+            caseId: x.case_id,
+            customerId: x.customer_id,
+            expiresAt: x.expires_at,
+            usedAt: x.used_at,
+          })),
+        };
+      };
+      if (wantsCsv(req)) return sendCsv(reply, "coupons", fetch);
+      return fetch(req.query.cursor, req.query.limit);
+    },
+  );
+}

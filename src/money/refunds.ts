@@ -1,0 +1,490 @@
+import { onCaseRefundSettled } from "../after-sales/case.service.js";
+import { audit } from "../platform/audit.js";
+import { type Actor, type Deps, emit } from "../platform/context.js";
+import type { Executor, Tx } from "../platform/db.js";
+import { AppError, invalidTransition, notFound } from "../platform/errors.js";
+import { newId } from "../platform/ids.js";
+import { refundsShipping, returnFreightPayer } from "../policies/engine.js";
+import { loadPolicy, loadPolicyById } from "../policies/policy.repo.js";
+import type { Reason, Responsibility } from "../policies/rules.js";
+import { gateways } from "./gateways.js";
+import { post } from "./ledger.js";
+import { type Quote, quoteRefund } from "./quote.js";
+
+const R = (code: string, message: string, messageEn: string) => ({ code, message, messageEn });
+
+/** What remains refundable on an order: paid − refunded − refunds still under way. */
+export async function refundableOf(ex: Executor, orderId: string) {
+  const o = await ex.selectFrom("orders").select(["paid_total", "refunded_total"]).where("id", "=", orderId).executeTakeFirstOrThrow();
+  const pending = await ex
+    .selectFrom("refunds")
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("amount"), eb.lit(0)).as("n"))
+    .where("order_id", "=", orderId)
+    .where("status", "in", ["pending", "processing"])
+    .executeTakeFirstOrThrow();
+  const paid = Number(o.paid_total);
+  const refunded = Number(o.refunded_total);
+  return { paid, refunded, pending: Number(pending.n), remaining: paid - refunded - Number(pending.n) };
+}
+
+export type CaseQuote = Quote & { currency: string; reasons: { code: string; message: string; messageEn: string }[] };
+
+/** The refund a case is owed, computed from the order, the policy it was decided under and the inspection. */
+export async function quoteCaseRefund(
+  ex: Executor,
+  tenantId: string,
+  caseId: string,
+  opts: { preference?: "original" | "balance" } = {},
+): Promise<CaseQuote> {
+  const c = await ex.selectFrom("cases").selectAll().where("tenant_id", "=", tenantId).where("id", "=", caseId).executeTakeFirst();
+  if (!c) throw notFound("case");
+  const [order, lines, discounts, payments, caseLines, earlier] = await Promise.all([
+    ex.selectFrom("orders").selectAll().where("id", "=", c.order_id).executeTakeFirstOrThrow(),
+    ex.selectFrom("order_lines").selectAll().where("order_id", "=", c.order_id).orderBy("line_no").execute(),
+    ex.selectFrom("order_discounts").selectAll().where("order_id", "=", c.order_id).execute(),
+    ex.selectFrom("payments").select(["method", "amount"]).where("order_id", "=", c.order_id).orderBy("paid_at").execute(),
+    ex.selectFrom("case_lines").select(["order_line_id", "quantity"]).where("case_id", "=", caseId).execute(),
+    // Units already given back by other cases that were refunded.
+    ex
+      .selectFrom("case_lines as cl")
+      .innerJoin("cases as oc", "oc.id", "cl.case_id")
+      .innerJoin("refunds as r", (j) => j.onRef("r.case_id", "=", "oc.id").on("r.kind", "=", "case").on("r.status", "!=", "failed"))
+      .select(["cl.order_line_id", "cl.quantity"])
+      .where("oc.order_id", "=", c.order_id)
+      .where("oc.id", "!=", caseId)
+      .execute(),
+  ]);
+  const policy = c.policy_id ? await loadPolicyById(ex, tenantId, c.policy_id) : await loadPolicy(ex, tenantId, c.shop_id);
+  const returnedBefore: Record<string, number> = {};
+  for (const e of earlier) returnedBefore[e.order_line_id] = (returnedBefore[e.order_line_id] ?? 0) + e.quantity;
+  const after = { ...returnedBefore };
+  for (const cl of caseLines) after[cl.order_line_id] = (after[cl.order_line_id] ?? 0) + cl.quantity;
+  const fullReturn = lines.filter((l) => !l.is_gift).every((l) => (after[l.id] ?? 0) >= l.quantity);
+  const responsibility = c.responsibility as Responsibility;
+  const ship = refundsShipping({
+    rules: policy.rules,
+    reason: c.reason as Reason,
+    responsibility,
+    fullReturn,
+    shippingFee: Number(order.shipping_fee),
+  });
+  const payer = returnFreightPayer(policy.rules, c.reason as Reason, responsibility);
+  const customerPaidReturn = c.return_tracking_no ? Number(c.resolution?.returnFreight ?? policy.rules.defaultReturnFreight) : 0;
+  const returnFreight = payer !== "customer" && c.type === "return_refund" ? customerPaidReturn : 0;
+  const inspection = c.inspection as { deduction?: { amount: number; reason: string } } | null;
+  const deductions = inspection?.deduction?.amount ? [{ amount: inspection.deduction.amount, reason: inspection.deduction.reason }] : [];
+  const remaining = await refundableOf(ex, c.order_id);
+  // A refund already made for this case counts as its own.
+  const own = await ex
+    .selectFrom("refunds")
+    .select(["amount", "status"])
+    .where("case_id", "=", caseId)
+    .where("kind", "=", "case")
+    .executeTakeFirst();
+  const q = quoteRefund({
+    lines: lines.map((l) => ({
+      id: l.id,
+      quantity: l.quantity,
+      unitPrice: Number(l.unit_price),
+      discount: Number(l.discount),
+      paidAmount: Number(l.paid_amount),
+      isGift: l.is_gift,
+      giftPrice: Number(l.gift_price),
+    })),
+    discounts: discounts.map((d) => ({
+      kind: d.kind,
+      amount: Number(d.amount),
+      threshold: d.threshold === null ? null : Number(d.threshold),
+      code: d.code,
+    })),
+    shippingFee: Number(order.shipping_fee),
+    payments: payments.map((p) => ({ method: p.method, amount: Number(p.amount) })),
+    returnedBefore,
+    caseLines: caseLines.map((cl) => ({ orderLineId: cl.order_line_id, quantity: cl.quantity })),
+    refundShipping: ship.refund,
+    returnFreight,
+    deductions,
+    remaining: remaining.remaining + (own && own.status !== "failed" && own.status !== "succeeded" ? Number(own.amount) : 0),
+    preference: opts.preference ?? c.refund_preference,
+  });
+  const reasons = [ship.reason];
+  if (returnFreight > 0)
+    reasons.push(
+      R(
+        "return_freight_refunded",
+        "商家责任，退还买家垫付的退货运费",
+        "The merchant side is responsible: the customer's return shipping is refunded",
+      ),
+    );
+  if (q.giftDeduction)
+    reasons.push(R("gift_deducted", "赠品未退回，按赠品标价扣除", "The gift was not returned and is deducted at its shown price"));
+  if (q.thresholdResettlement)
+    reasons.push(
+      R(
+        "threshold_resettled",
+        "部分退货后未达满减门槛，保留商品按原价结算",
+        "After this return the order no longer reaches its threshold discount; kept items are settled at their purchase price",
+      ),
+    );
+  if (deductions.length)
+    reasons.push(R("inspection_deduction", `验货扣款：${deductions[0].reason}`, `Inspection deduction: ${deductions[0].reason}`));
+  if (q.couponsReissued.length) reasons.push(R("coupon_reissued", "优惠券按原形式退回", "Coupons and points come back in the same form"));
+  if (q.capped) reasons.push(R("capped_at_refundable", "已按订单剩余可退金额退款", "Capped at what remains refundable on the order"));
+  return { ...q, currency: order.currency, reasons };
+}
+
+function gatewayFor(method: string): "balance" | "manual" | "sandbox" {
+  if (method === "balance") return "balance";
+  const g = process.env.DROPDESK_REFUND_GATEWAY;
+  return g === "manual" || g === "balance" ? g : "sandbox";
+}
+
+/**
+ * Creates the case's refund inside the caller's transaction (the case row is locked by the caller).
+ * One refund per case (unique index); at most what remains refundable on the order.
+ */
+export async function createCaseRefund(tx: Tx, deps: Deps, actor: Actor, caseId: string, opts: { method?: "original" | "balance" } = {}) {
+  const c = await tx.selectFrom("cases").select(["id", "order_id", "refund_preference"]).where("id", "=", caseId).executeTakeFirstOrThrow();
+  // Serialise every refund of the order behind its row lock.
+  await tx.selectFrom("orders").select("id").where("id", "=", c.order_id).forUpdate().executeTakeFirstOrThrow();
+  const existing = await tx.selectFrom("refunds").selectAll().where("case_id", "=", caseId).where("kind", "=", "case").executeTakeFirst();
+  if (existing) throw new AppError("conflict", "this case has a refund already", { refundId: existing.id, status: existing.status });
+  const preference = opts.method ?? c.refund_preference;
+  const q = await quoteCaseRefund(tx, actor.tenantId, caseId, { preference });
+  if (q.total <= 0) throw new AppError("policy_refused", "nothing is owed on this case", { reasons: q.reasons });
+  const id = newId();
+  const method = preference === "balance" ? "balance" : "original";
+  await tx
+    .insertInto("refunds")
+    .values({
+      id,
+      tenant_id: actor.tenantId,
+      order_id: c.order_id,
+      case_id: caseId,
+      kind: "case",
+      amount: q.total,
+      method,
+      gateway: gatewayFor(method),
+      status: "pending",
+      gateway_key: `rf_${id}`,
+      breakdown: JSON.stringify(q),
+      created_by: actor.id,
+      created_at: deps.clock.now(),
+    })
+    .execute();
+  return { id, amount: q.total };
+}
+
+/** Creates a refund outside any case (goodwill, cancellation, compensation) within what remains. */
+export async function createOrderRefund(
+  tx: Tx,
+  deps: Deps,
+  actor: Actor,
+  p: {
+    orderId: string;
+    amount: number;
+    kind: "goodwill" | "cancellation" | "compensation";
+    reason: string;
+    caseId?: string;
+    method?: "original" | "balance";
+  },
+) {
+  await tx
+    .selectFrom("orders")
+    .select("id")
+    .where("tenant_id", "=", actor.tenantId)
+    .where("id", "=", p.orderId)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+  const r = await refundableOf(tx, p.orderId);
+  if (p.amount > r.remaining) {
+    throw new AppError("refund_exceeds_refundable", `at most ${r.remaining} remains refundable on this order`, {
+      remaining: r.remaining,
+      requested: p.amount,
+    });
+  }
+  const id = newId();
+  const method = p.method ?? "original";
+  await tx
+    .insertInto("refunds")
+    .values({
+      id,
+      tenant_id: actor.tenantId,
+      order_id: p.orderId,
+      case_id: p.caseId ?? null,
+      kind: p.kind,
+      amount: p.amount,
+      method,
+      gateway: gatewayFor(method),
+      status: "pending",
+      gateway_key: `rf_${id}`,
+      reason: p.reason,
+      created_by: actor.id,
+      created_at: deps.clock.now(),
+    })
+    .execute();
+  return { id, amount: p.amount };
+}
+
+/** Sends a pending refund to its gateway, outside any transaction, then records the answer. */
+export async function executeRefund(deps: Deps, refundId: string): Promise<void> {
+  const r = await deps.db
+    .updateTable("refunds")
+    .set((eb) => ({ status: "processing", attempts: eb("attempts", "+", 1), updated_at: deps.clock.now() }))
+    .where("id", "=", refundId)
+    .where("status", "=", "pending")
+    .returningAll()
+    .executeTakeFirst();
+  if (!r) return;
+  const o = await deps.db.selectFrom("orders").select("currency").where("id", "=", r.order_id).executeTakeFirstOrThrow();
+  let answer: Awaited<ReturnType<(typeof gateways extends (d: Deps) => infer G ? G : never)[string]["refund"]>>;
+  try {
+    answer = await gateways(deps)[r.gateway].refund({
+      key: r.gateway_key,
+      amount: Number(r.amount),
+      currency: o.currency,
+      method: r.method,
+    });
+  } catch (e) {
+    // A timeout or a crash leaves the refund processing; reconciliation asks the gateway by key.
+    await deps.db
+      .updateTable("refunds")
+      .set({ last_error: e instanceof Error ? e.message : String(e) })
+      .where("id", "=", refundId)
+      .execute();
+    return;
+  }
+  if (answer.status === "processing") {
+    if (answer.reference) await deps.db.updateTable("refunds").set({ gateway_ref: answer.reference }).where("id", "=", refundId).execute();
+    return;
+  }
+  await settleRefund(deps, refundId, answer.status, answer.reference, answer.error);
+}
+
+/**
+ * Records a gateway's final answer once: success posts the money movement and advances the case;
+ * failure changes nothing but the refund's own status, so it can be retried with the same key.
+ */
+export async function settleRefund(
+  deps: Deps,
+  refundId: string,
+  outcome: "succeeded" | "failed",
+  reference?: string,
+  error?: string,
+): Promise<boolean> {
+  return deps.db.transaction().execute(async (tx) => {
+    const r = await tx.selectFrom("refunds").selectAll().where("id", "=", refundId).forUpdate().executeTakeFirst();
+    if (!r || r.status === "succeeded" || r.status === "failed") return false;
+    const now = deps.clock.now();
+    const system: Actor = { kind: "system", id: "gateway", tenantId: r.tenant_id, role: "system", locale: "zh-CN" };
+    if (outcome === "failed") {
+      await tx
+        .updateTable("refunds")
+        .set({ status: "failed", last_error: error ?? "declined", updated_at: now })
+        .where("id", "=", refundId)
+        .execute();
+      if (r.case_id && r.kind === "case") await onCaseRefundSettled(tx, deps, system, r.case_id, refundId, "failed");
+      await emit(deps, tx, {
+        type: "refund.failed",
+        tenantId: r.tenant_id,
+        entityId: refundId,
+        data: { orderId: r.order_id, caseId: r.case_id, amount: Number(r.amount) },
+        key: `refund.failed:${refundId}:${r.attempts}`,
+      });
+      return true;
+    }
+    const order = await tx.selectFrom("orders").select(["currency"]).where("id", "=", r.order_id).forUpdate().executeTakeFirstOrThrow();
+    await tx
+      .updateTable("orders")
+      .set((eb) => ({ refunded_total: eb("refunded_total", "+", Number(r.amount)), updated_at: now }))
+      .where("id", "=", r.order_id)
+      .execute();
+    await tx
+      .updateTable("refunds")
+      .set({ status: "succeeded", gateway_ref: reference ?? r.gateway_ref, confirmed_at: now, updated_at: now, last_error: null })
+      .where("id", "=", refundId)
+      .execute();
+    const amount = Number(r.amount);
+    await post(tx, {
+      tenantId: r.tenant_id,
+      code: r.kind === "compensation" ? "compensation_refund" : "refund",
+      currency: order.currency,
+      orderId: r.order_id,
+      caseId: r.case_id,
+      refundId,
+      sourceKey: `refund:${refundId}`,
+      memo: `${r.kind} refund by ${r.method === "balance" ? "store credit" : "the original payment route"}`,
+      at: now,
+      entries: [
+        { account: r.kind === "compensation" ? "compensation_expense" : "customer_refunds", amount },
+        { account: r.method === "balance" ? "store_credit" : "cash", amount: -amount },
+      ],
+    });
+    if (r.case_id && r.kind === "case") await onCaseRefundSettled(tx, deps, system, r.case_id, refundId, "succeeded");
+    await emit(deps, tx, {
+      type: "refund.succeeded",
+      tenantId: r.tenant_id,
+      entityId: refundId,
+      data: { orderId: r.order_id, caseId: r.case_id, amount },
+      key: `refund.succeeded:${refundId}`,
+    });
+    return true;
+  });
+}
+
+/** Finance's actions on a refund: confirm a manual one with its bank reference, or retry a failed one. */
+export async function refundAction(deps: Deps, actor: Actor, refundId: string, action: "confirm" | "retry", input: { reference?: string }) {
+  const r = await deps.db
+    .selectFrom("refunds")
+    .selectAll()
+    .where("tenant_id", "=", actor.tenantId)
+    .where("id", "=", refundId)
+    .executeTakeFirst();
+  if (!r) throw notFound("refund");
+  if (action === "confirm") {
+    if (r.status !== "processing" && r.status !== "pending")
+      throw invalidTransition("refund", action, r.status, r.status === "failed" ? ["retry"] : []);
+    await settleRefund(deps, refundId, "succeeded", input.reference);
+  } else {
+    if (r.status !== "failed") throw invalidTransition("refund", action, r.status, r.status === "processing" ? ["confirm"] : []);
+    // The retry goes out with the same gateway key, so the gateway pays at most once.
+    const reopened = await deps.db.transaction().execute(async (tx) => {
+      await tx.selectFrom("orders").select("id").where("id", "=", r.order_id).forUpdate().execute();
+      const left = await refundableOf(tx, r.order_id);
+      if (Number(r.amount) > left.remaining)
+        throw new AppError("refund_exceeds_refundable", `at most ${left.remaining} remains refundable`, { remaining: left.remaining });
+      const u = await tx
+        .updateTable("refunds")
+        .set({ status: "pending", updated_at: deps.clock.now() })
+        .where("id", "=", refundId)
+        .where("status", "=", "failed")
+        .executeTakeFirst();
+      await audit(tx, actor, "refund.retry", "refund", refundId);
+      return Number(u.numUpdatedRows) === 1;
+    });
+    if (reopened) await executeRefund(deps, refundId);
+  }
+  await audit(deps.db, actor, `refund.${action}`, "refund", refundId, { status: r.status }, input);
+  return refundView(deps.db, actor, refundId);
+}
+
+/** Asks the gateways about refunds left processing (after a crash or a lost callback) and settles them. */
+export async function reconcileRefunds(deps: Deps): Promise<number> {
+  const open = await deps.db.selectFrom("refunds").selectAll().where("status", "in", ["processing", "pending"]).limit(500).execute();
+  let settled = 0;
+  for (const r of open) {
+    if (r.status === "pending") {
+      await executeRefund(deps, r.id);
+      continue;
+    }
+    const g = gateways(deps)[r.gateway];
+    const known = await g.lookup(r.gateway_key);
+    if (known.status === "succeeded" || known.status === "failed") {
+      if (await settleRefund(deps, r.id, known.status, known.reference)) settled += 1;
+    } else if (known.status === "unknown") {
+      // The gateway never got it: send it again under the same key.
+      const answer = await g.refund({ key: r.gateway_key, amount: Number(r.amount), currency: "CNY", method: r.method });
+      if (answer.status !== "processing" && (await settleRefund(deps, r.id, answer.status, answer.reference, answer.error))) settled += 1;
+    }
+  }
+  return settled;
+}
+
+export const refundOut = (r: Record<string, any>) => ({
+  id: r.id,
+  orderId: r.order_id,
+  caseId: r.case_id,
+  kind: r.kind,
+  amount: Number(r.amount),
+  method: r.method,
+  gateway: r.gateway,
+  status: r.status,
+  gatewayRef: r.gateway_ref,
+  attempts: r.attempts,
+  lastError: r.last_error,
+  reason: r.reason,
+  breakdown: r.breakdown,
+  createdAt: r.created_at,
+  confirmedAt: r.confirmed_at,
+  allowedActions: r.status === "failed" ? ["retry"] : r.status === "processing" && r.gateway === "manual" ? ["confirm"] : [],
+});
+
+export async function refundView(ex: Executor, actor: Actor, id: string) {
+  const r = await ex.selectFrom("refunds").selectAll().where("tenant_id", "=", actor.tenantId).where("id", "=", id).executeTakeFirst();
+  if (!r) throw notFound("refund");
+  return refundOut(r);
+}
+
+/** A supplier claim for a case the supplier caused: goods cost, freight and compensation. Idempotent. */
+export async function openClaimForCase(tx: Tx, deps: Deps, actor: Actor, caseId: string): Promise<string | null> {
+  const c = await tx.selectFrom("cases").selectAll().where("id", "=", caseId).executeTakeFirstOrThrow();
+  if (c.responsibility !== "supplier" || !c.supplier_id) return null;
+  const existing = await tx
+    .selectFrom("supplier_claims")
+    .select("id")
+    .where("case_id", "=", caseId)
+    .where("status", "!=", "cancelled")
+    .executeTakeFirst();
+  if (existing) return existing.id;
+  const goods = await tx
+    .selectFrom("case_lines as cl")
+    .innerJoin("supplier_order_lines as sl", "sl.order_line_id", "cl.order_line_id")
+    .innerJoin("supplier_orders as so", (j) => j.onRef("so.id", "=", "sl.supplier_order_id").on("so.purpose", "=", "original"))
+    .select(["cl.quantity", "sl.unit_cost"])
+    .where("cl.case_id", "=", caseId)
+    .where("so.supplier_id", "=", c.supplier_id)
+    .execute();
+  const goodsCost = goods.reduce((s, g) => s + g.quantity * Number(g.unit_cost), 0);
+  const freight = c.type === "return_refund" || c.type === "exchange" ? Number(c.resolution?.returnFreight ?? 0) : 0;
+  const compensation = Number(c.offer?.amount ?? 0) * (c.offer?.accepted ? 1 : 0);
+  const amount = goodsCost + freight + compensation;
+  if (amount <= 0) return null;
+  const supplier = await tx.selectFrom("suppliers").select("terms").where("id", "=", c.supplier_id).executeTakeFirstOrThrow();
+  const answerDays = Number(supplier.terms?.claimDeadlineDays ?? 7);
+  const id = newId();
+  const now = deps.clock.now();
+  await tx
+    .insertInto("supplier_claims")
+    .values({
+      id,
+      tenant_id: c.tenant_id,
+      supplier_id: c.supplier_id,
+      case_id: caseId,
+      status: "open",
+      amount,
+      breakdown: JSON.stringify({ goods: goodsCost, freight, compensation }),
+      note: `${c.case_no}: ${c.reason}`,
+      due_at: new Date(now.getTime() + answerDays * 86400_000),
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  const order = await tx.selectFrom("orders").select("currency").where("id", "=", c.order_id).executeTakeFirstOrThrow();
+  await post(tx, {
+    tenantId: c.tenant_id,
+    code: "claim_opened",
+    currency: order.currency,
+    orderId: c.order_id,
+    caseId,
+    supplierId: c.supplier_id,
+    claimId: id,
+    sourceKey: `claim:${id}`,
+    memo: "recoverable from the supplier",
+    at: now,
+    entries: [
+      { account: "supplier_claims_receivable", amount },
+      { account: "cost_of_goods", amount: -goodsCost },
+      { account: "freight_expense", amount: -freight },
+      { account: "compensation_expense", amount: -compensation },
+    ],
+  });
+  await emit(deps, tx, {
+    type: "claim.opened",
+    tenantId: c.tenant_id,
+    entityId: id,
+    data: { caseId, supplierId: c.supplier_id, amount },
+    key: `claim.opened:${id}`,
+  });
+  await audit(tx, actor, "claim.open", "supplier_claim", id, undefined, { amount });
+  return id;
+}
