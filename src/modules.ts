@@ -6,14 +6,26 @@ import { checkCaseGraph } from "./after-sales/case.states.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import type { DemoSeeder } from "./demo/seed.js";
 import { identityRoutes } from "./identity/identity.routes.js";
+import { claimRoutes } from "./money/claims.routes.js";
 import { moneyRoutes, setupMoney } from "./money/money.routes.js";
 import { orderRoutes } from "./orders/order.routes.js";
 import type { Deps } from "./platform/context.js";
 import type { RouteModule } from "./platform/http.js";
 import { policyRoutes } from "./policies/policy.routes.js";
+import { portalRoutes } from "./portal/portal.routes.js";
 import { shopRoutes } from "./shops/shop.routes.js";
 
-export const routeModules: RouteModule[] = [identityRoutes, shopRoutes, catalogRoutes, orderRoutes, policyRoutes, caseRoutes, moneyRoutes];
+export const routeModules: RouteModule[] = [
+  identityRoutes,
+  shopRoutes,
+  catalogRoutes,
+  orderRoutes,
+  policyRoutes,
+  caseRoutes,
+  moneyRoutes,
+  claimRoutes,
+  portalRoutes,
+];
 
 /** Seeders run in order on an empty tenant; each later one may use what the earlier ones made. */
 export const demoSeeders: DemoSeeder[] = [];

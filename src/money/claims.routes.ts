@@ -1,0 +1,397 @@
+import { z } from "zod";
+import { audit } from "../platform/audit.js";
+import { type Actor, type Deps, emit } from "../platform/context.js";
+import type { Tx } from "../platform/db.js";
+import { AppError, invalidTransition, notFound } from "../platform/errors.js";
+import { actorOf, ROLES, type ZApp } from "../platform/http.js";
+import { newId } from "../platform/ids.js";
+import { decodeCursor, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
+import { post } from "./ledger.js";
+
+const idParam = z.object({ id: z.string().uuid() });
+const CLAIM_ACTIONS: Record<string, Record<string, { to: string; roles: string[] }>> = {
+  open: {
+    accept: { to: "accepted", roles: ["supplier", "admin", "finance"] },
+    dispute: { to: "disputed", roles: ["supplier", "admin", "finance"] },
+    settle: { to: "settled", roles: ["admin", "finance"] },
+  },
+  disputed: {
+    accept: { to: "accepted", roles: ["supplier", "admin", "finance"] },
+    cancel: { to: "cancelled", roles: ["admin", "finance"] },
+  },
+  accepted: { settle: { to: "settled", roles: ["admin", "finance"] } },
+  settled: {},
+  cancelled: {},
+};
+const claimActions = (status: string, role: string) =>
+  Object.entries(CLAIM_ACTIONS[status] ?? {})
+    .filter(([, t]) => t.roles.includes(role))
+    .map(([a]) => a);
+
+const claimOut = (c: Record<string, any>, role: string) => ({
+  id: c.id,
+  supplierId: c.supplier_id,
+  caseId: c.case_id,
+  caseNo: c.case_no,
+  status: c.status,
+  amount: Number(c.amount),
+  breakdown: c.breakdown,
+  note: c.note,
+  supplierNote: c.supplier_note,
+  statementId: c.statement_id,
+  dueAt: c.due_at,
+  answeredAt: c.answered_at,
+  settledAt: c.settled_at,
+  createdAt: c.created_at,
+  allowedActions: claimActions(c.status, role),
+});
+
+async function settleClaim(tx: Tx, deps: Deps, actor: Actor, claim: Record<string, any>, statementId: string | null) {
+  const now = deps.clock.now();
+  await tx
+    .updateTable("supplier_claims")
+    .set({ status: "settled", settled_at: now, updated_at: now, statement_id: statementId ?? claim.statement_id })
+    .where("id", "=", claim.id)
+    .execute();
+  const currency = claim.case_id
+    ? ((
+        await tx
+          .selectFrom("cases as c")
+          .innerJoin("orders as o", "o.id", "c.order_id")
+          .select("o.currency")
+          .where("c.id", "=", claim.case_id)
+          .executeTakeFirst()
+      )?.currency ?? "CNY")
+    : "CNY";
+  await post(tx, {
+    tenantId: claim.tenant_id,
+    code: "claim_settled",
+    currency,
+    supplierId: claim.supplier_id,
+    caseId: claim.case_id,
+    claimId: claim.id,
+    sourceKey: `claim_settled:${claim.id}`,
+    memo: "deducted from what we owe the supplier",
+    at: now,
+    entries: [
+      { account: "supplier_payables", amount: Number(claim.amount) },
+      { account: "supplier_claims_receivable", amount: -Number(claim.amount) },
+    ],
+  });
+  await emit(deps, tx, {
+    type: "claim.settled",
+    tenantId: claim.tenant_id,
+    entityId: claim.id,
+    data: { supplierId: claim.supplier_id, amount: Number(claim.amount) },
+    key: `claim.settled:${claim.id}`,
+  });
+}
+
+/** Runs one claim action (also used by the SLA timers: an unanswered claim is accepted). */
+export async function runClaimAction(deps: Deps, actor: Actor, id: string, action: string, input: { note?: string }) {
+  return deps.db.transaction().execute(async (tx) => {
+    let q = tx.selectFrom("supplier_claims").selectAll().where("tenant_id", "=", actor.tenantId).where("id", "=", id);
+    if (actor.role === "supplier") q = q.where("supplier_id", "=", actor.supplierId ?? "");
+    const c = await q.forUpdate().executeTakeFirst();
+    if (!c) throw notFound("supplier claim");
+    const role = actor.kind === "system" ? "admin" : String(actor.role);
+    const t = CLAIM_ACTIONS[c.status]?.[action];
+    if (!t || !t.roles.includes(role)) throw invalidTransition("supplier claim", action, c.status, claimActions(c.status, role));
+    const now = deps.clock.now();
+    if (action === "settle") await settleClaim(tx, deps, actor, c, null);
+    else {
+      await tx
+        .updateTable("supplier_claims")
+        .set({
+          status: t.to,
+          updated_at: now,
+          ...(actor.role === "supplier" || action !== "cancel" ? { supplier_note: input.note ?? c.supplier_note, answered_at: now } : {}),
+        })
+        .where("id", "=", id)
+        .execute();
+      if (action === "cancel") {
+        // A cancelled claim gives back what it booked as recoverable.
+        await post(tx, {
+          tenantId: c.tenant_id,
+          code: "claim_cancelled",
+          currency: "CNY",
+          supplierId: c.supplier_id,
+          caseId: c.case_id,
+          claimId: c.id,
+          sourceKey: `claim_cancelled:${c.id}`,
+          entries: [
+            { account: "cost_of_goods", amount: Number(c.amount) },
+            { account: "supplier_claims_receivable", amount: -Number(c.amount) },
+          ],
+        });
+      }
+      await emit(deps, tx, {
+        type: `claim.${t.to}`,
+        tenantId: c.tenant_id,
+        entityId: id,
+        data: { supplierId: c.supplier_id, note: input.note ?? null },
+        key: `claim.${t.to}:${id}:${now.getTime()}`,
+      });
+    }
+    await audit(tx, actor, `claim.${action}`, "supplier_claim", id, { status: c.status }, { status: t.to, ...input });
+    const after = await tx
+      .selectFrom("supplier_claims as sc")
+      .leftJoin("cases as c", "c.id", "sc.case_id")
+      .selectAll("sc")
+      .select("c.case_no")
+      .where("sc.id", "=", id)
+      .executeTakeFirstOrThrow();
+    return claimOut(after, role);
+  });
+}
+
+const statementOut = (s: Record<string, any>, lines?: Record<string, any>[]) => ({
+  id: s.id,
+  supplierId: s.supplier_id,
+  from: s.period_from,
+  to: s.period_to,
+  status: s.status,
+  totals: s.totals,
+  closedAt: s.closed_at,
+  createdAt: s.created_at,
+  allowedActions: s.status === "open" ? ["close"] : [],
+  ...(lines && { lines: lines.map((l) => ({ kind: l.kind, refId: l.ref_id, amount: Number(l.amount), memo: l.memo })) }),
+});
+
+export function claimRoutes(app: ZApp, deps: Deps) {
+  app.get(
+    "/api/v1/supplier-claims",
+    {
+      config: { roles: ["admin", "cs", "finance", "viewer", "supplier"] },
+      schema: {
+        tags: ["claims"],
+        querystring: z.strictObject({
+          ...pageQuery,
+          status: z.enum(["open", "accepted", "disputed", "settled", "cancelled"]).optional(),
+          supplierId: z.string().uuid().optional(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const a = actorOf(req);
+      const fetch = async (cursor: string | undefined, limit: number) => {
+        let q = deps.db
+          .selectFrom("supplier_claims as sc")
+          .leftJoin("cases as c", "c.id", "sc.case_id")
+          .selectAll("sc")
+          .select("c.case_no")
+          .where("sc.tenant_id", "=", a.tenantId);
+        const supplierId = a.role === "supplier" ? a.supplierId : req.query.supplierId;
+        if (supplierId) q = q.where("sc.supplier_id", "=", supplierId);
+        if (req.query.status) q = q.where("sc.status", "=", req.query.status);
+        const c = decodeCursor(cursor);
+        if (c) q = q.where("sc.id", "<", c);
+        const page = toPage(
+          await q
+            .orderBy("sc.id", "desc")
+            .limit(limit + 1)
+            .execute(),
+          limit,
+        );
+        return { ...page, items: page.items.map((x) => claimOut(x, String(a.role))) };
+      };
+      if (wantsCsv(req)) return sendCsv(reply, "supplier-claims", fetch);
+      return fetch(req.query.cursor, req.query.limit);
+    },
+  );
+  for (const action of ["accept", "dispute", "settle", "cancel"]) {
+    app.post(
+      `/api/v1/supplier-claims/:id/actions/${action}`,
+      {
+        config: { roles: action === "settle" || action === "cancel" ? ROLES.finance : ["admin", "finance", "supplier"] },
+        schema: {
+          tags: ["claims"],
+          params: idParam,
+          body:
+            action === "dispute"
+              ? z.strictObject({ note: z.string().min(1).max(2000) })
+              : z.strictObject({ note: z.string().max(2000).optional() }).nullish(),
+        },
+      },
+      async (req) => runClaimAction(deps, actorOf(req), req.params.id, action, (req.body ?? {}) as { note?: string }),
+    );
+  }
+
+  // Supplier statements (对账单) ---------------------------------------------------------------
+  app.post(
+    "/api/v1/supplier-statements",
+    {
+      config: { roles: ROLES.finance },
+      schema: {
+        tags: ["claims"],
+        body: z.strictObject({
+          supplierId: z.string().uuid(),
+          from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+          to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+          adjustments: z
+            .array(z.strictObject({ amount: z.number().int().min(-1e11).max(1e11), memo: z.string().min(1).max(300) }))
+            .max(50)
+            .default([]),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const a = actorOf(req);
+      const b = req.body;
+      if (b.from > b.to)
+        throw new AppError("validation_failed", "to: the period ends before it starts", {
+          fields: [{ field: "to", message: "before from" }],
+        });
+      const id = await deps.db.transaction().execute(async (tx) => {
+        const supplier = await tx
+          .selectFrom("suppliers")
+          .select("id")
+          .where("tenant_id", "=", a.tenantId)
+          .where("id", "=", b.supplierId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!supplier) throw notFound("supplier");
+        const overlap = await tx
+          .selectFrom("supplier_statements")
+          .select("id")
+          .where("supplier_id", "=", b.supplierId)
+          .where("status", "=", "closed")
+          .where("period_from", "<=", b.to)
+          .where("period_to", ">=", b.from)
+          .executeTakeFirst();
+        if (overlap)
+          throw new AppError("conflict", "a closed statement covers part of this period; corrections go to a later period", {
+            statementId: overlap.id,
+          });
+        const end = new Date(`${b.to}T00:00:00+08:00`);
+        end.setUTCDate(end.getUTCDate() + 1);
+        const sos = await tx
+          .selectFrom("supplier_orders")
+          .select(["id", "cost_total"])
+          .where("supplier_id", "=", b.supplierId)
+          .where("shipped_at", ">=", new Date(`${b.from}T00:00:00+08:00`))
+          .where("shipped_at", "<", end)
+          .execute();
+        const claims = await tx
+          .selectFrom("supplier_claims")
+          .select(["id", "amount"])
+          .where("supplier_id", "=", b.supplierId)
+          .where("status", "=", "accepted")
+          .where("statement_id", "is", null)
+          .execute();
+        const sid = newId();
+        const goods = sos.reduce((s, x) => s + Number(x.cost_total), 0);
+        const claimed = claims.reduce((s, x) => s + Number(x.amount), 0);
+        const adjust = b.adjustments.reduce((s, x) => s + x.amount, 0);
+        await tx
+          .insertInto("supplier_statements")
+          .values({
+            id: sid,
+            tenant_id: a.tenantId,
+            supplier_id: b.supplierId,
+            period_from: b.from,
+            period_to: b.to,
+            status: "open",
+            totals: JSON.stringify({ supplierOrders: goods, claims: claimed, adjustments: adjust, payable: goods - claimed + adjust }),
+          })
+          .execute();
+        const lines = [
+          ...sos.map((s) => ({ kind: "supplier_order", ref_id: s.id, amount: Number(s.cost_total), memo: null })),
+          ...claims.map((c) => ({ kind: "claim", ref_id: c.id, amount: -Number(c.amount), memo: null })),
+          ...b.adjustments.map((x) => ({ kind: "adjustment", ref_id: null, amount: x.amount, memo: x.memo })),
+        ];
+        if (lines.length)
+          await tx
+            .insertInto("statement_lines")
+            .values(lines.map((l) => ({ id: newId(), tenant_id: a.tenantId, statement_id: sid, ...l })))
+            .execute();
+        if (claims.length)
+          await tx
+            .updateTable("supplier_claims")
+            .set({ statement_id: sid })
+            .where(
+              "id",
+              "in",
+              claims.map((c) => c.id),
+            )
+            .execute();
+        await audit(tx, a, "statement.create", "supplier_statement", sid, undefined, { supplierId: b.supplierId, from: b.from, to: b.to });
+        return sid;
+      });
+      const s = await deps.db.selectFrom("supplier_statements").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+      const lines = await deps.db.selectFrom("statement_lines").selectAll().where("statement_id", "=", id).execute();
+      return reply.code(201).send(statementOut(s, lines));
+    },
+  );
+  app.get(
+    "/api/v1/supplier-statements",
+    { config: { roles: ["admin", "finance", "viewer", "supplier"] }, schema: { tags: ["claims"] } },
+    async (req) => {
+      const a = actorOf(req);
+      let q = deps.db.selectFrom("supplier_statements").selectAll().where("tenant_id", "=", a.tenantId);
+      if (a.role === "supplier") q = q.where("supplier_id", "=", a.supplierId ?? "");
+      return { items: (await q.orderBy("id", "desc").limit(500).execute()).map((s) => statementOut(s)), nextCursor: null };
+    },
+  );
+  const loadStatement = async (a: Actor, id: string) => {
+    let q = deps.db.selectFrom("supplier_statements").selectAll().where("tenant_id", "=", a.tenantId).where("id", "=", id);
+    if (a.role === "supplier") q = q.where("supplier_id", "=", a.supplierId ?? "");
+    const s = await q.executeTakeFirst();
+    if (!s) throw notFound("statement");
+    return { s, lines: await deps.db.selectFrom("statement_lines").selectAll().where("statement_id", "=", id).orderBy("kind").execute() };
+  };
+  app.get(
+    "/api/v1/supplier-statements/:id",
+    { config: { roles: ["admin", "finance", "viewer", "supplier"] }, schema: { tags: ["claims"], params: idParam } },
+    async (req) => {
+      const { s, lines } = await loadStatement(actorOf(req), req.params.id);
+      return statementOut(s, lines);
+    },
+  );
+  app.get(
+    "/api/v1/supplier-statements/:id/export.csv",
+    { config: { roles: ["admin", "finance", "viewer", "supplier"] }, schema: { tags: ["claims"], params: idParam } },
+    async (req, reply) => {
+      const { s, lines } = await loadStatement(actorOf(req), req.params.id);
+      const rows = [
+        ["kind", "ref_id", "amount", "memo"],
+        ...lines.map((l) => [l.kind, l.ref_id ?? "", String(l.amount), l.memo ?? ""]),
+        ["total", "", String(s.totals.payable), `${s.period_from} – ${s.period_to}`],
+      ];
+      const csv = `\uFEFF${rows.map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(",")).join("\r\n")}\r\n`;
+      return reply
+        .type("text/csv; charset=utf-8")
+        .header("content-disposition", `attachment; filename="statement-${s.period_from}.csv"`)
+        .send(csv);
+    },
+  );
+  app.post(
+    "/api/v1/supplier-statements/:id/actions/close",
+    { config: { roles: ROLES.finance }, schema: { tags: ["claims"], params: idParam, body: z.strictObject({}).nullish() } },
+    async (req) => {
+      const a = actorOf(req);
+      await deps.db.transaction().execute(async (tx) => {
+        const s = await tx
+          .selectFrom("supplier_statements")
+          .selectAll()
+          .where("tenant_id", "=", a.tenantId)
+          .where("id", "=", req.params.id)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!s) throw notFound("statement");
+        if (s.status !== "open") throw invalidTransition("statement", "close", s.status, []);
+        await tx.updateTable("supplier_statements").set({ status: "closed", closed_at: deps.clock.now() }).where("id", "=", s.id).execute();
+        const claims = await tx
+          .selectFrom("supplier_claims")
+          .selectAll()
+          .where("statement_id", "=", s.id)
+          .where("status", "=", "accepted")
+          .execute();
+        for (const c of claims) await settleClaim(tx, deps, a, c, s.id);
+        await audit(tx, a, "statement.close", "supplier_statement", s.id, { status: "open" }, { status: "closed" });
+      });
+      const { s, lines } = await loadStatement(a, req.params.id);
+      return statementOut(s, lines);
+    },
+  );
+}
