@@ -4,6 +4,7 @@
 import { caseRoutes } from "./after-sales/case.routes.js";
 import { checkCaseGraph } from "./after-sales/case.states.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
+import { demoSeeder } from "./demo/demo.js";
 import type { DemoSeeder } from "./demo/seed.js";
 import { identityRoutes } from "./identity/identity.routes.js";
 import { claimRoutes } from "./money/claims.routes.js";
@@ -28,7 +29,7 @@ export const routeModules: RouteModule[] = [
 ];
 
 /** Seeders run in order on an empty tenant; each later one may use what the earlier ones made. */
-export const demoSeeders: DemoSeeder[] = [];
+export const demoSeeders: DemoSeeder[] = [demoSeeder];
 
 /** Start-up hooks of capabilities (event sinks, payment gateways, workers); run before routes. */
 export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [checkCaseGraph, setupMoney];
