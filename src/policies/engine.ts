@@ -1,12 +1,14 @@
 import {
   CASE_TYPES,
   type CaseType,
+  type ConditionFlag,
   FAULT_REASONS,
   isFault,
   NO_REASON_REASONS,
   type PolicyRules,
   type Reason,
   type Responsibility,
+  windowsFor,
 } from "./rules.js";
 import { windowEnd } from "./time.js";
 
@@ -28,8 +30,16 @@ export interface EligibilityInput {
   timezone: string;
   reason: Reason;
   at: Date;
-  order: { shippedAt: Date | null; deliveredAt: Date | null; cancelled?: boolean };
-  line: { category: string; isGift: boolean; noReasonReturnWaived: boolean; quantity: number; alreadyClaimed: number };
+  order: { shippedAt: Date | null; deliveredAt: Date | null; cancelled?: boolean; freeShipping?: boolean };
+  line: {
+    category: string;
+    isGift: boolean;
+    noReasonReturnWaived: boolean;
+    quantity: number;
+    alreadyClaimed: number;
+    /** What the customer reports about the goods (seal broken, tags removed ...), when known. */
+    condition?: ConditionFlag[];
+  };
 }
 
 const WINDOW_NAMES = {
@@ -41,7 +51,7 @@ const WINDOW_NAMES = {
 type WindowKey = keyof typeof WINDOW_NAMES;
 
 function windowCheck(i: EligibilityInput, key: WindowKey): { open: boolean; deadline: string; reason: PolicyReason } {
-  const days = i.rules.windows[key];
+  const days = windowsFor(i.rules, i.line.category)[key];
   const delivered = i.order.deliveredAt as Date;
   const w = windowEnd(delivered, days, i.timezone);
   const [zh, en] = WINDOW_NAMES[key];
@@ -168,6 +178,8 @@ function evaluateType(i: EligibilityInput, type: CaseType): TypeOption {
     }
     const w = windowCheck(i, "noReasonReturnDays");
     if (!w.open) return deny(w.reason);
+    const cond = checkCondition(i.rules, i.reason, i.line.condition ?? []);
+    if (!cond.ok) return deny(...cond.reasons);
     const reasons = [
       w.reason,
       R(
@@ -197,6 +209,8 @@ function evaluateType(i: EligibilityInput, type: CaseType): TypeOption {
     return deny(R("reason_not_for_type", "补发仅适用于漏发、错发或运输损坏", "A reship is for missing, wrong or damaged items"));
   }
   const w = windowCheck(i, key);
+  const cond = checkCondition(i.rules, i.reason, i.line.condition ?? []);
+  if (!cond.ok && type !== "repair") return deny(...cond.reasons);
   if (!w.open) {
     const later = type === "return_refund" || type === "refund_only" ? windowCheck(i, "qualityExchangeDays") : null;
     if (later?.open) {
@@ -215,6 +229,45 @@ function evaluateType(i: EligibilityInput, type: CaseType): TypeOption {
   if (fault) reasons.push(R("freight_merchant", "质量问题由商家承担来回运费", "For a fault the merchant pays the shipping both ways"));
   else reasons.push(R("manual_review", "需客服审核", "A CS agent will review this request"));
   return { type, allowed: true, deadline: w.deadline, reasons };
+}
+
+const CONDITION_WORDS: Record<ConditionFlag, [string, string]> = {
+  seal_broken: ["封条/密封包装已拆", "the seal is broken"],
+  tags_removed: ["吊牌已剪", "the tags are removed"],
+  activated: ["已激活", "it has been activated"],
+  used: ["已使用", "it has been used"],
+  parts_missing: ["配件/赠品不全", "parts or accessories are missing"],
+  damaged_by_customer: ["人为损坏", "it was damaged after delivery"],
+};
+
+/**
+ * Whether goods in this condition may still go back for this reason. The same rule is used on
+ * what the customer reports at submission and on what the warehouse finds at inspection.
+ */
+export function checkCondition(
+  rules: PolicyRules,
+  reason: Reason,
+  flags: ConditionFlag[],
+): { ok: boolean; failed: ConditionFlag[]; reasons: PolicyReason[] } {
+  const refuse = NO_REASON_REASONS.includes(reason) ? rules.conditions.refuseNoReasonWhen : rules.conditions.refuseAnyWhen;
+  const failed = flags.filter((f) => refuse.includes(f));
+  if (failed.length === 0)
+    return {
+      ok: true,
+      failed,
+      reasons: [R("condition_ok", "商品状态符合退货要求", "The goods are in a returnable condition")],
+    };
+  const zh = failed.map((f) => CONDITION_WORDS[f][0]).join("、");
+  const en = failed.map((f) => CONDITION_WORDS[f][1]).join(", ");
+  return {
+    ok: false,
+    failed,
+    reasons: [
+      NO_REASON_REASONS.includes(reason)
+        ? R("condition_failed", `商品${zh}，不支持七天无理由退货`, `The goods cannot be returned without a reason: ${en}`)
+        : R("condition_failed", `商品${zh}，不属于质量问题`, `This is not a fault of the goods: ${en}`),
+    ],
+  };
 }
 
 function categoryZh(c: string): string {
@@ -338,22 +391,59 @@ export function returnFreightPayer(
 /**
  * Whether the refund includes the order's outbound shipping: when the merchant side is responsible
  * and everything goes back, or when the policy refunds standard delivery on a full withdrawal.
- * A free-shipping order stays free (nothing to refund), and a partial return never refunds it.
+ * A free-shipping order stays free (nothing to refund), and a partial return never refunds it; a
+ * partial no-reason return that drops a free-shipping order below its threshold gives back the
+ * shipping it no longer earns (`deductShipping`, taken off the refund).
  */
 export function refundsShipping(p: {
   rules: PolicyRules;
   reason: Reason;
   responsibility: Responsibility;
   fullReturn: boolean;
-  shippingFee: number;
-}): { refund: boolean; reason: PolicyReason } {
-  if (p.shippingFee === 0)
-    return { refund: false, reason: R("free_shipping", "订单包邮，无运费可退", "The order shipped free; there is no shipping to refund") };
+  /** The shipping the customer paid on the order (minor units); 0 or absent on a free-shipping order. */
+  shippingFee?: number;
+  freeShipping?: boolean;
+  /** Whether what the customer keeps still meets the free-shipping threshold (free-shipping orders). */
+  thresholdStillMet?: boolean;
+}): { refund: boolean; deductShipping: number; reason: PolicyReason } {
+  const fee = p.shippingFee ?? 0;
+  const merchantSide =
+    ["supplier", "merchant", "carrier"].includes(p.responsibility) || (p.responsibility === "undetermined" && isFault(p.reason));
+  if (p.freeShipping || fee === 0) {
+    if (
+      !p.fullReturn &&
+      !merchantSide &&
+      p.thresholdStillMet === false &&
+      p.rules.freight.partialReturnLosesFreeShipping &&
+      p.rules.freight.standardShippingFee > 0
+    ) {
+      const yuan = (p.rules.freight.standardShippingFee / 100).toFixed(2);
+      return {
+        refund: false,
+        deductShipping: p.rules.freight.standardShippingFee,
+        reason: R(
+          "free_shipping_lost",
+          `部分退货后未达包邮门槛，退款扣除运费 ¥${yuan}`,
+          `After this partial return the order no longer qualifies for free shipping: ¥${yuan} shipping is deducted`,
+        ),
+      };
+    }
+    return {
+      refund: false,
+      deductShipping: 0,
+      reason: R("free_shipping", "订单包邮，无运费可退", "The order shipped free; there is no shipping to refund"),
+    };
+  }
   if (!p.fullReturn)
-    return { refund: false, reason: R("partial_return_shipping", "部分退货不退运费", "Shipping is not refunded on a partial return") };
-  if (["supplier", "merchant", "carrier"].includes(p.responsibility) || (p.responsibility === "undetermined" && isFault(p.reason))) {
+    return {
+      refund: false,
+      deductShipping: 0,
+      reason: R("partial_return_shipping", "部分退货不退运费", "Shipping is not refunded on a partial return"),
+    };
+  if (merchantSide) {
     return {
       refund: true,
+      deductShipping: 0,
       reason: R(
         "shipping_refunded_fault",
         "商家责任，全额退货退还运费",
@@ -364,8 +454,107 @@ export function refundsShipping(p: {
   if (p.rules.freight.refundShippingOnNoReasonFullReturn) {
     return {
       refund: true,
+      deductShipping: 0,
       reason: R("shipping_refunded_withdrawal", "全部退货，退还标准运费", "Full withdrawal: the standard delivery cost is refunded"),
     };
   }
-  return { refund: false, reason: R("shipping_not_refunded", "无理由退货不退运费", "Shipping is not refunded on a no-reason return") };
+  return {
+    refund: false,
+    deductShipping: 0,
+    reason: R("shipping_not_refunded", "无理由退货不退运费", "Shipping is not refunded on a no-reason return"),
+  };
+}
+
+export type FreightPayer = "customer" | "merchant" | "supplier";
+
+/**
+ * Who pays each freight leg of a case: the return leg (customer → supplier or warehouse) and, for
+ * an exchange, repair or reship, the leg back to the customer; and whether the customer, having
+ * paid the return up front, gets that freight refunded.
+ */
+export function freightPlan(
+  rules: PolicyRules,
+  reason: Reason,
+  responsibility: Responsibility,
+  type: CaseType,
+): { returnLeg: FreightPayer | null; resendLeg: FreightPayer | null; refundCustomerReturnFreight: boolean; reasons: PolicyReason[] } {
+  const needsReturn = type === "return_refund" || type === "exchange" || type === "repair";
+  const resends = type === "exchange" || type === "repair" || type === "reship";
+  const customerSide = responsibility === "customer" || (responsibility === "undetermined" && !isFault(reason));
+  if (!customerSide) {
+    const payer: FreightPayer = responsibility === "supplier" ? "supplier" : "merchant";
+    return {
+      returnLeg: needsReturn ? payer : null,
+      resendLeg: resends ? payer : null,
+      refundCustomerReturnFreight: needsReturn,
+      reasons: [
+        R(
+          "freight_merchant",
+          "商家（或供应商）责任：来回运费由商家承担，买家垫付的退货运费将退还",
+          "The merchant side is responsible: it pays both ways and refunds the return freight the customer paid",
+        ),
+      ],
+    };
+  }
+  if (type === "exchange") {
+    const mode = rules.freight.noReasonExchange;
+    const returnLeg: FreightPayer = mode === "merchant" ? "merchant" : "customer";
+    const resendLeg: FreightPayer = mode === "customer_both" ? "customer" : "merchant";
+    return {
+      returnLeg,
+      resendLeg,
+      refundCustomerReturnFreight: false,
+      reasons: [
+        mode === "customer_both"
+          ? R("freight_customer", "无理由换货：买家承担往返运费", "No-reason exchange: the customer pays the shipping both ways")
+          : mode === "customer_return_only"
+            ? R(
+                "freight_customer",
+                "无理由换货：买家承担寄回运费，商家承担重发运费",
+                "No-reason exchange: the customer pays the return, the merchant the resend",
+              )
+            : R("freight_merchant", "换货运费由商家承担", "The merchant pays the exchange shipping"),
+      ],
+    };
+  }
+  const returnLeg: FreightPayer = rules.freight.noReasonReturn === "merchant" ? "merchant" : "customer";
+  return {
+    returnLeg: needsReturn ? returnLeg : null,
+    resendLeg: resends ? "customer" : null,
+    refundCustomerReturnFreight: false,
+    reasons: [
+      returnLeg === "customer"
+        ? R("freight_customer", "退货运费由买家承担", "The customer pays the return shipping")
+        : R("freight_merchant", "退货运费由商家承担", "The merchant pays the return shipping"),
+    ],
+  };
+}
+
+/**
+ * Refund without return ("keep the item"): when the goods are worth at most the policy's amount,
+ * or when shipping them back would cost the merchant more than they are worth.
+ */
+export function keepItemDecision(p: { rules: PolicyRules; itemPaid: number; returnFreight: number; merchantPaysReturn: boolean }): {
+  keep: boolean;
+  reason: PolicyReason | null;
+} {
+  const limit = p.rules.auto.keepItemUpTo;
+  if (limit !== null && p.itemPaid <= limit) {
+    const yuan = (limit / 100).toFixed(2);
+    return {
+      keep: true,
+      reason: R("keep_item_low_value", `商品金额不超过 ¥${yuan}，无需退回，直接退款`, `Worth ¥${yuan} or less: refunded without return`),
+    };
+  }
+  if (p.rules.auto.keepItemWhenReturnCostsMore && p.merchantPaysReturn && p.returnFreight > p.itemPaid) {
+    return {
+      keep: true,
+      reason: R(
+        "keep_item_freight",
+        "退回运费高于商品价值，无需退回，直接退款",
+        "Shipping it back would cost more than the item: refunded without return",
+      ),
+    };
+  }
+  return { keep: false, reason: null };
 }

@@ -62,7 +62,8 @@ export interface OrderFacts {
   policy: LoadedPolicy;
 }
 
-export async function orderFacts(ex: Executor, actor: Actor, orderId: string): Promise<OrderFacts> {
+export async function orderFacts(ex: Executor, who: Actor | string, orderId: string): Promise<OrderFacts> {
+  const actor = { tenantId: typeof who === "string" ? who : who.tenantId };
   const order = await ex
     .selectFrom("orders")
     .selectAll()
@@ -84,9 +85,12 @@ export async function orderFacts(ex: Executor, actor: Actor, orderId: string): P
   return { order, lines, timezone: shop.timezone, shippedAt: shipped?.first ? new Date(shipped.first as string) : null, policy };
 }
 
-/** Eligibility of every line of an order, for one reason, as of `at`. */
-export async function orderEligibility(ex: Executor, actor: Actor, orderId: string, p: { reason: Reason; at: Date }) {
-  const facts = await orderFacts(ex, actor, orderId);
+/**
+ * Eligibility of every line of an order, for one reason, as of `at`: what each line may still ask
+ * for, until when and why, net of the quantities other live cases already hold.
+ */
+export async function orderEligibility(ex: Executor, who: Actor | string, orderId: string, p: { reason: Reason; at: Date }) {
+  const facts = await orderFacts(ex, who, orderId);
   const claimed = await claimedQuantities(ex, orderId);
   return {
     orderId,
@@ -120,6 +124,7 @@ export function eligibilityInput(
       shippedAt: facts.shippedAt,
       deliveredAt: facts.order.delivered_at ? new Date(facts.order.delivered_at) : null,
       cancelled: facts.order.status === "cancelled",
+      freeShipping: Number(facts.order.shipping_fee ?? 0) === 0,
     },
     line: {
       category: l.category,

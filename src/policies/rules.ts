@@ -1,14 +1,22 @@
 import { z } from "zod";
 
+/** What a customer or an inspector can report about returned goods. */
+export const CONDITION_FLAGS = ["seal_broken", "tags_removed", "activated", "used", "parts_missing", "damaged_by_customer"] as const;
+export type ConditionFlag = (typeof CONDITION_FLAGS)[number];
+
+const WindowsSchema = z.strictObject({
+  noReasonReturnDays: z.number().int().min(0).max(365),
+  qualityReturnDays: z.number().int().min(0).max(365),
+  qualityExchangeDays: z.number().int().min(0).max(3650),
+  repairDays: z.number().int().min(0).max(3650),
+});
+
 /** A shop's after-sales policy. Every rule is a setting; the presets follow the law. */
 export const PolicyRulesSchema = z.strictObject({
   preset: z.enum(["cn_default", "eu_withdrawal", "custom"]).default("custom"),
-  windows: z.strictObject({
-    noReasonReturnDays: z.number().int().min(0).max(365),
-    qualityReturnDays: z.number().int().min(0).max(365),
-    qualityExchangeDays: z.number().int().min(0).max(3650),
-    repairDays: z.number().int().min(0).max(3650),
-  }),
+  windows: WindowsSchema,
+  /** Per product category: windows that differ from the shop's (e.g. electronics repair 730 days). */
+  categoryWindows: z.record(z.string().max(60), WindowsSchema.partial()).default({}),
   /** Never returnable without a reason. */
   excludedCategories: z.array(z.string().max(60)).max(50),
   /** Not returnable without a reason only when the customer confirmed it at purchase. */
@@ -20,7 +28,22 @@ export const PolicyRulesSchema = z.strictObject({
     noReasonExchange: z.enum(["customer_both", "customer_return_only", "merchant"]),
     /** Refund the outbound shipping on a full no-reason return (EU: standard delivery is refunded). */
     refundShippingOnNoReasonFullReturn: z.boolean(),
+    /** A partial no-reason return that drops the order below its free-shipping threshold pays the shipping. */
+    partialReturnLosesFreeShipping: z.boolean().default(true),
+    /** The standard outbound shipping charged back in that case (minor units). */
+    standardShippingFee: z.number().int().min(0).max(100000).default(1000),
   }),
+  conditions: z
+    .strictObject({
+      /** Any of these on the returned goods refuses a no-reason return (inspection can find them too). */
+      refuseNoReasonWhen: z.array(z.enum(CONDITION_FLAGS)).max(CONDITION_FLAGS.length),
+      /** Any of these refuses a fault return as well (the damage was the customer's). */
+      refuseAnyWhen: z.array(z.enum(CONDITION_FLAGS)).max(CONDITION_FLAGS.length),
+    })
+    .default({
+      refuseNoReasonWhen: ["seal_broken", "tags_removed", "activated", "used", "parts_missing", "damaged_by_customer"],
+      refuseAnyWhen: ["damaged_by_customer"],
+    }),
   auto: z.strictObject({
     approveRefundOnlyBeforeShipping: z.boolean(),
     /** Changed-mind returns within the window up to this amount (minor units) are approved at once; null: never. */
@@ -28,6 +51,8 @@ export const PolicyRulesSchema = z.strictObject({
     refuseOutsideWindows: z.boolean(),
     /** Refund without return ("keep the item") when the returned goods' paid amount is at most this. */
     keepItemUpTo: z.number().int().min(0).nullable(),
+    /** Also keep the item when the return leg would cost the merchant more than the item is worth. */
+    keepItemWhenReturnCostsMore: z.boolean().default(true),
   }),
   sla: z.strictObject({
     merchantResponseHours: z.number().int().min(1).max(720),
@@ -47,10 +72,27 @@ export type PolicyRules = z.infer<typeof PolicyRulesSchema>;
 export const CN_DEFAULT: PolicyRules = {
   preset: "cn_default",
   windows: { noReasonReturnDays: 7, qualityReturnDays: 7, qualityExchangeDays: 15, repairDays: 365 },
+  categoryWindows: {},
   excludedCategories: ["custom_made", "perishable", "digital", "periodical"],
   waivableCategories: ["hygiene_sealed", "activation", "clearance"],
-  freight: { noReasonReturn: "customer", noReasonExchange: "customer_both", refundShippingOnNoReasonFullReturn: false },
-  auto: { approveRefundOnlyBeforeShipping: true, approveNoReasonReturnUpTo: 20000, refuseOutsideWindows: true, keepItemUpTo: 1500 },
+  freight: {
+    noReasonReturn: "customer",
+    noReasonExchange: "customer_both",
+    refundShippingOnNoReasonFullReturn: false,
+    partialReturnLosesFreeShipping: true,
+    standardShippingFee: 1000,
+  },
+  conditions: {
+    refuseNoReasonWhen: ["seal_broken", "tags_removed", "activated", "used", "parts_missing", "damaged_by_customer"],
+    refuseAnyWhen: ["damaged_by_customer"],
+  },
+  auto: {
+    approveRefundOnlyBeforeShipping: true,
+    approveNoReasonReturnUpTo: 20000,
+    refuseOutsideWindows: true,
+    keepItemUpTo: 1500,
+    keepItemWhenReturnCostsMore: true,
+  },
   sla: {
     merchantResponseHours: 48,
     onResponseExpiry: "approve",
@@ -70,7 +112,13 @@ export const EU_WITHDRAWAL: PolicyRules = {
   windows: { noReasonReturnDays: 14, qualityReturnDays: 14, qualityExchangeDays: 30, repairDays: 730 },
   excludedCategories: ["custom_made", "perishable", "digital", "periodical"],
   waivableCategories: ["hygiene_sealed"],
-  freight: { noReasonReturn: "customer", noReasonExchange: "customer_return_only", refundShippingOnNoReasonFullReturn: true },
+  freight: {
+    noReasonReturn: "customer",
+    noReasonExchange: "customer_return_only",
+    refundShippingOnNoReasonFullReturn: true,
+    partialReturnLosesFreeShipping: false,
+    standardShippingFee: 0,
+  },
   sla: { ...CN_DEFAULT.sla, refundDueDays: 14 },
 };
 
@@ -98,3 +146,8 @@ export type Responsibility = (typeof RESPONSIBILITIES)[number];
 export const FAULT_REASONS: Reason[] = ["quality", "damaged_in_transit", "wrong_item", "missing_item", "not_as_described"];
 export const NO_REASON_REASONS: Reason[] = ["changed_mind", "size_fit"];
 export const isFault = (r: Reason) => FAULT_REASONS.includes(r);
+
+/** The windows that apply to a product category: the shop's, with that category's overrides. */
+export function windowsFor(rules: PolicyRules, category: string): PolicyRules["windows"] {
+  return { ...rules.windows, ...(rules.categoryWindows?.[category] ?? {}) };
+}

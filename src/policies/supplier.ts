@@ -1,6 +1,6 @@
 import type { SupplierTerms } from "../catalog/catalog.schemas.js";
-import type { PolicyReason } from "./engine.js";
-import { type CaseType, isFault, type Reason, type Responsibility } from "./rules.js";
+import { keepItemDecision, type PolicyReason } from "./engine.js";
+import { type CaseType, isFault, type PolicyRules, type Reason, type Responsibility } from "./rules.js";
 import { windowEnd } from "./time.js";
 
 /**
@@ -73,27 +73,49 @@ export interface ResolutionOption {
   breakdown: { refund: number; freight: number; goods: number; recovered: number };
 }
 
+/** Which settlements each case type the policy allows makes possible. */
+function allowedFromTypes(types: CaseType[]): Partial<Record<ResolutionOption["type"], boolean>> {
+  return {
+    full_return: types.includes("return_refund"),
+    refund_keep_item: types.includes("refund_only") || types.includes("return_refund"),
+    partial_refund: types.includes("compensation") || types.includes("refund_only"),
+    exchange: types.includes("exchange"),
+    reship: types.includes("reship"),
+  };
+}
+
 /**
  * The cost to the merchant of each way to settle a case, after supplier reimbursement and freight,
- * and the cheapest one the policy allows.
+ * and the cheapest one the policy allows. With `rules`, `autoKeepItem` tells whether the policy
+ * settles it by refunding without return on its own (cheap goods, or a return dearer than the goods).
  */
 export function resolutionOptions(p: {
   itemPaid: number;
   itemCost: number;
   returnFreight: number;
   forwardFreight: number;
-  merchantPaysReturn: boolean;
+  merchantPaysReturn?: boolean;
   supplierCovers: { goods: boolean; returnFreight: boolean };
-  allowed: Partial<Record<ResolutionOption["type"], boolean>>;
+  /** Settlements allowed, by name; or derive them from the case types the policy allows. */
+  allowed?: Partial<Record<ResolutionOption["type"], boolean>>;
+  allowedTypes?: CaseType[];
+  rules?: PolicyRules;
   partialRefundShare?: number;
-}): { options: ResolutionOption[]; recommended: ResolutionOption["type"] | null } {
-  const retFreight = p.merchantPaysReturn ? p.returnFreight : 0;
+}): {
+  options: ResolutionOption[];
+  recommended: ResolutionOption["type"] | null;
+  autoKeepItem: boolean;
+  reasons: PolicyReason[];
+} {
+  const merchantPaysReturn = p.merchantPaysReturn ?? true;
+  const allowedMap = p.allowed ?? allowedFromTypes(p.allowedTypes ?? []);
+  const retFreight = merchantPaysReturn ? p.returnFreight : 0;
   const recoveredGoods = p.supplierCovers.goods ? p.itemCost : 0;
   const recoveredFreight = p.supplierCovers.returnFreight ? retFreight : 0;
   const share = p.partialRefundShare ?? 0.3;
   const mk = (type: ResolutionOption["type"], refund: number, freight: number, goods: number, recovered: number): ResolutionOption => ({
     type,
-    allowed: p.allowed[type] ?? false,
+    allowed: allowedMap[type] ?? false,
     netCost: refund + freight + goods - recovered,
     breakdown: { refund, freight, goods, recovered },
   });
@@ -104,6 +126,15 @@ export function resolutionOptions(p: {
     mk("exchange", 0, retFreight + p.forwardFreight, p.itemCost, recoveredGoods + recoveredFreight),
     mk("reship", 0, p.forwardFreight, p.itemCost, recoveredGoods),
   ];
+  const keep = p.rules
+    ? keepItemDecision({ rules: p.rules, itemPaid: p.itemPaid, returnFreight: p.returnFreight, merchantPaysReturn })
+    : { keep: false, reason: null };
   const allowed = options.filter((o) => o.allowed).sort((a, b) => a.netCost - b.netCost);
-  return { options, recommended: allowed[0]?.type ?? null };
+  const autoKeepItem = keep.keep && (allowedMap.refund_keep_item ?? false);
+  return {
+    options,
+    recommended: autoKeepItem ? "refund_keep_item" : (allowed[0]?.type ?? null),
+    autoKeepItem,
+    reasons: keep.reason ? [keep.reason] : [],
+  };
 }
