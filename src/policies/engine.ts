@@ -307,6 +307,13 @@ export function decideSubmission(p: {
   if (refused.length > 0 && p.rules.auto.refuseOutsideWindows) {
     return { outcome: "refuse", reasons: refused.flatMap((o) => o.reasons) };
   }
+  if (refused.length > 0) {
+    // The shop leaves refusals to people: never approve by itself what the policy does not allow.
+    return {
+      outcome: "manual",
+      reasons: [R("manual_review", "需客服审核", "A CS agent will review this request"), ...refused.flatMap((o) => o.reasons)],
+    };
+  }
   if (p.blocked)
     return {
       outcome: "manual",

@@ -32,6 +32,16 @@ export function checkSupplierTerms(
       messageEn: "The supplier accepts no returns: the merchant keeps what comes back",
     });
   }
+  if (needsReturn && terms.acceptsReturns && c.deliveredAt) {
+    const w = windowEnd(c.deliveredAt, terms.returnWindowDays, c.timezone);
+    if (c.at > w.end) {
+      warnings.push({
+        code: "supplier_return_window_closed",
+        message: `供应商退货期已于 ${w.lastDay} 结束：退回的商品可能需商家自行处理`,
+        messageEn: `The supplier's return window ended on ${w.lastDay}: the merchant may have to keep what comes back`,
+      });
+    }
+  }
   if (c.deliveredAt && supplierFault) {
     const w = windowEnd(c.deliveredAt, terms.claimDeadlineDays, c.timezone);
     if (c.at > w.end) {
