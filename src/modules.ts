@@ -2,6 +2,7 @@
 // assemble the same application. Add a capability here when it lands.
 
 import { caseRoutes } from "./after-sales/case.routes.js";
+import { automationRoutes, setupAutomation } from "./automation/automation.routes.js";
 import { checkCaseGraph } from "./after-sales/case.states.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import { demoSeeder } from "./demo/demo.js";
@@ -32,4 +33,4 @@ export const routeModules: RouteModule[] = [
 export const demoSeeders: DemoSeeder[] = [demoSeeder];
 
 /** Start-up hooks of capabilities (event sinks, payment gateways, workers); run before routes. */
-export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [checkCaseGraph, setupMoney];
+export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [checkCaseGraph, setupMoney, setupAutomation];

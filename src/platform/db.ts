@@ -27,8 +27,8 @@ export type DbKind = "pglite" | "postgres";
 export interface DbHandle {
   db: Db;
   kind: DbKind;
-  /** Runs raw SQL text that may hold several statements (used by migrations and pg-boss). */
-  exec(text: string): Promise<void>;
+  /** Runs raw SQL text that may hold several statements (migrations, pg-boss); rows of the last one. */
+  exec(text: string): Promise<{ rows: Record<string, unknown>[]; rowCount: number }>;
   /** Runs one parameterised statement outside Kysely (pg-boss adapter, benchmarks). */
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number }>;
   close(): Promise<void>;
@@ -120,7 +120,9 @@ export async function openDb(opts: OpenDbOptions): Promise<DbHandle> {
       kind: "postgres",
       pool,
       async exec(text) {
-        await pool.query(text);
+        const r = (await pool.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+        const last = Array.isArray(r) ? r[r.length - 1] : r;
+        return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? 0 };
       },
       async query(text, values) {
         const r = await pool.query(text, values as unknown[]);
@@ -154,7 +156,12 @@ export async function openDb(opts: OpenDbOptions): Promise<DbHandle> {
     db,
     kind: "pglite",
     pglite: client,
-    exec: (text) => locked(async () => void (await client.exec(text))),
+    exec: (text) =>
+      locked(async () => {
+        const r = await client.exec(text);
+        const last = r[r.length - 1];
+        return { rows: (last?.rows ?? []) as Record<string, unknown>[], rowCount: last?.affectedRows ?? last?.rows.length ?? 0 };
+      }),
     query: (text, values) =>
       locked(async () => {
         const r = await client.query<Record<string, unknown>>(text, values ?? []);

@@ -1,0 +1,292 @@
+import { createHash, createHmac } from "node:crypto";
+import nodemailer from "nodemailer";
+import type { Deps, DomainEvent } from "../platform/context.js";
+import type { Executor } from "../platform/db.js";
+import { newId, randomToken } from "../platform/ids.js";
+import { DEFAULT_TEMPLATES, formatAmount, type Locale, render } from "./templates.js";
+
+/** A stable UUID for a domain event, so a redelivered job finds the rows it made before. */
+export function eventUuid(key: string): string {
+  const h = createHash("sha256").update(key).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export interface Channels {
+  email?: (to: string, subject: string, body: string) => Promise<void>;
+  sms?: (to: string, body: string) => Promise<void>;
+}
+
+/** Email over SMTP (SMTP_URL) and SMS through an HTTP provider (SMS_WEBHOOK_URL); either may be absent. */
+export function channelsFromEnv(env = process.env): Channels {
+  const c: Channels = {};
+  if (env.SMTP_URL) {
+    const transport = nodemailer.createTransport(env.SMTP_URL);
+    const from = env.SMTP_FROM ?? "Dropdesk <no-reply@dropdesk.local>";
+    c.email = async (to, subject, text) => {
+      await transport.sendMail({ from, to, subject, text });
+    };
+  }
+  if (env.SMS_WEBHOOK_URL) {
+    const url = env.SMS_WEBHOOK_URL;
+    c.sms = async (to, text) => {
+      const r = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ to, text }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!r.ok) throw new Error(`SMS provider answered ${r.status}`);
+    };
+  }
+  return c;
+}
+
+/** Everything a template may use about the event's case or order. */
+async function variables(ex: Executor, event: DomainEvent, baseUrl: string) {
+  const caseId = event.type.startsWith("case.") ? event.entityId : ((event.data.caseId as string | undefined) ?? null);
+  const orderId = (event.data.orderId as string | undefined) ?? (event.type.startsWith("order.") ? event.entityId : null);
+  const c = caseId ? await ex.selectFrom("cases").selectAll().where("id", "=", caseId).executeTakeFirst() : undefined;
+  const o = await ex
+    .selectFrom("orders")
+    .selectAll()
+    .where("id", "=", c?.order_id ?? orderId ?? "00000000-0000-0000-0000-000000000000")
+    .executeTakeFirst();
+  const lastEvent = c
+    ? await ex
+        .selectFrom("case_events")
+        .select(["note"])
+        .where("case_id", "=", c.id)
+        .orderBy("at", "desc")
+        .orderBy("id", "desc")
+        .limit(1)
+        .executeTakeFirst()
+    : undefined;
+  const refund = c
+    ? await ex.selectFrom("refunds").select(["amount"]).where("case_id", "=", c.id).where("status", "=", "succeeded").executeTakeFirst()
+    : undefined;
+  const survey =
+    c && event.type === "case.closed"
+      ? await ex.selectFrom("surveys").select("token").where("case_id", "=", c.id).executeTakeFirst()
+      : undefined;
+  const addr = c?.return_address as Record<string, string> | null;
+  const addrText = addr ? [addr.province, addr.city, addr.district, addr.line1, addr.name, addr.phone].filter(Boolean).join(" ") : "";
+  const deadline = c?.return_ship_due_at ?? c?.response_due_at ?? event.data.dueAt;
+  const amount = Number(refund?.amount ?? event.data.amount ?? 0);
+  return {
+    customer: o?.customer as { name?: string; phone?: string; email?: string } | undefined,
+    vars: {
+      caseNo: c?.case_no,
+      orderNo: o?.platform_order_no,
+      amount: formatAmount(amount, o?.currency),
+      deadline: deadline ? new Date(deadline as string).toISOString().slice(0, 16).replace("T", " ") : "",
+      returnAddress: addrText,
+      returnInstructions: addrText ? `请在 7 天内将商品寄回：${addrText}，并填写退货运单号。` : "",
+      returnInstructionsEn: addrText
+        ? `Please send the goods back within 7 days to: ${addrText}, and enter the return tracking number.`
+        : "",
+      trackingNo: (event.data.trackingNo as string) ?? c?.return_tracking_no,
+      carrier: (event.data.carrier as string) ?? "",
+      note: lastEvent?.note ?? "",
+      surveyUrl: survey ? `${baseUrl}/portal/survey/${survey.token}` : "",
+    },
+  };
+}
+
+/**
+ * Sends the customer (or supplier) notifications of one event: one row per channel, unique per
+ * event, so a retried job sends only what has not gone out yet. Throws when a send failed, so
+ * the job is retried with backoff.
+ */
+export async function notify(deps: Deps, event: DomainEvent, channels: Channels): Promise<void> {
+  const known = DEFAULT_TEMPLATES[event.type];
+  if (!known) return;
+  const baseUrl = process.env.DROPDESK_PUBLIC_URL ?? `http://localhost:${deps.config.port}`;
+  const { customer, vars } = await variables(deps.db, event, baseUrl);
+  let recipients: { channel: "email" | "sms"; to: string }[] = [];
+  if (event.type === "claim.opened") {
+    const s = await deps.db
+      .selectFrom("suppliers")
+      .select(["email", "phone"])
+      .where("id", "=", String(event.data.supplierId))
+      .executeTakeFirst();
+    if (s?.email) recipients.push({ channel: "email", to: s.email });
+  } else {
+    if (customer?.email) recipients.push({ channel: "email", to: customer.email });
+    if (customer?.phone) recipients.push({ channel: "sms", to: customer.phone });
+  }
+  recipients = recipients.filter((r) => r.to);
+  const locale: Locale = (event.data.locale as Locale) ?? "zh-CN";
+  const overrides = await deps.db
+    .selectFrom("notification_templates")
+    .selectAll()
+    .where("tenant_id", "=", event.tenantId)
+    .where("event", "=", event.type)
+    .where("locale", "=", locale)
+    .execute();
+  const failures: string[] = [];
+  for (const r of recipients) {
+    const o = overrides.find((t) => t.channel === r.channel);
+    if (o && !o.active) continue;
+    const tpl = o ? { subject: o.subject, body: o.body } : known[locale];
+    const subject = render(tpl.subject, vars);
+    const body = render(tpl.body, vars);
+    const row = await deps.db
+      .insertInto("notifications")
+      .values({
+        id: newId(),
+        tenant_id: event.tenantId,
+        event: event.type,
+        event_key: event.key,
+        channel: r.channel,
+        recipient: r.to,
+        locale,
+        subject,
+        body,
+        status: "pending",
+        case_id: event.type.startsWith("case.") ? event.entityId : ((event.data.caseId as string) ?? null),
+        order_id: (event.data.orderId as string) ?? null,
+      })
+      .onConflict((oc) => oc.columns(["tenant_id", "event_key", "channel"]).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    const current =
+      row ??
+      (await deps.db
+        .selectFrom("notifications")
+        .selectAll()
+        .where("tenant_id", "=", event.tenantId)
+        .where("event_key", "=", event.key)
+        .where("channel", "=", r.channel)
+        .executeTakeFirstOrThrow());
+    if (current.status === "sent") continue;
+    const send =
+      r.channel === "email"
+        ? channels.email && (() => channels.email?.(r.to, subject, body))
+        : channels.sms && (() => channels.sms?.(r.to, body));
+    if (!send) {
+      await deps.db
+        .updateTable("notifications")
+        .set({
+          last_error:
+            r.channel === "email" ? "SMTP_URL is not set; the message waits here" : "SMS_WEBHOOK_URL is not set; the message waits here",
+        })
+        .where("id", "=", current.id)
+        .execute();
+      continue;
+    }
+    try {
+      await send();
+      await deps.db
+        .updateTable("notifications")
+        .set((eb) => ({ status: "sent", sent_at: new Date(), attempts: eb("attempts", "+", 1), last_error: null }))
+        .where("id", "=", current.id)
+        .execute();
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      await deps.db
+        .updateTable("notifications")
+        .set((eb) => ({ status: "failed", attempts: eb("attempts", "+", 1), last_error: msg.slice(0, 500) }))
+        .where("id", "=", current.id)
+        .execute();
+      failures.push(`${r.channel}: ${msg}`);
+    }
+  }
+  if (failures.length) throw new Error(`notification not sent (${failures.join("; ")}); it will be retried`);
+}
+
+const matches = (patterns: string[], type: string) =>
+  patterns.some((p) => p === type || p === "*" || (p.endsWith(".*") && type.startsWith(p.slice(0, -1))));
+
+export function signWebhook(secret: string, timestamp: number, body: string): string {
+  return createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
+}
+
+/** Sends one delivery and records the answer; returns whether the receiver took it. */
+export async function sendDelivery(deps: Deps, deliveryId: string): Promise<boolean> {
+  const d = await deps.db
+    .selectFrom("webhook_deliveries as d")
+    .innerJoin("webhooks as w", "w.id", "d.webhook_id")
+    .select(["d.id", "d.event", "d.event_id", "d.payload", "w.url", "w.secret"])
+    .where("d.id", "=", deliveryId)
+    .executeTakeFirstOrThrow();
+  const body = JSON.stringify(d.payload);
+  const ts = Math.floor(Date.now() / 1000);
+  let status = 0;
+  let error: string | null = null;
+  try {
+    const r = await fetch(d.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "dropdesk-event": d.event,
+        "dropdesk-delivery": d.event_id,
+        "dropdesk-signature": `t=${ts},v1=${signWebhook(d.secret, ts, body)}`,
+      },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    status = r.status;
+    if (!r.ok) error = `receiver answered ${r.status}`;
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
+  }
+  await deps.db
+    .updateTable("webhook_deliveries")
+    .set((eb) => ({
+      status: error ? "failed" : "delivered",
+      attempts: eb("attempts", "+", 1),
+      last_status_code: status || null,
+      last_error: error,
+      delivered_at: error ? null : new Date(),
+    }))
+    .where("id", "=", deliveryId)
+    .execute();
+  return !error;
+}
+
+/** Fans an event out to the tenant's webhook subscriptions; throws if one failed, for a retry. */
+export async function deliverWebhooks(deps: Deps, event: DomainEvent): Promise<void> {
+  const hooks = await deps.db
+    .selectFrom("webhooks")
+    .selectAll()
+    .where("tenant_id", "=", event.tenantId)
+    .where("active", "=", true)
+    .execute();
+  const eventId = eventUuid(event.key);
+  const failed: string[] = [];
+  for (const w of hooks.filter((h) => matches(h.events, event.type))) {
+    const payload = { id: eventId, type: event.type, entityId: event.entityId, data: event.data, createdAt: new Date().toISOString() };
+    await deps.db
+      .insertInto("webhook_deliveries")
+      .values({
+        id: newId(),
+        tenant_id: event.tenantId,
+        webhook_id: w.id,
+        event: event.type,
+        event_id: eventId,
+        payload: JSON.stringify(payload),
+        status: "pending",
+      })
+      .onConflict((oc) => oc.columns(["webhook_id", "event_id"]).doNothing())
+      .execute();
+    const d = await deps.db
+      .selectFrom("webhook_deliveries")
+      .select(["id", "status"])
+      .where("webhook_id", "=", w.id)
+      .where("event_id", "=", eventId)
+      .executeTakeFirstOrThrow();
+    if (d.status === "delivered") continue;
+    if (!(await sendDelivery(deps, d.id))) failed.push(w.url);
+  }
+  if (failed.length) throw new Error(`webhook delivery failed for ${failed.length} receiver(s); it will be retried`);
+}
+
+/** When a case closes, the customer gets a survey link (made once per case). */
+export async function createSurvey(deps: Deps, event: DomainEvent): Promise<void> {
+  if (event.type !== "case.closed") return;
+  await deps.db
+    .insertInto("surveys")
+    .values({ id: newId(), tenant_id: event.tenantId, case_id: event.entityId, token: randomToken(24) })
+    .onConflict((oc) => oc.column("case_id").doNothing())
+    .execute();
+}
