@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_TERMS } from "../catalog/catalog.schemas.js";
 import {
@@ -9,9 +10,19 @@ import {
   keepItemDecision,
   refundsShipping,
 } from "./engine.js";
-import { CN_DEFAULT, type ConditionFlag, EU_WITHDRAWAL, type PolicyRules, PolicyRulesSchema, type Reason, windowsFor } from "./rules.js";
+import {
+  CASE_TYPES,
+  CN_DEFAULT,
+  type ConditionFlag,
+  EU_WITHDRAWAL,
+  type PolicyRules,
+  PolicyRulesSchema,
+  REASONS,
+  type Reason,
+  windowsFor,
+} from "./rules.js";
 import { checkSupplierTerms, resolutionOptions } from "./supplier.js";
-import { startOfLocalDay, windowEnd } from "./time.js";
+import { localDate, startOfLocalDay, windowEnd } from "./time.js";
 
 const SH = "Asia/Shanghai";
 const D = new Date("2026-03-01T10:00:00+08:00");
@@ -325,5 +336,70 @@ describe("local days", () => {
     const w = windowEnd(new Date("2026-05-02T09:00:00+02:00"), 14, "Europe/Berlin");
     expect(w).toMatchObject({ deliveredDay: "2026-05-02", lastDay: "2026-05-16" });
     expect(w.end.toISOString()).toBe("2026-05-16T21:59:59.999Z");
+  });
+});
+
+describe("eligibility properties", () => {
+  const zones = ["Asia/Shanghai", "America/Los_Angeles", "Europe/Berlin", "Australia/Sydney", "UTC"];
+  const categories = ["home", "apparel", "custom_made", "perishable", "hygiene_sealed", "activation", "electronics"];
+  const arb = fc.record({
+    delivered: fc.integer({ min: Date.UTC(2025, 0, 1), max: Date.UTC(2028, 0, 1) }),
+    tz: fc.constantFrom(...zones),
+    reason: fc.constantFrom(...REASONS),
+    category: fc.constantFrom(...categories),
+    waived: fc.boolean(),
+    eu: fc.boolean(),
+    claimed: fc.integer({ min: 0, max: 3 }),
+    a: fc.integer({ min: 0, max: 800 * 86400_000 }),
+    b: fc.integer({ min: 0, max: 800 * 86400_000 }),
+  });
+  type Sample = typeof arb extends fc.Arbitrary<infer T> ? T : never;
+  const evalAt = (x: Sample, at: number) =>
+    evaluateEligibility({
+      rules: x.eu ? EU_WITHDRAWAL : { ...CN_DEFAULT, categoryWindows: { electronics: { repairDays: 730 } } },
+      timezone: x.tz,
+      reason: x.reason,
+      at: new Date(at),
+      order: { shippedAt: new Date(x.delivered - 86400_000), deliveredAt: new Date(x.delivered) },
+      line: { category: x.category, isGift: false, noReasonReturnWaived: x.waived, quantity: 3, alreadyClaimed: x.claimed },
+    });
+
+  it("once a type is closed it stays closed, for every type, reason and category", () => {
+    fc.assert(
+      fc.property(arb, (x) => {
+        const [early, late] = x.a <= x.b ? [x.a, x.b] : [x.b, x.a];
+        const before = evalAt(x, x.delivered + early);
+        const after = evalAt(x, x.delivered + late);
+        for (const type of CASE_TYPES) {
+          const b = before.find((o) => o.type === type)!;
+          const l = after.find((o) => o.type === type)!;
+          if (!b.allowed) expect(l.allowed).toBe(false);
+          expect(b.reasons.length).toBeGreaterThan(0);
+          for (const r of b.reasons) {
+            expect(r.code).toMatch(/^[a-z_]+$/);
+            expect(r.message.length).toBeGreaterThan(0);
+            expect(r.messageEn.length).toBeGreaterThan(0);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a deadline is the last instant of a local day after the delivery day, and the option is open until then", () => {
+    fc.assert(
+      fc.property(arb, (x) => {
+        const now = evalAt(x, x.delivered);
+        for (const o of now) {
+          if (!o.allowed || !o.deadline) continue;
+          const end = new Date(o.deadline).getTime();
+          expect(localDate(new Date(end), x.tz) > localDate(new Date(x.delivered), x.tz)).toBe(true);
+          expect(localDate(new Date(end + 1), x.tz)).not.toBe(localDate(new Date(end), x.tz));
+          expect(evalAt(x, end).find((y) => y.type === o.type)!.allowed).toBe(true);
+          expect(evalAt(x, end + 1).find((y) => y.type === o.type)!.allowed).toBe(false);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
