@@ -5,7 +5,7 @@ import { AppError, notFound } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
 import { loadPolicy, orderEligibility } from "./policy.repo.js";
-import { PolicyRulesSchema, PRESETS, REASONS } from "./rules.js";
+import { PolicyRulesSchema, PRESETS, policyFloorViolations, REASONS } from "./rules.js";
 
 const shopParam = z.object({ id: z.string().uuid() });
 
@@ -56,11 +56,10 @@ export function policyRoutes(app: ZApp, deps: Deps) {
         throw new AppError("validation_failed", "rules: send rules or a preset", {
           fields: [{ field: "rules", message: "required unless preset is given" }],
         });
-      // The law sets a floor: a mainland-China shop may be more generous, never less.
-      if (rules.windows.noReasonReturnDays < 7 && rules.preset !== "eu_withdrawal") {
-        throw new AppError("validation_failed", "rules.windows.noReasonReturnDays: at least 7 days (七日无理由)", {
-          fields: [{ field: "rules.windows.noReasonReturnDays", message: "the law requires at least 7" }],
-        });
+      // The law sets a floor: a shop may be more generous, never less.
+      const floor = policyFloorViolations(rules);
+      if (floor.length > 0) {
+        throw new AppError("validation_failed", `${floor[0].field}: ${floor[0].message}`, { fields: floor });
       }
       return deps.db.transaction().execute(async (tx) => {
         const shop = await tx

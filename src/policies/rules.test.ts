@@ -17,6 +17,7 @@ import {
   EU_WITHDRAWAL,
   type PolicyRules,
   PolicyRulesSchema,
+  policyFloorViolations,
   REASONS,
   type Reason,
   windowsFor,
@@ -70,6 +71,25 @@ describe("presets and the rules schema", () => {
     expect(PolicyRulesSchema.safeParse({ ...CN_DEFAULT, conditions: { refuseNoReasonWhen: ["sneezed"], refuseAnyWhen: [] } }).success).toBe(
       false,
     );
+  });
+
+  it("never lets a shop give less than the law", () => {
+    expect(policyFloorViolations(CN_DEFAULT)).toEqual([]);
+    expect(policyFloorViolations(EU_WITHDRAWAL)).toEqual([]);
+    const stingy: PolicyRules = {
+      ...CN_DEFAULT,
+      windows: { ...CN_DEFAULT.windows, qualityExchangeDays: 10 },
+      categoryWindows: { apparel: { noReasonReturnDays: 3 } },
+      excludedCategories: [...CN_DEFAULT.excludedCategories, "underwear"],
+    };
+    expect(policyFloorViolations(stingy).map((v) => v.field)).toEqual([
+      "rules.windows.qualityExchangeDays",
+      "rules.categoryWindows.apparel.noReasonReturnDays",
+      "rules.excludedCategories.4",
+    ]);
+    // More generous is always fine; the EU preset needs its 14 days.
+    expect(policyFloorViolations({ ...CN_DEFAULT, windows: { ...CN_DEFAULT.windows, noReasonReturnDays: 30 } })).toEqual([]);
+    expect(policyFloorViolations({ ...EU_WITHDRAWAL, windows: { ...EU_WITHDRAWAL.windows, noReasonReturnDays: 7 } })).toHaveLength(1);
   });
 
   it("category windows override the shop's", () => {

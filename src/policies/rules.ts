@@ -151,3 +151,35 @@ export const isFault = (r: Reason) => FAULT_REASONS.includes(r);
 export function windowsFor(rules: PolicyRules, category: string): PolicyRules["windows"] {
   return { ...rules.windows, ...(rules.categoryWindows?.[category] ?? {}) };
 }
+
+/** Categories the law lets a shop refuse without a reason outright (the rest need the buyer's confirmation). */
+export const LEGAL_EXCLUSIONS = ["custom_made", "perishable", "digital", "periodical", "sealed_media"];
+
+/**
+ * Where a policy would give customers less than the law: a shop may be more generous, never less.
+ * Mainland China: 7-day no-reason return, 7-day quality return, 15-day quality exchange, and only the
+ * legal categories refused outright. EU preset: a 14-day withdrawal.
+ */
+export function policyFloorViolations(rules: PolicyRules): { field: string; message: string }[] {
+  const out: { field: string; message: string }[] = [];
+  const eu = rules.preset === "eu_withdrawal";
+  const floor: Partial<Record<keyof PolicyRules["windows"], number>> = eu
+    ? { noReasonReturnDays: 14 }
+    : { noReasonReturnDays: 7, qualityReturnDays: 7, qualityExchangeDays: 15 };
+  const check = (prefix: string, w: Partial<PolicyRules["windows"]>) => {
+    for (const [key, min] of Object.entries(floor) as [keyof PolicyRules["windows"], number][]) {
+      const v = w[key];
+      if (v !== undefined && v < min) out.push({ field: `${prefix}.${key}`, message: `the law requires at least ${min} days` });
+    }
+  };
+  check("rules.windows", rules.windows);
+  for (const [cat, w] of Object.entries(rules.categoryWindows ?? {})) check(`rules.categoryWindows.${cat}`, w);
+  rules.excludedCategories.forEach((c, i) => {
+    if (!LEGAL_EXCLUSIONS.includes(c))
+      out.push({
+        field: `rules.excludedCategories.${i}`,
+        message: `${c} may only be excluded when the customer confirms it at purchase (waivableCategories)`,
+      });
+  });
+  return out;
+}

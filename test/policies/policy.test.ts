@@ -41,6 +41,9 @@ describe.each(DB_KINDS)("shop policies and eligibility on %s", (kind) => {
     const bad = await t.api("PUT", url, { body: { rules: { ...CN_DEFAULT, windows: { ...CN_DEFAULT.windows, noReasonReturnDays: 3 } } } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.fields[0].field).toBe("rules.windows.noReasonReturnDays");
+    const excluded = await t.api("PUT", url, { body: { rules: { ...CN_DEFAULT, excludedCategories: ["apparel"] } } });
+    expect(excluded.status).toBe(400);
+    expect(excluded.body.error.details.fields[0].field).toBe("rules.excludedCategories.0");
     expect((await t.api("PUT", url, { body: { rules: { ...CN_DEFAULT, extra: true } } })).status).toBe(400);
     expect((await t.api("PUT", url, { body: {} })).status).toBe(400);
 
