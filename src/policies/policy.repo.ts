@@ -3,7 +3,7 @@ import type { Executor } from "../platform/db.js";
 import { notFound } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { type EligibilityInput, evaluateEligibility, type TypeOption } from "./engine.js";
-import { CN_DEFAULT, type PolicyRules, PolicyRulesSchema, type Reason } from "./rules.js";
+import { CN_DEFAULT, type ConditionFlag, type PolicyRules, PolicyRulesSchema, type Reason } from "./rules.js";
 
 export interface LoadedPolicy {
   id: string;
@@ -87,24 +87,37 @@ export async function orderFacts(ex: Executor, who: Actor | string, orderId: str
 
 /**
  * Eligibility of every line of an order, for one reason, as of `at`: what each line may still ask
- * for, until when and why, net of the quantities other live cases already hold.
+ * for, until when and why, net of the quantities other live cases already hold. `condition` is what
+ * the customer reports about the goods; `rules` evaluates a draft policy instead of the shop's.
  */
-export async function orderEligibility(ex: Executor, who: Actor | string, orderId: string, p: { reason: Reason; at: Date }) {
-  const facts = await orderFacts(ex, who, orderId);
+export async function orderEligibility(
+  ex: Executor,
+  who: Actor | string,
+  orderId: string,
+  p: { reason: Reason; at: Date; condition?: ConditionFlag[]; rules?: PolicyRules },
+) {
+  const loaded = await orderFacts(ex, who, orderId);
+  const facts = p.rules ? { ...loaded, policy: { ...loaded.policy, rules: p.rules } } : loaded;
   const claimed = await claimedQuantities(ex, orderId);
   return {
     orderId,
     reason: p.reason,
     at: p.at.toISOString(),
-    policyVersion: facts.policy.version,
-    lines: facts.lines.map((l) => ({
-      orderLineId: l.id as string,
-      skuCode: l.sku_code,
-      title: l.title,
-      quantity: l.quantity,
-      available: l.quantity - (claimed.get(l.id) ?? 0),
-      options: evaluateEligibility(eligibilityInput(facts, l, p.reason, p.at, claimed.get(l.id) ?? 0)),
-    })),
+    policyVersion: p.rules ? null : facts.policy.version,
+    lines: facts.lines.map((l) => {
+      const input = eligibilityInput(facts, l, p.reason, p.at, claimed.get(l.id) ?? 0);
+      if (p.condition?.length) input.line.condition = p.condition;
+      return {
+        orderLineId: l.id as string,
+        skuCode: l.sku_code,
+        title: l.title,
+        category: l.category,
+        isGift: l.is_gift,
+        quantity: l.quantity,
+        available: Math.max(0, l.quantity - (claimed.get(l.id) ?? 0)),
+        options: evaluateEligibility(input),
+      };
+    }),
   };
 }
 

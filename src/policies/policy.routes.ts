@@ -5,9 +5,17 @@ import { AppError, notFound } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
 import { loadPolicy, orderEligibility } from "./policy.repo.js";
-import { PolicyRulesSchema, PRESETS, policyFloorViolations, REASONS } from "./rules.js";
+import { CONDITION_FLAGS, type ConditionFlag, PolicyRulesSchema, PRESETS, policyFloorViolations, REASONS } from "./rules.js";
 
 const shopParam = z.object({ id: z.string().uuid() });
+
+/** `condition=seal_broken,tags_removed`: what the customer reports about the goods. */
+const conditionQuery = z
+  .string()
+  .max(200)
+  .regex(new RegExp(`^((${CONDITION_FLAGS.join("|")})(,|$))*$`), `comma-separated, among ${CONDITION_FLAGS.join(", ")}`)
+  .optional();
+const parseConditions = (v: string | undefined) => (v ?? "").split(",").filter(Boolean) as ConditionFlag[];
 
 export function policyRoutes(app: ZApp, deps: Deps) {
   app.get(
@@ -108,6 +116,7 @@ export function policyRoutes(app: ZApp, deps: Deps) {
         querystring: z.strictObject({
           reason: z.enum(REASONS).default("changed_mind"),
           at: z.string().datetime({ offset: true }).optional(),
+          condition: conditionQuery,
         }),
       },
     },
@@ -115,6 +124,46 @@ export function policyRoutes(app: ZApp, deps: Deps) {
       orderEligibility(deps.db, actorOf(req), req.params.id, {
         reason: req.query.reason,
         at: req.query.at ? new Date(req.query.at) : deps.clock.now(),
+        condition: parseConditions(req.query.condition),
       }),
+  );
+
+  // Try a draft policy on a real order before saving it: nothing is written.
+  app.post(
+    "/api/v1/shops/:id/policy/preview",
+    {
+      config: { roles: ROLES.admin },
+      schema: {
+        tags: ["policies"],
+        params: shopParam,
+        body: z.strictObject({
+          preset: z.enum(["cn_default", "eu_withdrawal"]).optional(),
+          rules: PolicyRulesSchema.optional(),
+          orderId: z.string().uuid(),
+          reason: z.enum(REASONS).default("changed_mind"),
+          at: z.string().datetime({ offset: true }).optional(),
+          condition: z.array(z.enum(CONDITION_FLAGS)).max(CONDITION_FLAGS.length).optional(),
+        }),
+      },
+    },
+    async (req) => {
+      const a = actorOf(req);
+      const b = req.body;
+      const rules = b.rules ?? (b.preset ? PRESETS[b.preset] : (await loadPolicy(deps.db, a.tenantId, req.params.id)).rules);
+      const order = await deps.db
+        .selectFrom("orders")
+        .select("shop_id")
+        .where("tenant_id", "=", a.tenantId)
+        .where("id", "=", b.orderId)
+        .executeTakeFirst();
+      if (!order || order.shop_id !== req.params.id) throw notFound("order");
+      const result = await orderEligibility(deps.db, a, b.orderId, {
+        reason: b.reason,
+        at: b.at ? new Date(b.at) : deps.clock.now(),
+        condition: b.condition,
+        rules,
+      });
+      return { ...result, floorViolations: policyFloorViolations(rules) };
+    },
   );
 }

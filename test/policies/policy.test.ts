@@ -199,4 +199,60 @@ describe.each(DB_KINDS)("shop policies and eligibility on %s", (kind) => {
     const sup = await supplierSession(t.app, t.deps, t.t.tenantId, cat.suppliers.a);
     expect((await t.api("GET", `/api/v1/orders/${order.id}/eligibility`, { as: "none", headers: sup })).status).toBe(403);
   });
+
+  it("takes the customer's report on the goods into account", async () => {
+    const order = await createDeliveredOrder(t, cat, {
+      lines: [{ skuCode: "TEE", quantity: 1 }],
+      deliveredAt: "2026-03-01T10:00:00+08:00",
+    });
+    const ask = (q: string) => t.api("GET", `/api/v1/orders/${order.id}/eligibility?at=2026-03-03T12:00:00%2B08:00&${q}`, { as: "cs" });
+    const tags = await ask("reason=changed_mind&condition=tags_removed");
+    expect(opt(tags.body.lines[0], "return_refund").reasons[0]).toMatchObject({
+      code: "condition_failed",
+      message: "商品吊牌已剪，不支持七天无理由退货",
+    });
+    // The same goods with a quality problem are still returnable.
+    expect(opt((await ask("reason=quality&condition=tags_removed")).body.lines[0], "return_refund").allowed).toBe(true);
+    expect((await ask("condition=tags_removed,sneezed")).status).toBe(400);
+  });
+
+  it("previews a draft policy on a real order without saving it", async () => {
+    const order = await createDeliveredOrder(t, cat, {
+      lines: [{ skuCode: "MUG", quantity: 1 }],
+      deliveredAt: "2026-03-01T10:00:00+08:00",
+    });
+    const url = `/api/v1/shops/${cat.shopId}/policy/preview`;
+    const before = (await t.api("GET", `/api/v1/shops/${cat.shopId}/policy`, { as: "cs" })).body.version;
+    const draft = { ...CN_DEFAULT, windows: { ...CN_DEFAULT.windows, noReasonReturnDays: 30 } };
+    const r = await t.api("POST", url, { body: { rules: draft, orderId: order.id, at: "2026-03-20T12:00:00+08:00" } });
+    expect(r.status).toBe(200);
+    expect(r.body.policyVersion).toBeNull();
+    expect(r.body.floorViolations).toEqual([]);
+    expect(opt(r.body.lines[0], "return_refund")).toMatchObject({ allowed: true, deadline: "2026-03-31T15:59:59.999Z" });
+    // The policy in force still says no, and nothing was saved.
+    const live = await t.api("GET", `/api/v1/orders/${order.id}/eligibility?at=2026-03-20T12:00:00%2B08:00`, { as: "cs" });
+    expect(opt(live.body.lines[0], "return_refund").allowed).toBe(false);
+    expect((await t.api("GET", `/api/v1/shops/${cat.shopId}/policy`, { as: "cs" })).body.version).toBe(before);
+    // A stingy draft shows what the law would refuse.
+    const stingy = await t.api("POST", url, {
+      body: { rules: { ...CN_DEFAULT, excludedCategories: ["home"] }, orderId: order.id, at: "2026-03-03T12:00:00+08:00" },
+    });
+    expect(stingy.body.floorViolations[0].field).toBe("rules.excludedCategories.0");
+    expect(opt(stingy.body.lines[0], "return_refund").reasons[0].code).toBe("category_excluded");
+    expect((await t.api("POST", url, { as: "cs", body: { preset: "eu_withdrawal", orderId: order.id } })).status).toBe(403);
+    const otherShop = await newShop();
+    expect((await t.api("POST", `/api/v1/shops/${otherShop.shopId}/policy/preview`, { body: { orderId: order.id } })).status).toBe(404);
+  });
+
+  it("documents its routes in the OpenAPI description", async () => {
+    const doc = (await t.api("GET", "/api/openapi.json")).body;
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/api/v1/shops/{id}/policy",
+        "/api/v1/shops/{id}/policy/versions",
+        "/api/v1/shops/{id}/policy/preview",
+        "/api/v1/orders/{id}/eligibility",
+      ]),
+    );
+  });
 });
