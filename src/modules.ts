@@ -2,6 +2,7 @@
 // assemble the same application. Add a capability here when it lands.
 
 import { caseRoutes } from "./after-sales/case.routes.js";
+import { analyticsRoutes } from "./analytics/analytics.routes.js";
 import { automationRoutes, setupAutomation } from "./automation/automation.routes.js";
 import { checkCaseGraph } from "./after-sales/case.states.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
@@ -27,6 +28,8 @@ export const routeModules: RouteModule[] = [
   moneyRoutes,
   claimRoutes,
   portalRoutes,
+  automationRoutes,
+  analyticsRoutes,
 ];
 
 /** Seeders run in order on an empty tenant; each later one may use what the earlier ones made. */

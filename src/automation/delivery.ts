@@ -70,7 +70,17 @@ async function variables(ex: Executor, event: DomainEvent, baseUrl: string) {
       : undefined;
   const addr = c?.return_address as Record<string, string> | null;
   const addrText = addr ? [addr.province, addr.city, addr.district, addr.line1, addr.name, addr.phone].filter(Boolean).join(" ") : "";
-  const deadline = c?.return_ship_due_at ?? c?.response_due_at ?? event.data.dueAt;
+  const deadline =
+    event.type === "case.submitted"
+      ? c?.response_due_at
+      : event.type === "case.approved"
+        ? c?.return_ship_due_at
+        : (event.data.dueAt ?? c?.return_ship_due_at ?? c?.response_due_at);
+  const shop = o ? await ex.selectFrom("shops").select("timezone").where("id", "=", o.shop_id).executeTakeFirst() : undefined;
+  const localTime = (at: unknown) =>
+    new Intl.DateTimeFormat("sv-SE", { timeZone: shop?.timezone ?? "Asia/Shanghai", dateStyle: "short", timeStyle: "short" }).format(
+      new Date(at as string),
+    );
   const amount = Number(refund?.amount ?? event.data.amount ?? 0);
   return {
     customer: o?.customer as { name?: string; phone?: string; email?: string } | undefined,
@@ -78,7 +88,7 @@ async function variables(ex: Executor, event: DomainEvent, baseUrl: string) {
       caseNo: c?.case_no,
       orderNo: o?.platform_order_no,
       amount: formatAmount(amount, o?.currency),
-      deadline: deadline ? new Date(deadline as string).toISOString().slice(0, 16).replace("T", " ") : "",
+      deadline: deadline ? localTime(deadline) : "",
       returnAddress: addrText,
       returnInstructions: addrText ? `请在 7 天内将商品寄回：${addrText}，并填写退货运单号。` : "",
       returnInstructionsEn: addrText

@@ -75,17 +75,15 @@ export async function runSlaSweep(deps: Deps): Promise<{ fired: string[] }> {
       .where(sql<boolean>`NOT (sla_fired ? 'refund_due')`)
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) continue;
-    await db
-      .transaction()
-      .execute((tx) =>
-        emit(deps, tx, {
-          type: "case.refund_overdue",
-          tenantId: c.tenant_id,
-          entityId: c.id,
-          data: { caseNo: c.case_no, orderId: c.order_id },
-          key: `case.refund_overdue:${c.id}`,
-        }),
-      );
+    await db.transaction().execute((tx) =>
+      emit(deps, tx, {
+        type: "case.refund_overdue",
+        tenantId: c.tenant_id,
+        entityId: c.id,
+        data: { caseNo: c.case_no, orderId: c.order_id },
+        key: `case.refund_overdue:${c.id}`,
+      }),
+    );
     fired.push(`refund_due:${c.id}`);
     const rules = c.policy_id ? (await loadPolicyById(db, c.tenant_id, c.policy_id)).rules : null;
     if (rules?.sla.autoRefundWhenDue && c.status === "inspected") {
@@ -106,17 +104,15 @@ export async function runSlaSweep(deps: Deps): Promise<{ fired: string[] }> {
     .returning(["id", "tenant_id", "order_id", "supplier_id"])
     .execute();
   for (const so of lateShips) {
-    await db
-      .transaction()
-      .execute((tx) =>
-        emit(deps, tx, {
-          type: "supplier_order.late",
-          tenantId: so.tenant_id,
-          entityId: so.id,
-          data: { orderId: so.order_id, supplierId: so.supplier_id },
-          key: `supplier_order.late:${so.id}`,
-        }),
-      );
+    await db.transaction().execute((tx) =>
+      emit(deps, tx, {
+        type: "supplier_order.late",
+        tenantId: so.tenant_id,
+        entityId: so.id,
+        data: { orderId: so.order_id, supplierId: so.supplier_id },
+        key: `supplier_order.late:${so.id}`,
+      }),
+    );
     fired.push(`late_ship:${so.id}`);
   }
 

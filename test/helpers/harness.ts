@@ -156,14 +156,18 @@ export interface TestApp {
 }
 
 /** Starts the whole application on a fresh database of `kind`, with a manual clock and two tenants. */
-export async function startTestApp(kind: DbKind, opts: { demo?: boolean; clock?: ManualClock } = {}): Promise<TestApp> {
-  const handle = await freshDb(kind);
+export async function startTestApp(
+  kind: DbKind,
+  opts: { demo?: boolean; clock?: ManualClock; workers?: boolean; handle?: Awaited<ReturnType<typeof freshDb>>; keepDb?: boolean } = {},
+): Promise<TestApp> {
+  const handle = opts.handle ?? (await freshDb(kind));
   const clock = opts.clock ?? new ManualClock(new Date("2026-03-01T04:00:00Z"));
   const { app, deps } = await createApp({
     handle,
     clock,
     config: {
       demo: opts.demo ?? false,
+      workers: opts.workers ?? false,
       dataDir: "memory://",
       uploadsDir: `/tmp/dropdesk-test-uploads/${randomToken(6)}`,
       adminEmail: `admin.${randomToken(4)}@dropdesk.test`,
@@ -202,7 +206,7 @@ export async function startTestApp(kind: DbKind, opts: { demo?: boolean; clock?:
     api,
     async close() {
       await app.close();
-      await handle.drop();
+      if (!opts.keepDb) await handle.drop();
     },
   };
 }

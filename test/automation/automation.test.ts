@@ -1,0 +1,334 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { SMTPServer } from "smtp-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../src/app.js";
+import { signWebhook } from "../../src/automation/delivery.js";
+import { emit } from "../../src/platform/context.js";
+import { type Catalog, createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
+import { DB_KINDS, freshDb, startTestApp, type TestApp } from "../helpers/harness.js";
+
+interface Mail {
+  to: string;
+  raw: string;
+  text: string;
+}
+
+/** Decodes the parts of a raw message that a test reads: encoded-word headers and the body. */
+function decodeMail(raw: string): string {
+  const headers = raw.replace(/=\?utf-8\?([BQ])\?([^?]*)\?=/gi, (_, enc: string, data: string) =>
+    enc.toUpperCase() === "B"
+      ? Buffer.from(data, "base64").toString("utf8")
+      : Buffer.from(
+          data.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_m, h) => String.fromCharCode(Number.parseInt(h, 16))),
+          "latin1",
+        ).toString("utf8"),
+  );
+  const [, body = ""] = raw.split(/\r?\n\r?\n/, 2);
+  const rest = raw.slice(raw.indexOf(body));
+  const qp = Buffer.from(
+    rest.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_m, h) => String.fromCharCode(Number.parseInt(h, 16))),
+    "latin1",
+  ).toString("utf8");
+  let b64 = "";
+  try {
+    b64 = Buffer.from(rest.replace(/\s+/g, ""), "base64").toString("utf8");
+  } catch {}
+  return `${headers}\n${qp}\n${b64}`;
+}
+
+function smtp(): Promise<{ port: number; mails: Mail[]; close: () => Promise<void> }> {
+  const mails: Mail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS"],
+    onData(stream, session, cb) {
+      let raw = "";
+      stream.on("data", (d: Buffer) => {
+        raw += d.toString("utf8");
+      });
+      stream.on("end", () => {
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address).join(","), raw, text: decodeMail(raw) });
+        cb();
+      });
+    },
+  });
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.server.address() as { port: number }).port;
+      resolve({ port, mails, close: () => new Promise((r) => server.close(() => r())) });
+    });
+  });
+}
+
+function receiver(
+  failFirst: number,
+): Promise<{ url: string; hits: { headers: IncomingMessage["headers"]; body: string; status: number }[]; close: () => Promise<void> }> {
+  const hits: { headers: IncomingMessage["headers"]; body: string; status: number }[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => {
+      body += d;
+    });
+    req.on("end", () => {
+      const status = hits.length < failFirst ? 500 : 200;
+      hits.push({ headers: req.headers, body, status });
+      res.writeHead(status).end();
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      resolve({ url: `http://127.0.0.1:${port}/hook`, hits, close: () => new Promise((r) => server.close(() => r())) });
+    }),
+  );
+}
+
+const run = (t: TestApp) => (t.deps.services.runPendingJobs as () => Promise<number>)();
+const sweep = (t: TestApp) => (t.deps.services.runSlaSweep as () => Promise<{ fired: string[] }>)();
+
+describe.each(DB_KINDS)("automation on %s", (kind) => {
+  let t: TestApp;
+  let cat: Catalog;
+  let mail: Awaited<ReturnType<typeof smtp>>;
+  beforeAll(async () => {
+    mail = await smtp();
+    process.env.SMTP_URL = `smtp://127.0.0.1:${mail.port}`;
+    t = await startTestApp(kind);
+    delete process.env.SMTP_URL;
+    cat = await setupCatalog(t);
+    t.clock.set("2026-03-02T04:00:00Z");
+  });
+  afterAll(async () => {
+    await t?.close();
+    await mail?.close();
+  });
+
+  it("emails the customer when a case is approved, in Chinese and in English", async () => {
+    await run(t);
+    const order = await createDeliveredOrder(t, cat, { email: "buyer@example.test", deliveredAt: "2026-03-01T10:00:00+08:00" });
+    const c = (
+      await t.api("POST", "/api/v1/cases", {
+        body: { orderId: order.id, type: "return_refund", reason: "quality", lines: [{ orderLineId: order.lines[0].id, quantity: 1 }] },
+      })
+    ).body;
+    await t.api("POST", `/api/v1/cases/${c.id}/actions/approve`, { body: {} });
+    mail.mails.length = 0;
+    await run(t);
+    const zh = mail.mails.find((m) => m.text.includes(`您的售后申请 ${c.caseNo} 已同意`) && m.to === "buyer@example.test");
+    expect(zh).toBeTruthy();
+    const sent = (await t.api("GET", `/api/v1/notifications?caseId=${c.id}`)).body.items;
+    const approved = sent.find((n: any) => n.event === "case.approved" && n.channel === "email");
+    expect(approved.status).toBe("sent");
+    expect(approved.subject).toBe(`售后申请已同意 ${c.caseNo}`);
+    expect(approved.body).toContain("义乌");
+    // Running the queue again sends nothing twice.
+    const before = mail.mails.length;
+    await run(t);
+    expect(mail.mails.length).toBe(before);
+    // The English template, through a locale override on the event.
+    const tx = await t.deps.db.transaction().execute(async (tx) => {
+      await emit(t.deps, tx, {
+        type: "case.approved",
+        tenantId: t.t.tenantId,
+        entityId: c.id,
+        data: { locale: "en", orderId: order.id },
+        key: `test-en:${c.id}`,
+      });
+    });
+    void tx;
+    await run(t);
+    const en = (await t.api("GET", `/api/v1/notifications?caseId=${c.id}`)).body.items.find(
+      (n: any) => n.locale === "en" && n.channel === "email",
+    );
+    expect(en.subject).toBe(`Your request ${c.caseNo} is approved`);
+    expect(mail.mails.some((m) => m.text.includes(`Your request ${c.caseNo} is approved.`))).toBe(true);
+  });
+
+  it("signs webhooks, retries a failing receiver, and sends nothing for a rolled-back change", async () => {
+    const rx = await receiver(2);
+    const hook = (
+      await t.api("POST", "/api/v1/webhooks", { body: { url: rx.url, events: ["case.*"], secret: "a-very-long-webhook-secret" } })
+    ).body;
+    try {
+      await run(t);
+      rx.hits.length = 0;
+      const failBefore = rx.hits.length;
+      await t.deps.db.transaction().execute(async (tx) => {
+        await emit(t.deps, tx, {
+          type: "case.escalated",
+          tenantId: t.t.tenantId,
+          entityId: "00000000-0000-4000-8000-000000000001",
+          data: { n: 1 },
+          key: "hook-test-1",
+        });
+      });
+      // First attempt fails, the job is retried; drive retries until the receiver takes it.
+      for (let i = 0; i < 30 && !rx.hits.some((h) => h.status === 200); i++) {
+        await run(t);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const ok = rx.hits.filter((h) => h.body.includes("hook-test") || h.body.includes("case.escalated"));
+      expect(ok.length - failBefore).toBe(3);
+      expect(ok.map((h) => h.status)).toEqual([500, 500, 200]);
+      const last = ok[2];
+      const [tPart, vPart] = String(last.headers["dropdesk-signature"]).split(",");
+      const ts = Number(tPart.slice(2));
+      expect(vPart.slice(3)).toBe(signWebhook("a-very-long-webhook-secret", ts, last.body));
+      const deliveries = (await t.api("GET", `/api/v1/webhooks/${hook.id}/deliveries`)).body.items;
+      expect(deliveries[0]).toMatchObject({ status: "delivered", attempts: 3 });
+      // A change that rolls back queues nothing.
+      const hitsBefore = rx.hits.length;
+      await t.deps.db
+        .transaction()
+        .execute(async (tx) => {
+          await emit(t.deps, tx, {
+            type: "case.escalated",
+            tenantId: t.t.tenantId,
+            entityId: "00000000-0000-4000-8000-000000000002",
+            data: {},
+            key: "rolled-back",
+          });
+          throw new Error("roll back");
+        })
+        .catch(() => {});
+      await run(t);
+      expect(rx.hits.length).toBe(hitsBefore);
+    } finally {
+      await t.api("DELETE", `/api/v1/webhooks/${hook.id}`);
+      await rx.close();
+    }
+  });
+
+  it("fires the merchant-response deadline once, at the right time, and a state change cancels it", async () => {
+    t.clock.set("2026-03-02T04:00:00Z");
+    const order = await createDeliveredOrder(t, cat, { deliveredAt: "2026-03-01T10:00:00+08:00" });
+    const open = async () =>
+      (
+        await t.api("POST", "/api/v1/cases", {
+          body: { orderId: order.id, type: "return_refund", reason: "quality", lines: [{ orderLineId: order.lines[0].id, quantity: 1 }] },
+        })
+      ).body;
+    const a = await open();
+    const b = await open();
+    expect(new Date(a.deadlines.responseDueAt).toISOString()).toBe("2026-03-04T04:00:00.000Z");
+    await t.api("POST", `/api/v1/cases/${b.id}/actions/reject`, { body: { note: "handled by phone" } });
+    t.clock.set("2026-03-04T03:59:00Z");
+    expect((await sweep(t)).fired.filter((f) => f.includes(a.id))).toEqual([]);
+    t.clock.set("2026-03-04T04:01:00Z");
+    expect((await sweep(t)).fired).toContain(`approve:${a.id}`);
+    expect((await sweep(t)).fired.filter((f) => f.includes(a.id) || f.includes(b.id))).toEqual([]);
+    expect((await t.api("GET", `/api/v1/cases/${a.id}`)).body.status).toBe("awaiting_return");
+    expect((await t.api("GET", `/api/v1/cases/${b.id}`)).body.status).toBe("rejected");
+    // The return must ship within 7 days, counted from the approval.
+    t.clock.set("2026-03-11T04:02:00Z");
+    expect((await sweep(t)).fired).toContain(`close:${a.id}`);
+  });
+
+  it("sends a survey link when a case closes and records the answer once", async () => {
+    const order = await createDeliveredOrder(t, cat, { deliveredAt: new Date(t.clock.now().getTime() - 86400_000).toISOString() });
+    const c = (
+      await t.api("POST", "/api/v1/cases", {
+        body: {
+          orderId: order.id,
+          type: "compensation",
+          reason: "damaged_in_transit",
+          lines: [{ orderLineId: order.lines[0].id, quantity: 1 }],
+        },
+      })
+    ).body;
+    await t.api("POST", `/api/v1/cases/${c.id}/actions/offer-compensation`, { body: { kind: "coupon", amount: 300 } });
+    await t.api("POST", `/api/v1/cases/${c.id}/actions/accept-offer`, { body: {} });
+    await t.api("POST", `/api/v1/cases/${c.id}/actions/close`, { body: {} });
+    await run(t);
+    const survey = await t.deps.db.selectFrom("surveys").selectAll().where("case_id", "=", c.id).executeTakeFirstOrThrow();
+    const n = (await t.api("GET", `/api/v1/notifications?caseId=${c.id}&event=case.closed`)).body.items[0];
+    expect(n.body).toContain(`/portal/survey/${survey.token}`);
+    const answer = await t.app.inject({
+      method: "POST",
+      url: `/portal/api/surveys/${survey.token}`,
+      payload: { score: 4, comment: "处理很快" },
+    });
+    expect(answer.statusCode).toBe(200);
+    expect((await t.app.inject({ method: "POST", url: `/portal/api/surveys/${survey.token}`, payload: { score: 1 } })).statusCode).toBe(
+      409,
+    );
+    expect((await t.api("GET", `/api/v1/cases/${c.id}`)).body.csat).toEqual({ score: 4, comment: "处理很快" });
+  });
+});
+
+describe.each(DB_KINDS)("timers across a restart on %s", (kind) => {
+  it("fires a deadline set before the restart, once, in the new process", async () => {
+    const handle = await freshDb(kind);
+    const first = await startTestApp(kind, { handle, keepDb: true });
+    const cat = await setupCatalog(first);
+    first.clock.set("2026-03-02T04:00:00Z");
+    const order = await createDeliveredOrder(first, cat, { deliveredAt: "2026-03-01T10:00:00+08:00" });
+    const c = (
+      await first.api("POST", "/api/v1/cases", {
+        body: { orderId: order.id, type: "return_refund", reason: "quality", lines: [{ orderLineId: order.lines[0].id, quantity: 1 }] },
+      })
+    ).body;
+    await first.app.close();
+    const second = await startTestApp(kind, { handle });
+    try {
+      second.clock.set("2026-03-04T04:00:01Z");
+      expect((await sweep(second)).fired).toContain(`approve:${c.id}`);
+      expect((await sweep(second)).fired).not.toContain(`approve:${c.id}`);
+      const after = await second.deps.db.selectFrom("cases").select("status").where("id", "=", c.id).executeTakeFirstOrThrow();
+      expect(after.status).toBe("awaiting_return");
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe.runIf(DB_KINDS.includes("postgres"))("jobs across processes on PostgreSQL", () => {
+  it("two workers at once never run one job twice", async () => {
+    const db = await freshDb("postgres");
+    const url = (db as unknown as { url: string }).url;
+    const seen = new Map<string, number>();
+    try {
+      const { ManualClock } = await import("../../src/platform/clock.js");
+      const clock = new ManualClock(new Date("2026-03-02T04:00:00Z"));
+      const first = await createApp({
+        handle: db,
+        clock,
+        config: { demo: false, workers: false, databaseUrl: url, dataDir: "memory://" },
+        log: () => {},
+      });
+      const tenantId = first.tenantId;
+      for (let i = 0; i < 40; i++) {
+        await first.deps.db
+          .transaction()
+          .execute((tx) => emit(first.deps, tx, { type: "test.ping", tenantId, entityId: tenantId, data: { i }, key: `ping-${i}` }));
+      }
+      await first.app.close();
+      const workers = await Promise.all(
+        [1, 2].map(async () => {
+          const h = await (await import("../../src/platform/db.js")).openDb({ databaseUrl: url, poolSize: 4 });
+          const w = await createApp({
+            handle: h,
+            clock,
+            config: { demo: false, workers: false, databaseUrl: url, dataDir: "memory://" },
+            log: () => {},
+          });
+          return { w, h };
+        }),
+      );
+      const { runPendingJobs } = await import("../../src/platform/jobs.js");
+      const counter = async (_d: unknown, e: { key: string }) => {
+        seen.set(e.key, (seen.get(e.key) ?? 0) + 1);
+        await new Promise((r) => setTimeout(r, 5));
+      };
+      await Promise.all(workers.map(({ w }) => runPendingJobs(w.deps, [counter as never], (w.deps.services.jobs as { boss: never }).boss)));
+      expect(seen.size).toBe(40);
+      expect([...seen.values()].every((n) => n === 1)).toBe(true);
+      for (const { w, h } of workers) {
+        await w.app.close();
+        await h.close();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+});
