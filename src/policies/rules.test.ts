@@ -23,7 +23,7 @@ import {
   windowsFor,
 } from "./rules.js";
 import { checkSupplierTerms, resolutionOptions } from "./supplier.js";
-import { localDate, startOfLocalDay, windowEnd } from "./time.js";
+import { addDays, localDate, startOfLocalDay, windowEnd } from "./time.js";
 
 const SH = "Asia/Shanghai";
 const D = new Date("2026-03-01T10:00:00+08:00");
@@ -352,6 +352,27 @@ describe("local days", () => {
     expect(startOfLocalDay("2026-10-25", "Europe/Berlin").toISOString()).toBe("2026-10-24T22:00:00.000Z");
     expect(startOfLocalDay("2026-10-26", "Europe/Berlin").toISOString()).toBe("2026-10-25T23:00:00.000Z");
   });
+  it("starts a day at its first instant where clocks jump over midnight", () => {
+    // Santiago moves from 00:00 straight to 01:00 on 2026-09-06.
+    expect(startOfLocalDay("2026-09-06", "America/Santiago").toISOString()).toBe("2026-09-06T04:00:00.000Z");
+    const w = windowEnd(new Date("2026-08-30T15:00:00-04:00"), 7, "America/Santiago");
+    expect(w).toMatchObject({ deliveredDay: "2026-08-30", lastDay: "2026-09-06" });
+    expect(w.end.toISOString()).toBe("2026-09-07T02:59:59.999Z");
+  });
+
+  it("every local day starts where the previous one ends, in every zone", () => {
+    const zones = ["Asia/Shanghai", "America/Santiago", "America/Havana", "Asia/Beirut", "Australia/Lord_Howe", "Asia/Kathmandu"];
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3650 }), fc.constantFrom(...zones), (n, tz) => {
+        const day = addDays("2020-01-01", n);
+        const start = startOfLocalDay(day, tz);
+        expect(localDate(start, tz)).toBe(day);
+        expect(localDate(new Date(start.getTime() - 1), tz)).toBe(addDays(day, -1));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it("the EU window counts from the delivery of the last item", () => {
     const w = windowEnd(new Date("2026-05-02T09:00:00+02:00"), 14, "Europe/Berlin");
     expect(w).toMatchObject({ deliveredDay: "2026-05-02", lastDay: "2026-05-16" });

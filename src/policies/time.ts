@@ -1,16 +1,30 @@
 /** Calendar arithmetic in a shop's IANA time zone, with nothing but Intl. */
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(kind: "full" | "date", timeZone: string): Intl.DateTimeFormat {
+  const key = `${kind}:${timeZone}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f =
+      kind === "full"
+        ? new Intl.DateTimeFormat("en-US", {
+            timeZone,
+            hourCycle: "h23",
+            year: "numeric",
+            month: "2-digit",
+            day: "2-digit",
+            hour: "2-digit",
+            minute: "2-digit",
+            second: "2-digit",
+          })
+        : new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 function offsetMs(instant: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(new Date(instant));
+  const parts = formatter("full", timeZone).formatToParts(new Date(instant));
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   const asUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
   return asUtc - Math.floor(instant / 1000) * 1000;
@@ -18,7 +32,7 @@ function offsetMs(instant: number, timeZone: string): number {
 
 /** The local calendar date of an instant, as YYYY-MM-DD. */
 export function localDate(instant: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(instant);
+  return formatter("date", timeZone).format(instant);
 }
 
 /** Adds whole calendar days to a YYYY-MM-DD date. */
@@ -27,13 +41,25 @@ export function addDays(date: string, days: number): string {
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
 
-/** The instant a local calendar date starts (00:00 local), daylight saving included. */
+/**
+ * The first instant of a local calendar date, daylight saving included: 00:00 local, or the first
+ * instant that exists when clocks jump over midnight (e.g. 01:00 in Santiago on its DST day).
+ */
 export function startOfLocalDay(date: string, timeZone: string): Date {
   const [y, m, d] = date.split("-").map(Number);
   const guess = Date.UTC(y, m - 1, d);
   let t = guess - offsetMs(guess, timeZone);
   t = guess - offsetMs(t, timeZone);
-  return new Date(t);
+  if (localDate(new Date(t), timeZone) === date && localDate(new Date(t - 1), timeZone) < date) return new Date(t);
+  // Midnight did not exist (or the offset guess missed): find the first instant of that date.
+  let lo = guess - 36 * 3600_000; // surely before the date starts anywhere
+  let hi = guess + 36 * 3600_000; // surely after
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (localDate(new Date(mid), timeZone) >= date) hi = mid;
+    else lo = mid;
+  }
+  return new Date(hi);
 }
 
 /**
