@@ -82,7 +82,29 @@ const R = (code: string, message: string, messageEn: string): PolicyReason => ({
  * Pure: the caller supplies the rules, the shop's time zone, the facts and the moment `at`.
  */
 export function evaluateEligibility(i: EligibilityInput): TypeOption[] {
-  return CASE_TYPES.map((type) => evaluateType(i, type));
+  return CASE_TYPES.map((type) => {
+    const o = evaluateType(i, type);
+    if (!i.line.isGift || !o.allowed || !i.order.deliveredAt) return o;
+    // A gift was not paid for: no money of its own, and it goes back with the goods it came with.
+    if (type === "compensation")
+      return {
+        type,
+        allowed: false,
+        deadline: null,
+        reasons: [R("gift_no_compensation", "赠品不单独补偿", "A free gift is not compensated on its own")],
+      };
+    return {
+      ...o,
+      reasons: [
+        ...o.reasons,
+        R(
+          "gift_line",
+          "赠品：随主商品一并退回，未退回的赠品可能按标示价格扣款",
+          "A free gift: it goes back with the goods it came with, or its shown price may be deducted",
+        ),
+      ],
+    };
+  });
 }
 
 function evaluateType(i: EligibilityInput, type: CaseType): TypeOption {

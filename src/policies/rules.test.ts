@@ -345,6 +345,20 @@ describe("decisions", () => {
   });
 });
 
+describe("gifts", () => {
+  it("a gift goes back with its goods and is never compensated on its own", () => {
+    const at = "2026-03-03T12:00:00+08:00";
+    const ret = option("return_refund", { reason: "changed_mind", at, line: { isGift: true } });
+    expect(ret.allowed).toBe(true);
+    expect(ret.reasons.map((r) => r.code)).toContain("gift_line");
+    expect(option("compensation", { reason: "quality", at, line: { isGift: true } })).toMatchObject({
+      allowed: false,
+      reasons: [{ code: "gift_no_compensation" }],
+    });
+    expect(option("compensation", { reason: "quality", at }).allowed).toBe(true);
+  });
+});
+
 describe("local days", () => {
   it("finds local midnight on daylight-saving days", () => {
     expect(startOfLocalDay("2026-03-08", "America/Los_Angeles").toISOString()).toBe("2026-03-08T08:00:00.000Z");
