@@ -3,6 +3,7 @@
 
 import { caseRoutes } from "./after-sales/case.routes.js";
 import { analyticsRoutes } from "./analytics/analytics.routes.js";
+import { analyticsRoutes } from "./analytics/analytics.routes.js";
 import { automationRoutes, setupAutomation } from "./automation/automation.routes.js";
 import { checkCaseGraph } from "./after-sales/case.states.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
@@ -29,6 +30,7 @@ export const routeModules: RouteModule[] = [
   claimRoutes,
   portalRoutes,
   automationRoutes,
+  analyticsRoutes,
   analyticsRoutes,
 ];
 
