@@ -3,7 +3,6 @@
 
 import { caseRoutes } from "./after-sales/case.routes.js";
 import { analyticsRoutes } from "./analytics/analytics.routes.js";
-import { analyticsRoutes } from "./analytics/analytics.routes.js";
 import { automationRoutes, setupAutomation } from "./automation/automation.routes.js";
 import { checkCaseGraph } from "./after-sales/case.states.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
@@ -30,7 +29,6 @@ export const routeModules: RouteModule[] = [
   claimRoutes,
   portalRoutes,
   automationRoutes,
-  analyticsRoutes,
   analyticsRoutes,
 ];
 
