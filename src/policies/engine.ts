@@ -81,7 +81,17 @@ const R = (code: string, message: string, messageEn: string): PolicyReason => ({
  * What the customer may ask for on one line, per case type, with the deadline and the reasons.
  * Pure: the caller supplies the rules, the shop's time zone, the facts and the moment `at`.
  */
-export function evaluateEligibility(i: EligibilityInput): TypeOption[] {
+export function evaluateEligibility(input: EligibilityInput): TypeOption[] {
+  // As of `at`: a parcel delivered (or shipped) later than that was not delivered (shipped) yet.
+  const t = input.at.getTime();
+  const i: EligibilityInput = {
+    ...input,
+    order: {
+      ...input.order,
+      deliveredAt: input.order.deliveredAt && input.order.deliveredAt.getTime() <= t ? input.order.deliveredAt : null,
+      shippedAt: input.order.shippedAt && input.order.shippedAt.getTime() <= t ? input.order.shippedAt : null,
+    },
+  };
   return CASE_TYPES.map((type) => {
     const o = evaluateType(i, type);
     if (!i.line.isGift || !o.allowed || !i.order.deliveredAt) return o;

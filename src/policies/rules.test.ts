@@ -345,6 +345,16 @@ describe("decisions", () => {
   });
 });
 
+describe("as of a moment", () => {
+  it("an order delivered after `at` is judged as not delivered yet then", () => {
+    const before = option("return_refund", { reason: "quality", at: "2026-03-01T09:00:00+08:00" });
+    expect(before.reasons[0].code).toBe("not_delivered");
+    const refund = option("refund_only", { reason: "changed_mind", at: "2026-03-01T09:00:00+08:00" });
+    expect(refund.reasons[0].code).toBe("in_transit_intercept");
+    expect(option("return_refund", { reason: "quality", at: "2026-03-01T10:00:00+08:00" }).allowed).toBe(true);
+  });
+});
+
 describe("gifts", () => {
   it("a gift goes back with its goods and is never compensated on its own", () => {
     const at = "2026-03-03T12:00:00+08:00";
