@@ -386,13 +386,16 @@ export function decideSubmission(p: {
   };
 }
 
-/** Who most likely caused the problem, from the reason and what tracking and inspection showed. */
+/**
+ * Who most likely caused the problem, from the reason and what tracking and inspection showed.
+ * `riskSignal` names what counts against the customer's record (abuse control).
+ */
 export function suggestResponsibility(
   reason: Reason,
   facts: { trackingDelivered?: boolean; inspection?: { matchesOrder?: boolean; grade?: string } } = {},
-): { responsibility: Responsibility; note: string } {
+): { responsibility: Responsibility; note: string; riskSignal?: "not_received_but_delivered" | "return_mismatch" } {
   if (facts.inspection && facts.inspection.matchesOrder === false)
-    return { responsibility: "customer", note: "the returned goods are not what was sent" };
+    return { responsibility: "customer", note: "the returned goods are not what was sent", riskSignal: "return_mismatch" };
   switch (reason) {
     case "wrong_item":
     case "missing_item":
@@ -408,7 +411,7 @@ export function suggestResponsibility(
       return { responsibility: "carrier", note: "late on the way" };
     case "not_received":
       return facts.trackingDelivered
-        ? { responsibility: "undetermined", note: "tracking says delivered" }
+        ? { responsibility: "undetermined", note: "tracking says delivered", riskSignal: "not_received_but_delivered" }
         : { responsibility: "carrier", note: "lost on the way" };
     default:
       return { responsibility: "undetermined", note: "to be determined by CS" };

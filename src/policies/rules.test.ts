@@ -9,6 +9,7 @@ import {
   freightPlan,
   keepItemDecision,
   refundsShipping,
+  suggestResponsibility,
 } from "./engine.js";
 import {
   CASE_TYPES,
@@ -299,6 +300,17 @@ describe("supplier terms", () => {
     );
     expect(r.warnings.find((w) => w.code === "supplier_claim_window_closed")?.message).toBe("供应商索赔期已于 2026-03-16 结束");
   });
+  it("suggests the responsibility when none is given", () => {
+    const r = checkSupplierTerms(DEFAULT_TERMS, {
+      reason: "wrong_item",
+      type: "return_refund",
+      deliveredAt: D,
+      at: new Date("2026-03-04T12:00:00+08:00"),
+      timezone: SH,
+    });
+    expect(r.covers.goods).toBe(true);
+    expect(r.warnings.map((w) => w.code)).toEqual(["supplier_evidence_missing"]);
+  });
   it("a change of mind is the merchant's cost", () => {
     const r = checkSupplierTerms(DEFAULT_TERMS, {
       ...base,
@@ -342,6 +354,21 @@ describe("decisions", () => {
     });
     expect(d.outcome).toBe("manual");
     expect(d.reasons.map((r) => r.code)).toContain("window_closed");
+  });
+});
+
+describe("risk signals", () => {
+  it("flags 'not received' on a delivered parcel and returns that do not match", () => {
+    expect(suggestResponsibility("not_received", { trackingDelivered: true })).toMatchObject({
+      responsibility: "undetermined",
+      riskSignal: "not_received_but_delivered",
+    });
+    expect(suggestResponsibility("not_received", { trackingDelivered: false }).riskSignal).toBeUndefined();
+    expect(suggestResponsibility("quality", { inspection: { matchesOrder: false } }).riskSignal).toBe("return_mismatch");
+    expect(suggestResponsibility("quality", { inspection: { matchesOrder: true } })).toEqual({
+      responsibility: "supplier",
+      note: "quality comes from the supplier's goods or packing",
+    });
   });
 });
 

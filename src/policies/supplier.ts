@@ -1,5 +1,5 @@
 import type { SupplierTerms } from "../catalog/catalog.schemas.js";
-import { keepItemDecision, type PolicyReason } from "./engine.js";
+import { keepItemDecision, type PolicyReason, suggestResponsibility } from "./engine.js";
 import { type CaseType, isFault, type PolicyRules, type Reason, type Responsibility } from "./rules.js";
 import { windowEnd } from "./time.js";
 
@@ -12,16 +12,19 @@ export function checkSupplierTerms(
   c: {
     reason: Reason;
     type: CaseType;
-    responsibility: Responsibility;
+    /** Defaults to the responsibility suggested by the reason. */
+    responsibility?: Responsibility;
     deliveredAt: Date | null;
     at: Date;
     timezone: string;
-    evidenceCount: number;
+    /** Photos and videos on the case; unknown counts as none. */
+    evidenceCount?: number;
   },
 ): { covers: { goods: boolean; returnFreight: boolean; compensation: boolean }; warnings: PolicyReason[] } {
   const warnings: PolicyReason[] = [];
+  const responsibility = c.responsibility ?? suggestResponsibility(c.reason).responsibility;
   const supplierFault =
-    c.responsibility === "supplier" || (c.responsibility === "undetermined" && isFault(c.reason) && c.reason !== "damaged_in_transit");
+    responsibility === "supplier" || (responsibility === "undetermined" && isFault(c.reason) && c.reason !== "damaged_in_transit");
   const needsReturn = ["return_refund", "exchange", "repair"].includes(c.type);
   let goods = supplierFault;
   if (needsReturn && !terms.acceptsReturns) {
@@ -56,7 +59,7 @@ export function checkSupplierTerms(
   if (
     supplierFault &&
     terms.evidenceRequired.some((e) => e === "photo" || e === "video" || e === "unboxing_video") &&
-    c.evidenceCount === 0
+    (c.evidenceCount ?? 0) === 0
   ) {
     warnings.push({
       code: "supplier_evidence_missing",
