@@ -100,6 +100,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
+  console.error(process.env.DROPDESK_DEBUG && e instanceof Error ? e.stack : e instanceof Error ? e.message : e);
   process.exit(1);
 });

@@ -47,10 +47,21 @@ export async function startJobs(deps: Deps, handlers: JobHandler[], opts: { work
       ? new PgBoss({ connectionString: deps.config.databaseUrl, max: 4, supervise: opts.work, schedule: opts.work })
       : new PgBoss({ db: handleAdapter(h), supervise: opts.work, schedule: false });
   boss.on("error", (err) => console.warn(`job queue: ${err.message}`));
-  await boss.start();
-  for (const q of [EVENT_QUEUE, SWEEP_QUEUE]) {
-    if (!(await boss.getQueue(q)))
-      await boss.createQueue(q, { name: q, retryLimit: 6, retryDelay: 1, retryBackoff: true, expireInSeconds: 300 });
+  // Processes starting together on one PostgreSQL would deadlock creating the queue's tables:
+  // one at a time sets them up.
+  const client = h.pool ? await h.pool.connect() : undefined;
+  try {
+    if (client) await client.query("SELECT pg_advisory_lock(727275)");
+    await boss.start();
+    for (const q of [EVENT_QUEUE, SWEEP_QUEUE]) {
+      if (!(await boss.getQueue(q)))
+        await boss.createQueue(q, { name: q, retryLimit: 6, retryDelay: 1, retryBackoff: true, expireInSeconds: 300 });
+    }
+  } finally {
+    if (client) {
+      await client.query("SELECT pg_advisory_unlock(727275)").catch(() => {});
+      client.release();
+    }
   }
   if (opts.work) {
     await boss.work<DomainEvent>(EVENT_QUEUE, { batchSize: 20, pollingIntervalSeconds: opts.pollSeconds ?? 1 }, async (jobs) => {
