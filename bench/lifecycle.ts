@@ -91,6 +91,7 @@ async function oneLifecycle(server: Server, shopId: string, h: Record<string, st
 /** The same rows written straight to PostgreSQL, one transaction per step, as the baseline. */
 async function baseline(url: string, seconds: number, concurrency: number) {
   const pool = new pg.Pool({ connectionString: url, max: concurrency });
+  pool.on("error", () => {});
   const tenant = (await pool.query("SELECT id FROM tenants LIMIT 1")).rows[0].id;
   const shop = (await pool.query("SELECT id FROM shops LIMIT 1")).rows[0].id;
   const supplier = (await pool.query("SELECT id FROM suppliers LIMIT 1")).rows[0].id;
@@ -157,8 +158,8 @@ async function baseline(url: string, seconds: number, concurrency: number) {
     ]);
     await tx([
       [
-        "INSERT INTO cases (id, tenant_id, shop_id, order_id, case_no, type, reason, status) VALUES ($1,$2,$3,$4,$1,'return_refund','quality','submitted')",
-        [cs, tenant, shop, id],
+        "INSERT INTO cases (id, tenant_id, shop_id, order_id, case_no, type, reason, status) VALUES ($1,$2,$3,$4,$5,'return_refund','quality','submitted')",
+        [cs, tenant, shop, id, cs],
       ],
       ["INSERT INTO case_lines (id, tenant_id, case_id, order_line_id, quantity) VALUES ($1,$2,$3,$4,1)", [randomUUID(), tenant, cs, line]],
       [
@@ -185,8 +186,8 @@ async function baseline(url: string, seconds: number, concurrency: number) {
     await tx([
       ["SELECT id FROM cases WHERE id = $1 FOR UPDATE", [cs]],
       [
-        "INSERT INTO refunds (id, tenant_id, order_id, case_id, kind, amount, method, gateway, status, gateway_key) VALUES ($1,$2,$3,$4,'case',3900,'balance','balance','succeeded',$1)",
-        [refund, tenant, id, cs],
+        "INSERT INTO refunds (id, tenant_id, order_id, case_id, kind, amount, method, gateway, status, gateway_key) VALUES ($1,$2,$3,$4,'case',3900,'balance','balance','succeeded',$5)",
+        [refund, tenant, id, cs, refund],
       ],
       [
         "INSERT INTO ledger_postings (id, tenant_id, code, currency, order_id, case_id, refund_id) VALUES ($1,$2,'refund','CNY',$3,$4,$5)",

@@ -19,5 +19,10 @@ for (const name of names) {
     continue;
   }
   console.log(`\n## ${name}\n`);
-  for (const line of await run(seconds)) console.log(line);
+  try {
+    for (const line of await run(seconds)) console.log(line);
+  } catch (e) {
+    console.error(`benchmark ${name} failed: ${e instanceof Error ? e.stack : e}`);
+    process.exitCode = 1;
+  }
 }

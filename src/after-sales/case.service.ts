@@ -200,7 +200,7 @@ export async function createCase(deps: Deps, actor: Actor, input: CaseInput) {
     return id;
   });
   if (refundId) await executeRefund(deps, refundId);
-  return caseView(deps.db, actor, caseId);
+  return caseView(deps.db, actor, caseId, { detail: false });
 }
 
 async function writeEvent(
@@ -244,7 +244,7 @@ async function lockCase(tx: Tx, actor: Actor, caseId: string) {
 export async function runCaseAction(deps: Deps, actor: Actor, caseId: string, action: CaseAction, input: Record<string, any> = {}) {
   const r = await deps.db.transaction().execute((tx) => applyAction(tx, deps, actor, caseId, action, input));
   if (r.refundId) await executeRefund(deps, r.refundId);
-  return caseView(deps.db, actor, caseId);
+  return caseView(deps.db, actor, caseId, { detail: false });
 }
 
 const PAST: Partial<Record<CaseAction, string>> = {
@@ -585,7 +585,12 @@ export function isOverdue(c: Record<string, any>, now: Date) {
   return Boolean(d && new Date(d.at) < now);
 }
 
-export async function caseView(ex: Executor, actor: Actor, caseId: string) {
+/**
+ * The case as the API shows it. `detail` adds the refund quote and the resolution economics,
+ * which cost several queries: GET /cases/:id has them; action responses leave them out.
+ */
+export async function caseView(ex: Executor, actor: Actor, caseId: string, opts: { detail?: boolean } = {}) {
+  const detail = opts.detail ?? true;
   let q = ex
     .selectFrom("cases as c")
     .innerJoin("orders as o", "o.id", "c.order_id")
@@ -620,7 +625,12 @@ export async function caseView(ex: Executor, actor: Actor, caseId: string) {
   ]);
   const staff = !["customer", "supplier"].includes(actor.role);
   let refundQuote: Awaited<ReturnType<typeof quoteCaseRefund>> | null = null;
-  if (staff && ["return_refund", "refund_only", "compensation"].includes(c.type) && !["rejected", "cancelled"].includes(c.status)) {
+  if (
+    detail &&
+    staff &&
+    ["return_refund", "refund_only", "compensation"].includes(c.type) &&
+    !["rejected", "cancelled"].includes(c.status)
+  ) {
     refundQuote = await quoteCaseRefund(ex, actor.tenantId, caseId).catch(() => null);
   }
   const terms: SupplierTerms = { ...DEFAULT_TERMS, ...(supplier?.terms ?? {}) };
@@ -636,7 +646,7 @@ export async function caseView(ex: Executor, actor: Actor, caseId: string) {
       })
     : null;
   let economics: ReturnType<typeof resolutionOptions> | null = null;
-  if (staff) {
+  if (detail && staff) {
     const itemPaid = lines.reduce((s, l) => s + Math.round((Number(l.paid_amount) * l.quantity) / l.ordered), 0);
     const costs = await ex
       .selectFrom("supplier_order_lines as sl")
