@@ -9,6 +9,8 @@ import { catalogRoutes } from "./catalog/catalog.routes.js";
 import { demoSeeder } from "./demo/demo.js";
 import type { DemoSeeder } from "./demo/seed.js";
 import { identityRoutes } from "./identity/identity.routes.js";
+import { importRoutes } from "./imports/import.routes.js";
+import { failInterruptedImports } from "./imports/import.service.js";
 import { claimRoutes } from "./money/claims.routes.js";
 import { moneyRoutes, setupMoney } from "./money/money.routes.js";
 import { orderRoutes } from "./orders/order.routes.js";
@@ -23,6 +25,7 @@ export const routeModules: RouteModule[] = [
   shopRoutes,
   catalogRoutes,
   orderRoutes,
+  importRoutes,
   policyRoutes,
   caseRoutes,
   moneyRoutes,
@@ -36,4 +39,4 @@ export const routeModules: RouteModule[] = [
 export const demoSeeders: DemoSeeder[] = [demoSeeder];
 
 /** Start-up hooks of capabilities (event sinks, payment gateways, workers); run before routes. */
-export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [checkCaseGraph, setupMoney, setupAutomation];
+export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [checkCaseGraph, setupMoney, setupAutomation, failInterruptedImports];

@@ -1,0 +1,262 @@
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, open, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { parse } from "csv-parse";
+import iconv from "iconv-lite";
+import type { OrderInput } from "../orders/order.schemas.js";
+import { insertOrder, prepareOrder } from "../orders/order.service.js";
+import type { Actor, Deps } from "../platform/context.js";
+import { AppError } from "../platform/errors.js";
+import { newId, sha256 } from "../platform/ids.js";
+import { type Grouped, genericOrder, ORDER_KEY, type Row, type RowError, shopifyOrder } from "./formats.js";
+
+const BATCH_ORDERS = 250;
+const MAX_ERRORS = 1000;
+
+export type ImportFormat = "shopify" | "generic";
+
+/** Stores the uploaded file, records the import and processes it in the background. */
+export async function startImport(
+  deps: Deps,
+  actor: Actor,
+  p: { shopId: string; format: ImportFormat; filename: string; stream: Readable },
+) {
+  const shop = await deps.db
+    .selectFrom("shops")
+    .select(["id", "currency"])
+    .where("tenant_id", "=", actor.tenantId)
+    .where("id", "=", p.shopId)
+    .executeTakeFirst();
+  if (!shop) throw new AppError("validation_failed", "shopId: no such shop", { fields: [{ field: "shopId", message: "unknown shop" }] });
+  const id = newId();
+  const dir = join(tmpdir(), "dropdesk-imports");
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${id}.csv`);
+  await pipeline(p.stream, createWriteStream(path));
+  await deps.db
+    .insertInto("imports")
+    .values({
+      id,
+      tenant_id: actor.tenantId,
+      kind: "orders",
+      format: p.format,
+      status: "queued",
+      filename: p.filename.slice(0, 200),
+      created_by: `${actor.kind}:${actor.id}`,
+    })
+    .execute();
+  const run = runImport(deps, actor, id, path, p.shopId, shop.currency, p.format)
+    .catch(async (e) => {
+      await deps.db
+        .updateTable("imports")
+        .set({
+          status: "failed",
+          finished_at: new Date(),
+          errors: JSON.stringify([{ line: 0, field: "file", message: e instanceof Error ? e.message : String(e) }]),
+        })
+        .where("id", "=", id)
+        .execute()
+        .catch(() => {});
+    })
+    .finally(() => rm(path, { force: true }));
+  (deps.services.imports ??= new Set<Promise<unknown>>()) as Set<Promise<unknown>>;
+  const running = deps.services.imports as Set<Promise<unknown>>;
+  running.add(run);
+  void run.finally(() => running.delete(run));
+  return id;
+}
+
+/** Chinese platforms often export GBK: valid UTF-8 in the first 64 KB means UTF-8, else GBK. */
+async function detectEncoding(path: string): Promise<"utf8" | "gbk"> {
+  const fh = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(65536);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    let sample = buf.subarray(0, bytesRead);
+    // Do not judge a multi-byte character cut at the end of the sample.
+    let cut = sample.length;
+    while (cut > 0 && cut > sample.length - 4 && (sample[cut - 1] & 0xc0) === 0x80) cut--;
+    if (cut > 0 && sample[cut - 1] >= 0xc0) cut--;
+    sample = sample.subarray(0, bytesRead === buf.length ? cut : bytesRead);
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(sample);
+      return "utf8";
+    } catch {
+      return "gbk";
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function runImport(deps: Deps, actor: Actor, id: string, path: string, shopId: string, currency: string, format: ImportFormat) {
+  await deps.db.updateTable("imports").set({ status: "running", heartbeat_at: new Date() }).where("id", "=", id).execute();
+  const encoding = await detectEncoding(path);
+  let source: Readable = createReadStream(path);
+  if (encoding === "gbk") source = source.pipe(iconv.decodeStream("gbk")) as unknown as Readable;
+  const parser = source.pipe(
+    parse({
+      columns: (h: string[]) => h.map((x) => x.trim()),
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      info: true,
+      trim: false,
+    }),
+  );
+  const counts = { total: 0, imported: 0, skipped: 0, failed: 0 };
+  const errors: RowError[] = [];
+  const addErrors = (e: RowError[]) => {
+    for (const x of e) if (errors.length < MAX_ERRORS) errors.push(x);
+  };
+  const build = format === "shopify" ? shopifyOrder : genericOrder;
+  const keyOf = ORDER_KEY[format];
+  let current: Row[] = [];
+  let currentKey = "";
+  let batch: Grouped[] = [];
+  let lastLine = 1;
+  const flushOrder = () => {
+    if (current.length === 0) return;
+    counts.total += 1;
+    batch.push(
+      current[0] && currentKey
+        ? build(shopId, current)
+        : {
+            line: current[0].line,
+            errors: [{ line: current[0].line, field: format === "shopify" ? "Name" : "platform_order_no", message: "required" }],
+          },
+    );
+    current = [];
+  };
+  const flushBatch = async () => {
+    const b = batch;
+    batch = [];
+    await importBatch(deps, actor, shopId, currency, b, counts, addErrors);
+    await deps.db
+      .updateTable("imports")
+      .set({ ...counts, errors: JSON.stringify(errors), heartbeat_at: new Date() })
+      .where("id", "=", id)
+      .execute();
+  };
+  for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+    const line = lastLine + 1;
+    lastLine = rec.info.lines;
+    const key = keyOf(rec.record);
+    if (current.length && key !== currentKey) {
+      flushOrder();
+      if (batch.length >= BATCH_ORDERS) await flushBatch();
+    }
+    currentKey = key;
+    current.push({ line, cells: rec.record });
+  }
+  flushOrder();
+  await flushBatch();
+  await deps.db
+    .updateTable("imports")
+    .set({ ...counts, status: "done", finished_at: new Date(), errors: JSON.stringify(errors) })
+    .where("id", "=", id)
+    .execute();
+}
+
+/** Validates and writes a batch of orders in one transaction; an existing order is skipped. */
+async function importBatch(
+  deps: Deps,
+  actor: Actor,
+  shopId: string,
+  currency: string,
+  batch: Grouped[],
+  counts: { imported: number; skipped: number; failed: number },
+  addErrors: (e: RowError[]) => void,
+) {
+  const ready: { g: Grouped; input: OrderInput; prepared: ReturnType<typeof prepareOrder>; hash: string }[] = [];
+  for (const g of batch) {
+    if (!g.input) {
+      counts.failed += 1;
+      addErrors(g.errors);
+      continue;
+    }
+    try {
+      const prepared = prepareOrder(g.input);
+      const { placedAt: _p, ...rest } = g.input;
+      ready.push({ g, input: g.input, prepared, hash: sha256(JSON.stringify(rest)) });
+    } catch (e) {
+      counts.failed += 1;
+      const fields = (e as AppError).details?.fields as { field: string; message: string }[] | undefined;
+      addErrors(
+        fields?.map((f) => ({ line: g.line, field: f.field, message: f.message })) ?? [
+          { line: g.line, field: "order", message: (e as Error).message },
+        ],
+      );
+    }
+  }
+  if (ready.length === 0) return;
+  await deps.db.transaction().execute(async (tx) => {
+    const nos = [...new Set(ready.map((r) => r.input.platformOrderNo))];
+    const existing = new Map(
+      (
+        await tx
+          .selectFrom("orders")
+          .select(["platform_order_no", "content_hash"])
+          .where("tenant_id", "=", actor.tenantId)
+          .where("shop_id", "=", shopId)
+          .where("platform_order_no", "in", nos)
+          .execute()
+      ).map((o) => [o.platform_order_no as string, o.content_hash as string]),
+    );
+    const codes = [...new Set(ready.flatMap((r) => r.input.lines.map((l) => l.skuCode)))];
+    const skuMap = new Map(
+      (
+        await tx
+          .selectFrom("skus as s")
+          .innerJoin("products as p", "p.id", "s.product_id")
+          .select(["s.id", "s.sku_code", "p.category", "s.title", "p.title as product_title"])
+          .where("s.tenant_id", "=", actor.tenantId)
+          .where("s.sku_code", "in", codes)
+          .execute()
+      ).map((s) => [
+        s.sku_code as string,
+        { id: s.id as string, category: s.category as string, title: (s.title || s.product_title) as string },
+      ]),
+    );
+    const now = deps.clock.now();
+    for (const r of ready) {
+      const prior = existing.get(r.input.platformOrderNo);
+      if (prior !== undefined) {
+        if (prior === r.hash) counts.skipped += 1;
+        else {
+          counts.failed += 1;
+          addErrors([
+            { line: r.g.line, field: "platformOrderNo", message: `order ${r.input.platformOrderNo} exists with different content` },
+          ]);
+        }
+        continue;
+      }
+      await insertOrder(tx, actor, r.input, r.prepared, r.hash, currency, now, "import", skuMap);
+      existing.set(r.input.platformOrderNo, r.hash);
+      counts.imported += 1;
+    }
+  });
+}
+
+/**
+ * Imports whose process died are reported failed (no heartbeat for two minutes); importing the
+ * file again is safe, since orders already in are skipped.
+ */
+export async function failInterruptedImports(deps: Deps) {
+  const stale = new Date(Date.now() - 120_000);
+  await deps.db
+    .updateTable("imports")
+    .set({
+      status: "failed",
+      finished_at: new Date(),
+      errors: JSON.stringify([
+        { line: 0, field: "file", message: "the import was interrupted; import the file again (orders already in are skipped)" },
+      ]),
+    })
+    .where("status", "in", ["queued", "running"])
+    .where((eb) => eb.or([eb("heartbeat_at", "<", stale), eb.and([eb("heartbeat_at", "is", null), eb("created_at", "<", stale)])]))
+    .execute();
+}
