@@ -182,7 +182,7 @@ export async function generate(url = BENCH_URL) {
      CROSS JOIN LATERAL (SELECT (ARRAY['settled','accepted','disputed','open','settled'])[1 + abs(hashtext(c.case_no)) % 5] AS status) s
      WHERE c.tenant_id = '${BENCH_TENANT}' AND c.responsibility = 'supplier'`,
   );
-  await step("analyze", "ANALYZE");
+  await step("vacuum analyze", "VACUUM ANALYZE");
   await h.close();
   console.log(`generated in ${((Date.now() - started) / 1000).toFixed(0)} s into ${new URL(url).pathname.slice(1)}`);
 }

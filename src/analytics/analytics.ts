@@ -116,20 +116,24 @@ async function ordersBy(ex: Executor, r: Range, g: GroupBy | undefined): Promise
   return new Map(rows.map((x) => [x.k, { orders: n(x.orders), sales: n(x.sales) }]));
 }
 
-/** Cases opened in the range and what was refunded on them, per group. */
-async function casesBy(ex: Executor, r: Range, g: GroupBy | undefined) {
+/**
+ * Cases opened in the range and what was refunded on them, per group. A case's refunds are all made
+ * after it was opened, so only refunds created since the range's start are read.
+ */
+async function casesBy(ex: Executor, r: Range, g: GroupBy | undefined, withRefunds = true) {
   const { key, join } = caseKey(g, r);
+  const refunds = withRefunds
+    ? sql`LEFT JOIN (SELECT rf.case_id, sum(rf.amount) AS refunded FROM refunds rf
+        WHERE rf.tenant_id = ${r.tenantId} AND rf.case_id IS NOT NULL AND rf.status = 'succeeded' AND rf.created_at >= ${r.start}
+        GROUP BY rf.case_id) rf ON rf.case_id = x.id`
+    : sql``;
   const rows = (
-    await sql<{
-      k: string | null;
-      cases: string;
-      refunded: string;
-    }>`SELECT k, count(*) AS cases, coalesce(sum(refunded), 0) AS refunded FROM (
-      SELECT DISTINCT c.id, ${key} AS k,
-        (SELECT coalesce(sum(rf.amount), 0) FROM refunds rf WHERE rf.case_id = c.id AND rf.status = 'succeeded') AS refunded
-      FROM cases c ${join}
-      WHERE c.tenant_id = ${r.tenantId} AND c.created_at >= ${r.start} AND c.created_at < ${r.end} ${shopFilter("c", r)}
-    ) x GROUP BY k`.execute(ex)
+    await sql<{ k: string | null; cases: string; refunded: string }>`SELECT x.k, count(*) AS cases,
+        ${withRefunds ? sql`coalesce(sum(rf.refunded), 0)` : sql`0`} AS refunded
+      FROM (SELECT DISTINCT c.id, ${key} AS k FROM cases c ${join}
+        WHERE c.tenant_id = ${r.tenantId} AND c.created_at >= ${r.start} AND c.created_at < ${r.end} ${shopFilter("c", r)}) x
+      ${refunds}
+      GROUP BY x.k`.execute(ex)
   ).rows;
   return new Map(rows.map((x) => [x.k, { cases: n(x.cases), refunded: n(x.refunded) }]));
 }
@@ -222,7 +226,7 @@ export interface ParetoRow {
 /** Cases of the range by reason (or another dimension), most frequent first, with cumulative share. */
 export async function reasonsReport(ex: Executor, r: Range, g: GroupBy | undefined): Promise<ParetoRow[]> {
   const dim = g ?? "reason";
-  const cases = await casesBy(ex, r, dim);
+  const cases = await casesBy(ex, r, dim, false);
   const entries = [...cases.entries()].sort((a, b) => b[1].cases - a[1].cases || String(a[0]).localeCompare(String(b[0])));
   const total = entries.reduce((s, [, v]) => s + v.cases, 0);
   const names = await labels(
