@@ -47,6 +47,12 @@ export class SandboxGateway implements RefundGateway {
   readonly name = "sandbox";
   private seen = new Map<string, { status: "succeeded" | "processing" | "failed"; reference: string; amount: number }>();
   calls = 0;
+  /** New attempts seen (a retry of a declined key counts again). */
+  attempts = 0;
+  /** Declines the next n new attempts (tests and demos). */
+  failNext = 0;
+  /** Every key asked for, in order, including repeats. */
+  keys: string[] = [];
   constructor(
     private opts: {
       secret: string;
@@ -57,10 +63,17 @@ export class SandboxGateway implements RefundGateway {
   ) {}
   async refund(r: { key: string; amount: number }) {
     this.calls += 1;
+    this.keys.push(r.key);
     const prior = this.seen.get(r.key);
-    if (prior) return { status: prior.status, reference: prior.reference };
-    const n = this.seen.size + 1;
-    const fail = this.opts.failEvery ? n % this.opts.failEvery === 0 : false;
+    // A repeated key gets the first answer; only a declined refund (nothing paid) may be tried again.
+    if (prior && prior.status !== "failed") return { status: prior.status, reference: prior.reference };
+    this.attempts += 1;
+    const n = this.attempts;
+    let fail = this.opts.failEvery ? n % this.opts.failEvery === 0 : false;
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      fail = true;
+    }
     const entry = { status: fail ? ("failed" as const) : ("processing" as const), reference: `sbx_${r.key.slice(-12)}`, amount: r.amount };
     this.seen.set(r.key, entry);
     if (!fail && this.opts.confirmAfterMs !== undefined) {

@@ -49,11 +49,18 @@ export async function setupMoney(deps: Deps) {
   });
   // Refunds started by a cancellation inside an order transaction go out once it has committed;
   // one that never does (a crash, a rollback) is found again by reconciliation.
-  const after = (deps.services.afterResponse ??= []) as (() => Promise<void>)[];
+  deps.services.afterResponse ??= [];
+  const after = deps.services.afterResponse as (() => Promise<void>)[];
   after.push(async () => {
     while (pendingRefunds.length) await executeRefund(deps, pendingRefunds.shift() as string);
   });
   deps.services.reconcileRefunds = () => reconcileRefunds(deps);
+  if (deps.config.workers) {
+    // Refunds left processing by a crash are asked about at start-up and then every minute.
+    const run = () => void reconcileRefunds(deps).catch(() => {});
+    setTimeout(run, 1000).unref();
+    setInterval(run, 60_000).unref();
+  }
 }
 
 async function handleSandboxCallback(deps: Deps, body: string, signature: string) {

@@ -488,3 +488,28 @@ export async function openClaimForCase(tx: Tx, deps: Deps, actor: Actor, caseId:
   await audit(tx, actor, "claim.open", "supplier_claim", id, undefined, { amount });
   return id;
 }
+
+/**
+ * Asks for a case's refund: the case's `refund` action locks the case and order rows, writes the
+ * refund (one per case, at most what remains refundable) and sends it to the gateway after commit.
+ */
+export async function requestCaseRefund(deps: Deps, actor: Actor, caseId: string, opts: { method?: "original" | "balance" } = {}) {
+  const { runCaseAction } = await import("../after-sales/case.service.js");
+  await runCaseAction(deps, actor, caseId, "refund", opts);
+  const r = await deps.db
+    .selectFrom("refunds")
+    .selectAll()
+    .where("tenant_id", "=", actor.tenantId)
+    .where("case_id", "=", caseId)
+    .where("kind", "=", "case")
+    .executeTakeFirstOrThrow();
+  return refundOut(r);
+}
+
+/** Paid, refunded, refunds under way and what remains refundable on one order of a tenant. */
+export async function orderMoneySummary(ex: Executor, tenantId: string, orderId: string) {
+  const o = await ex.selectFrom("orders").select("id").where("tenant_id", "=", tenantId).where("id", "=", orderId).executeTakeFirst();
+  if (!o) throw notFound("order");
+  const r = await refundableOf(ex, orderId);
+  return { paid: r.paid, refunded: r.refunded, pending: r.pending, refundable: Math.max(0, r.remaining) };
+}
