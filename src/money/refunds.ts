@@ -27,7 +27,7 @@ export async function refundableOf(ex: Executor, orderId: string) {
   return { paid, refunded, pending: Number(pending.n), remaining: paid - refunded - Number(pending.n) };
 }
 
-export type CaseQuote = Quote & { currency: string; reasons: { code: string; message: string; messageEn: string }[] };
+export type CaseQuote = Quote & { currency: string; giftDeductions: number; reasons: { code: string; message: string; messageEn: string }[] };
 
 /** The refund a case is owed, computed from the order, the policy it was decided under and the inspection. */
 export async function quoteCaseRefund(
@@ -130,7 +130,8 @@ export async function quoteCaseRefund(
     reasons.push(R("inspection_deduction", `验货扣款：${deductions[0].reason}`, `Inspection deduction: ${deductions[0].reason}`));
   if (q.couponsReissued.length) reasons.push(R("coupon_reissued", "优惠券按原形式退回", "Coupons and points come back in the same form"));
   if (q.capped) reasons.push(R("capped_at_refundable", "已按订单剩余可退金额退款", "Capped at what remains refundable on the order"));
-  return { ...q, currency: order.currency, reasons };
+  // `giftDeductions` is the name of the quote's public API field; `giftDeduction` is kept for older readers.
+  return { ...q, giftDeductions: q.giftDeduction, currency: order.currency, reasons };
 }
 
 function gatewayFor(method: string): "balance" | "manual" | "sandbox" {
