@@ -27,7 +27,11 @@ export async function refundableOf(ex: Executor, orderId: string) {
   return { paid, refunded, pending: Number(pending.n), remaining: paid - refunded - Number(pending.n) };
 }
 
-export type CaseQuote = Quote & { currency: string; giftDeductions: number; reasons: { code: string; message: string; messageEn: string }[] };
+export type CaseQuote = Quote & {
+  currency: string;
+  giftDeductions: number;
+  reasons: { code: string; message: string; messageEn: string }[];
+};
 
 /** The refund a case is owed, computed from the order, the policy it was decided under and the inspection. */
 export async function quoteCaseRefund(
