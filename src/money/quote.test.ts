@@ -163,4 +163,59 @@ describe("refund quote", () => {
       { numRuns: 300 },
     );
   });
+  it("property: with a 满减 threshold, partial returns in any order never exceed what was paid and a full return adds up exactly", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ quantity: fc.integer({ min: 1, max: 4 }), unitPrice: fc.integer({ min: 100, max: 30000 }) }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.integer({ min: 10, max: 100 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 12 }),
+        (specs, thresholdPct, discountPct, picks) => {
+          const nets = specs.map((s) => s.quantity * s.unitPrice);
+          const goods = nets.reduce((a, b) => a + b, 0);
+          const threshold = Math.floor((goods * thresholdPct) / 100);
+          const amount = Math.floor((threshold * discountPct) / 100);
+          const shares = allocate(amount, nets);
+          const lines = specs.map((s, i) => ({
+            id: `l${i}`,
+            quantity: s.quantity,
+            unitPrice: s.unitPrice,
+            discount: 0,
+            paidAmount: nets[i] - shares[i],
+            isGift: false,
+            giftPrice: 0,
+          }));
+          const paid = goods - amount;
+          const returned: Record<string, number> = {};
+          let refunded = 0;
+          let k = 0;
+          while (lines.some((l) => (returned[l.id] ?? 0) < l.quantity)) {
+            const open = lines.filter((x) => (returned[x.id] ?? 0) < x.quantity);
+            const l = open[picks[k % picks.length] % open.length];
+            const n = 1 + (picks[(k + 1) % picks.length] % (l.quantity - (returned[l.id] ?? 0)));
+            k += 1;
+            const q = quoteRefund(
+              base({
+                lines,
+                discounts: [{ kind: "threshold", amount, threshold, code: null }],
+                returnedBefore: { ...returned },
+                caseLines: [{ orderLineId: l.id, quantity: n }],
+                remaining: paid - refunded,
+                payments: [{ method: "alipay", amount: paid }],
+              }),
+            );
+            expect(q.total).toBeGreaterThanOrEqual(0);
+            refunded += q.total;
+            expect(refunded).toBeLessThanOrEqual(paid);
+            returned[l.id] = (returned[l.id] ?? 0) + n;
+          }
+          expect(refunded).toBe(paid);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -79,22 +79,24 @@ export function quoteRefund(q: QuoteInput): Quote {
 
   // 满减: if what the customer keeps no longer reaches a threshold, the kept items are settled at
   // their purchase price, i.e. the threshold discount they carried comes back out of the refund.
-  let thresholdResettlement = 0;
+  // What is withheld is measured before and after this case, so a later return of the kept items
+  // gives it back and all the refunds of a fully returned order still add up to what was paid.
   const nets = q.lines.map((l) => (l.isGift ? 0 : l.quantity * l.unitPrice - l.discount));
   const keptNet = (returned: Record<string, number>) =>
     q.lines.reduce((s, l, i) => (l.isGift ? s : s + Math.round((nets[i] * (l.quantity - (returned[l.id] ?? 0))) / l.quantity)), 0);
-  for (const d of q.discounts.filter((x) => x.kind === "threshold" && x.threshold !== null)) {
-    const threshold = d.threshold ?? 0;
-    const brokenBefore = keptNet(q.returnedBefore) < threshold;
-    const brokenAfter = keptNet(after) < threshold;
-    if (brokenAfter && !brokenBefore && !allPaidReturned) {
+  const withheld = (returned: Record<string, number>) => {
+    let w = 0;
+    for (const d of q.discounts.filter((x) => x.kind === "threshold" && x.threshold !== null)) {
+      if (keptNet(returned) >= (d.threshold ?? 0)) continue;
       const shares = allocate(d.amount, nets);
       q.lines.forEach((l, i) => {
-        const kept = l.quantity - (after[l.id] ?? 0);
-        if (kept > 0 && shares[i] > 0) thresholdResettlement += unitsSum(shares[i], l.quantity, 0, kept);
+        const back = Math.min(l.quantity, returned[l.id] ?? 0);
+        if (l.quantity - back > 0 && shares[i] > 0) w += unitsSum(shares[i], l.quantity, back, l.quantity - back);
       });
     }
-  }
+    return w;
+  };
+  const thresholdResettlement = withheld(after) - withheld(q.returnedBefore);
 
   // Coupons and points come back as themselves, for the share the returned units carried.
   const couponsReissued = q.discounts
