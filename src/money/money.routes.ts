@@ -288,6 +288,16 @@ export function moneyRoutes(app: ZApp, deps: Deps) {
           code: z.string().max(60).optional(),
           orderId: z.string().uuid().optional(),
           caseId: z.string().uuid().optional(),
+          /** Postings at or after this moment (ISO date or date-time). */
+          from: z.iso
+            .date()
+            .or(z.iso.datetime({ offset: true }))
+            .optional(),
+          /** Postings before this moment (ISO date or date-time). */
+          to: z.iso
+            .date()
+            .or(z.iso.datetime({ offset: true }))
+            .optional(),
         }),
       },
     },
@@ -299,6 +309,8 @@ export function moneyRoutes(app: ZApp, deps: Deps) {
         if (f.code) q = q.where("code", "=", f.code);
         if (f.orderId) q = q.where("order_id", "=", f.orderId);
         if (f.caseId) q = q.where("case_id", "=", f.caseId);
+        if (f.from) q = q.where("at", ">=", new Date(f.from));
+        if (f.to) q = q.where("at", "<", new Date(f.to));
         const c = decodeCursor(cursor);
         if (c) q = q.where("id", "<", c);
         const page = toPage(

@@ -117,6 +117,16 @@ describe.each(DB_KINDS)("money: refund execution on %s", (kind) => {
     expect(csv.status).toBe(200);
     expect(csv.text.split("\n").length).toBeGreaterThan(2);
     expect((await t.api("GET", "/api/v1/refunds", { as: "other:finance" })).body.items).toHaveLength(0);
+    const now = t.clock.now();
+    const day = now.toISOString().slice(0, 10);
+    const inDay = await t.api("GET", `/api/v1/ledger/postings?code=refund&from=${day}`, { as: "finance" });
+    expect(inDay.status).toBe(200);
+    expect(inDay.body.items.length).toBeGreaterThan(0);
+    expect(inDay.body.items.every((p: any) => p.code === "refund" && new Date(p.at) >= new Date(day))).toBe(true);
+    const later = new Date(now.getTime() + 86400_000).toISOString();
+    expect((await t.api("GET", `/api/v1/ledger/postings?from=${encodeURIComponent(later)}`, { as: "finance" })).body.items).toHaveLength(0);
+    expect((await t.api("GET", `/api/v1/ledger/postings?to=${day}`, { as: "finance" })).body.items).toHaveLength(0);
+    expect((await t.api("GET", "/api/v1/ledger/postings?from=yesterday", { as: "finance" })).status).toBe(400);
   });
 
   it("keeps the trial balance at zero and refunds within what was paid after random sequences", async () => {
