@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueCompensation } from "../../src/money/compensation.js";
 import { SandboxGateway } from "../../src/money/gateways.js";
-import { openClaimForCase, orderMoneySummary, requestCaseRefund } from "../../src/money/refunds.js";
+import { executeRefund, openClaimForCase, orderMoneySummary, requestCaseRefund } from "../../src/money/refunds.js";
 import { type Catalog, createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, startTestApp, type TestApp } from "../helpers/harness.js";
 
@@ -109,5 +110,43 @@ describe.each(DB_KINDS)("money: a case refunded end to end through an asynchrono
     expect((await t.api("GET", "/api/v1/ledger/trial-balance", { as: "finance" })).body.balanced).toBe(true);
     // Another tenant sees none of it.
     expect((await t.api("GET", `/api/v1/cases/${caseId}/ledger`, { as: "other:finance" })).status).toBe(404);
+  });
+  it("issues compensation as a coupon, a partial refund within what remains, or a gift", async () => {
+    const order = await createDeliveredOrder(t, cat, { lines: [{ skuCode: "MUG", quantity: 1 }] });
+    const opened = await t.api("POST", "/api/v1/cases", {
+      as: "cs",
+      body: { orderId: order.id, type: "return_refund", reason: "quality", lines: [{ orderLineId: order.lines[0].id, quantity: 1 }] },
+    });
+    expect(opened.status).toBe(201);
+    const caseId = opened.body.id;
+    const cs = t.t.actors.cs;
+    const coupon = await t.deps.db
+      .transaction()
+      .execute((tx) => issueCompensation(t.deps, tx, cs, caseId, { kind: "coupon", amount: 500 }));
+    expect(coupon).toMatchObject({ kind: "coupon", amount: 500 });
+    const coupons = (await t.api("GET", "/api/v1/coupons", { as: "finance" })).body.items;
+    expect(coupons.some((x: any) => x.amount === 500 && (x.caseId === caseId || x.case_id === caseId))).toBe(true);
+
+    const paid = (await orderMoneySummary(t.deps.db, t.t.tenantId, order.id)).refundable;
+    await expect(
+      t.deps.db.transaction().execute((tx) => issueCompensation(t.deps, tx, cs, caseId, { kind: "partial_refund", amount: paid + 1 })),
+    ).rejects.toMatchObject({ code: "refund_exceeds_refundable", details: { remaining: paid } });
+    expect(await t.deps.db.selectFrom("refunds").select("id").where("order_id", "=", order.id).execute()).toHaveLength(0);
+
+    const part = await t.deps.db
+      .transaction()
+      .execute((tx) => issueCompensation(t.deps, tx, cs, caseId, { kind: "partial_refund", amount: 800 }));
+    if (part.kind !== "partial_refund") throw new Error("expected a refund");
+    await executeRefund(t.deps, part.refundId);
+    const r = (await t.api("GET", `/api/v1/refunds/${part.refundId}`, { as: "finance" })).body;
+    expect(r).toMatchObject({ kind: "compensation", amount: 800, caseId });
+    expect(await orderMoneySummary(t.deps.db, t.t.tenantId, order.id)).toMatchObject({ refundable: paid - 800 });
+
+    const gift = await t.deps.db.transaction().execute((tx) => issueCompensation(t.deps, tx, cs, caseId, { kind: "gift", amount: 0 }));
+    expect(gift.kind).toBe("gift");
+    const ledger = (await t.api("GET", `/api/v1/cases/${caseId}/ledger`, { as: "finance" })).body;
+    expect(ledger.postings.map((p: any) => p.code)).toEqual(["coupon_issued"]);
+    expect(ledger.pnl.compensation).toBe(500);
+    expect((await t.api("GET", "/api/v1/ledger/trial-balance", { as: "finance" })).body.balanced).toBe(true);
   });
 });
