@@ -4,6 +4,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 
 mkdirSync(".tmp", { recursive: true });
+// The browser journeys drive the built web app.
+spawnSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
 const args = ["vitest", "run", "--reporter=default", "--reporter=json", "--outputFile.json=.tmp/vitest.json", ...process.argv.slice(2)];
 const r = spawnSync("npx", args, { stdio: "inherit", env: process.env });
 try {

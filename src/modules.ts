@@ -19,6 +19,7 @@ import type { RouteModule } from "./platform/http.js";
 import { policyRoutes } from "./policies/policy.routes.js";
 import { portalRoutes } from "./portal/portal.routes.js";
 import { shopRoutes } from "./shops/shop.routes.js";
+import { webRoutes } from "./web/web.routes.js";
 
 export const routeModules: RouteModule[] = [
   identityRoutes,
@@ -32,6 +33,8 @@ export const routeModules: RouteModule[] = [
   claimRoutes,
   portalRoutes,
   automationRoutes,
+  // Last: the web app's pages.
+  webRoutes,
   analyticsRoutes,
 ];
 

@@ -1,0 +1,50 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import fastifyStatic from "@fastify/static";
+import type { Deps } from "../platform/context.js";
+import type { ZApp } from "../platform/http.js";
+
+const DIST = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "web", "dist");
+
+/**
+ * Serves the built web app (web/dist): its assets, and index.html for every page path of the
+ * console (/), the customer portal (/portal) and the supplier portal (/supplier).
+ */
+export async function webRoutes(app: ZApp, _deps: Deps) {
+  const built = existsSync(join(DIST, "index.html"));
+  if (built)
+    await app.register(fastifyStatic, {
+      root: join(DIST, "assets"),
+      prefix: "/assets/",
+      decorateReply: false,
+      maxAge: "30d",
+      immutable: true,
+    });
+  let index: string | null = null;
+  const page = async (_req: unknown, reply: { type: (t: string) => { send: (b: string) => unknown } }) => {
+    index ??= built
+      ? await readFile(join(DIST, "index.html"), "utf8")
+      : '<!doctype html><meta charset="utf-8"><title>Dropdesk</title><p>The web app is not built yet: run <code>npm run build:web</code>.</p>';
+    return reply.type("text/html; charset=utf-8").send(index);
+  };
+  const opts = { config: { public: true }, schema: { hide: true } };
+  for (const path of [
+    "/",
+    "/login",
+    "/cases",
+    "/cases/*",
+    "/orders",
+    "/orders/*",
+    "/finance",
+    "/suppliers",
+    "/settings",
+    "/portal",
+    "/portal/*",
+    "/supplier",
+    "/supplier/*",
+  ]) {
+    app.get(path, opts, page);
+  }
+}

@@ -1,0 +1,174 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashPassword } from "../../src/platform/auth.js";
+import { newId } from "../../src/platform/ids.js";
+import { type Catalog, createDeliveredOrder, createOrder, setupCatalog, shipOrder } from "../helpers/fixtures.js";
+import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = join(process.cwd(), "test-artifacts");
+// With CI=true a missing browser fails the run; on a developer machine without it the journeys are skipped.
+const haveBrowser = existsSync(CHROMIUM) || process.env.CI === "true";
+
+describe.runIf(haveBrowser)("browser journeys", () => {
+  let t: TestApp;
+  let cat: Catalog;
+  let browser: Browser;
+  let base: string;
+  const emails: Record<string, string> = {};
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    t = await startTestApp("pglite");
+    cat = await setupCatalog(t);
+    t.clock.set(new Date());
+    await t.app.listen({ port: 0, host: "127.0.0.1" });
+    const addr = t.app.server.address() as { port: number };
+    base = `http://127.0.0.1:${addr.port}`;
+    for (const role of ["cs", "warehouse", "finance"]) {
+      emails[role] = (
+        await t.deps.db.selectFrom("users").select("email").where("id", "=", t.t.userIds[role]).executeTakeFirstOrThrow()
+      ).email;
+    }
+    emails.supplier = `supplier.e2e.${newId().slice(-6)}@example.test`;
+    await t.deps.db
+      .insertInto("users")
+      .values({
+        id: newId(),
+        tenant_id: t.t.tenantId,
+        email: emails.supplier,
+        name: "Supplier A",
+        role: "supplier",
+        supplier_id: cat.suppliers.a,
+        password_hash: await hashPassword(TEST_PASSWORD),
+      })
+      .execute();
+    // Playwright starts Chromium with a fresh temporary profile of its own.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  async function signedIn(role: string, path = "/"): Promise<Page> {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await ctx.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${base}${path}`);
+    await page.getByLabel(/邮箱|Email/).fill(emails[role]);
+    await page.getByLabel(/密码|Password/).fill(TEST_PASSWORD);
+    await page.getByRole("button", { name: /登\s*录|Sign in/ }).click();
+    (page as unknown as { errors: string[] }).errors = errors;
+    return page;
+  }
+
+  it("a return from the portal to the refund: customer, CS, warehouse, finance", async () => {
+    const order = await createDeliveredOrder(t, cat, {
+      lines: [{ skuCode: "TEE", quantity: 1 }],
+      phone: "13955556666",
+      deliveredAt: new Date(Date.now() - 86400_000).toISOString(),
+    });
+    // The customer finds the order and asks for a return with a photo, on a phone-sized screen.
+    const customer = await (await browser.newContext({ viewport: { width: 375, height: 780 } })).newPage();
+    await customer.goto(`${base}/portal`);
+    await customer.getByLabel(/订单号|Order number/).fill(order.platformOrderNo);
+    await customer.getByLabel(/手机号后4位|Last 4/).fill("6666");
+    await customer.getByRole("button", { name: /查询订单|Find my order/ }).click();
+    await customer.getByText(/希望如何处理|What would you like/).waitFor();
+    await customer.screenshot({ path: join(ARTIFACTS, "portal-order.png"), fullPage: true });
+    await customer.getByLabel(/希望如何处理|What would you like/).click();
+    await customer.getByTitle(/退货退款|Return & refund/).click();
+    await customer.getByLabel(/问题描述|Describe/).fill("领口开线");
+    const png = Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), Buffer.alloc(64, 1)]);
+    await customer.locator("input[type=file]").setInputFiles({ name: "seam.png", mimeType: "image/png", buffer: png });
+    await customer.getByTestId("submit-case").click();
+    await customer.locator("[data-status=submitted]").first().waitFor();
+    const caseId = customer.url().split("/").pop() as string;
+    await customer.screenshot({ path: join(ARTIFACTS, "portal-submitted.png"), fullPage: true });
+
+    // CS approves it in the console.
+    const cs = await signedIn("cs", `/cases/${caseId}`);
+    await cs.locator("[data-action=approve]").click();
+    await cs.locator("[data-status=awaiting_return]").first().waitFor();
+    await cs.screenshot({ path: join(ARTIFACTS, "console-case-approved.png"), fullPage: true });
+
+    // The customer enters the return tracking number.
+    await customer.reload();
+    await customer.getByLabel(/快递公司|Carrier/).fill("顺丰");
+    await customer.getByLabel(/运单号|Tracking number/).fill("SF7000123456");
+    await customer.getByTestId("submit-return").click();
+    await customer.locator("[data-status=return_in_transit]").first().waitFor();
+
+    // The warehouse receives and inspects.
+    const wh = await signedIn("warehouse", `/cases/${caseId}`);
+    await wh.locator("[data-action=receive]").click();
+    await wh.locator("[data-status=received]").first().waitFor();
+    await wh.locator("[data-action=inspect]").click();
+    await wh.getByLabel("grade").click();
+    await wh.getByTitle("resellable").click();
+    await wh.getByLabel("disposition").click();
+    await wh.getByTitle("restock").click();
+    await wh.getByTestId("action-ok").click();
+    await wh.locator("[data-status=inspected]").first().waitFor();
+    await wh.screenshot({ path: join(ARTIFACTS, "console-inspected.png"), fullPage: true });
+
+    // Finance refunds; the sandbox gateway confirms shortly after.
+    const fin = await signedIn("finance", `/cases/${caseId}`);
+    await fin.locator("[data-action=refund]").click();
+    await fin.locator("[data-status=refund_pending], [data-status=refunded]").first().waitFor();
+
+    // The customer sees "refunded".
+    for (let i = 0; i < 20; i++) {
+      await customer.reload();
+      if ((await customer.locator("[data-status=refunded]").count()) > 0) break;
+      await customer.waitForTimeout(300);
+    }
+    await expect(customer.locator("[data-status=refunded]").first()).toBeTruthy();
+    expect(await customer.locator("[data-status=refunded]").count()).toBeGreaterThan(0);
+    await customer.screenshot({ path: join(ARTIFACTS, "portal-refunded.png"), fullPage: true });
+    expect((cs as unknown as { errors: string[] }).errors).toEqual([]);
+  });
+
+  it("a supplier uploads tracking in the supplier portal", async () => {
+    const order = await createOrder(t, cat, { lines: [{ skuCode: "TEE", quantity: 1 }] });
+    await t.api("POST", `/api/v1/orders/${order.id}/actions/forward`);
+    const page = await signedIn("supplier", "/supplier");
+    const row = page.locator("tr", { hasText: order.platformOrderNo });
+    await row.getByTestId("carrier").fill("中通");
+    await row.getByTestId("tracking").fill("ZT8800112233");
+    await row.getByTestId("ship").click();
+    await page.locator("tr", { hasText: order.platformOrderNo }).getByText("shipped").waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "supplier-shipped.png"), fullPage: true });
+    const o = (await t.api("GET", `/api/v1/orders/${order.id}`)).body;
+    expect(o.supplierOrders[0]).toMatchObject({ status: "shipped", trackingNo: "ZT8800112233" });
+  });
+
+  it("switches the console to English and back", async () => {
+    const order = await createOrder(t, cat);
+    await shipOrder(t, order.id);
+    const page = await signedIn("cs", "/cases");
+    await page.getByTestId("whoami").waitFor();
+    expect(await page.getByRole("menuitem", { name: "售后单" }).count()).toBe(1);
+    await page.getByTestId("lang").click();
+    await page.getByRole("menuitem", { name: "Cases" }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "console-english.png"), fullPage: true });
+    await page.reload();
+    await page.getByRole("menuitem", { name: "Cases" }).waitFor();
+    await page.getByTestId("lang").click();
+    await page.getByRole("menuitem", { name: "售后单" }).waitFor();
+  });
+});

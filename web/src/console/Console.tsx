@@ -1,0 +1,81 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { Button, Layout, Menu, Space, Typography } from "antd";
+import { useTranslation } from "react-i18next";
+import { Route, Routes, useLocation, useNavigate } from "react-router-dom";
+import { api } from "../api";
+import { LanguageButton, Loadable, LoginForm, useMe } from "../shared";
+import CaseDetail from "./CaseDetail";
+import { Cases, Dashboard, Finance, OrderDetail, Orders, Settings, Suppliers } from "./Pages";
+
+export default function Console() {
+  const { t } = useTranslation();
+  const me = useMe();
+  const qc = useQueryClient();
+  const nav = useNavigate();
+  const loc = useLocation();
+  return (
+    <Loadable q={me}>
+      {(user) => {
+        if (!user) return <LoginForm title={t("appName")} onDone={() => void qc.invalidateQueries({ queryKey: ["me"] })} />;
+        if (user.role === "supplier") {
+          nav("/supplier");
+          return null;
+        }
+        const key = `/${loc.pathname.split("/")[1] ?? ""}`;
+        return (
+          <Layout style={{ minHeight: "100vh" }}>
+            <Layout.Sider breakpoint="lg" collapsedWidth={0} theme="light">
+              <Typography.Title level={5} style={{ padding: 16, margin: 0 }}>
+                {t("appName")}
+              </Typography.Title>
+              <Menu
+                selectedKeys={[key]}
+                onClick={(e) => nav(e.key)}
+                items={[
+                  { key: "/", label: t("dashboard") },
+                  { key: "/cases", label: t("cases") },
+                  { key: "/orders", label: t("orders") },
+                  { key: "/finance", label: t("finance") },
+                  { key: "/suppliers", label: t("suppliers") },
+                  { key: "/settings", label: t("settings") },
+                ]}
+              />
+            </Layout.Sider>
+            <Layout>
+              <Layout.Header style={{ background: "#fff", display: "flex", justifyContent: "flex-end", alignItems: "center" }}>
+                <Space>
+                  <Typography.Text data-testid="whoami">
+                    {user.name} · {user.role}
+                  </Typography.Text>
+                  <LanguageButton />
+                  <Button
+                    size="small"
+                    onClick={async () => {
+                      await api("POST", "/api/v1/auth/logout");
+                      void qc.invalidateQueries({ queryKey: ["me"] });
+                    }}
+                  >
+                    {t("signOut")}
+                  </Button>
+                </Space>
+              </Layout.Header>
+              <Layout.Content style={{ padding: 16 }}>
+                <Routes>
+                  <Route path="/" element={<Dashboard />} />
+                  <Route path="/cases" element={<Cases />} />
+                  <Route path="/cases/:id" element={<CaseDetail />} />
+                  <Route path="/orders" element={<Orders />} />
+                  <Route path="/orders/:id" element={<OrderDetail />} />
+                  <Route path="/finance" element={<Finance />} />
+                  <Route path="/suppliers" element={<Suppliers />} />
+                  <Route path="/settings" element={<Settings />} />
+                  <Route path="*" element={<Dashboard />} />
+                </Routes>
+              </Layout.Content>
+            </Layout>
+          </Layout>
+        );
+      }}
+    </Loadable>
+  );
+}

@@ -1,0 +1,552 @@
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { App, Button, Card, Checkbox, Col, Descriptions, Input, List, Row, Select, Space, Statistic, Table, Tag, Typography } from "antd";
+import { BarChart } from "echarts/charts";
+import { GridComponent, TooltipComponent } from "echarts/components";
+import * as echarts from "echarts/core";
+import { CanvasRenderer } from "echarts/renderers";
+import { useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { useNavigate, useParams, useSearchParams } from "react-router-dom";
+import { api, money, when } from "../api";
+import { REASONS } from "../i18n";
+import { Loadable, StatusTag } from "../shared";
+
+echarts.use([BarChart, GridComponent, TooltipComponent, CanvasRenderer]);
+
+const STATUSES = [
+  "submitted",
+  "info_requested",
+  "approved",
+  "awaiting_return",
+  "return_in_transit",
+  "received",
+  "inspected",
+  "refund_pending",
+  "refunded",
+  "offer_pending",
+  "fulfilling",
+  "resolved",
+  "closed",
+  "rejected",
+  "cancelled",
+];
+const TYPES = ["refund_only", "return_refund", "exchange", "repair", "reship", "compensation"];
+
+function Bar({ data }: { data: { name: string; value: number }[] }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!ref.current) return;
+    const chart = echarts.init(ref.current);
+    chart.setOption({
+      tooltip: {},
+      grid: { left: 40, right: 10, top: 10, bottom: 60 },
+      xAxis: { type: "category", data: data.map((d) => d.name), axisLabel: { rotate: 30 } },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [{ type: "bar", data: data.map((d) => d.value), itemStyle: { color: "#d4380d" } }],
+    });
+    return () => chart.dispose();
+  }, [data]);
+  return <div ref={ref} style={{ height: 260 }} />;
+}
+
+export function Dashboard() {
+  const { t } = useTranslation();
+  const nav = useNavigate();
+  const q = useQuery({
+    queryKey: ["dashboard"],
+    queryFn: async () => {
+      const cases = await api<any>("GET", "/api/v1/cases?limit=500");
+      const overdue = await api<any>("GET", "/api/v1/cases?overdue=true&limit=500");
+      const refunds = await api<any>("GET", "/api/v1/refunds?status=succeeded&limit=500").catch(() => ({ items: [] }));
+      const today = new Date().toDateString();
+      return {
+        cases: cases.items,
+        overdue: overdue.items.length,
+        refundsToday: refunds.items
+          .filter((r: any) => r.confirmedAt && new Date(r.confirmedAt).toDateString() === today)
+          .reduce((s: number, r: any) => s + r.amount, 0),
+      };
+    },
+  });
+  return (
+    <Loadable q={q}>
+      {(d) => {
+        const open = d.cases.filter((c: any) => !["closed", "cancelled", "rejected"].includes(c.status));
+        const byStatus = STATUSES.map((s) => ({ name: t(`status.${s}`), value: d.cases.filter((c: any) => c.status === s).length })).filter(
+          (x) => x.value > 0,
+        );
+        const byReason = REASONS.map((r) => ({ name: t(`reason.${r}`), value: d.cases.filter((c: any) => c.reason === r).length })).filter(
+          (x) => x.value > 0,
+        );
+        return (
+          <Space direction="vertical" style={{ width: "100%" }}>
+            <Row gutter={16}>
+              <Col span={8}>
+                <Card>
+                  <Statistic title={t("openCases")} value={open.length} />
+                </Card>
+              </Col>
+              <Col span={8}>
+                <Card onClick={() => nav("/cases?overdue=true")} style={{ cursor: "pointer" }}>
+                  <Statistic title={t("overdue")} value={d.overdue} valueStyle={{ color: d.overdue ? "#cf1322" : undefined }} />
+                </Card>
+              </Col>
+              <Col span={8}>
+                <Card>
+                  <Statistic title={t("refundsToday")} value={money(d.refundsToday)} />
+                </Card>
+              </Col>
+            </Row>
+            <Row gutter={16}>
+              <Col xs={24} lg={12}>
+                <Card title={t("byStatus")}>
+                  <Bar data={byStatus} />
+                </Card>
+              </Col>
+              <Col xs={24} lg={12}>
+                <Card title={t("reason")}>
+                  <Bar data={byReason} />
+                </Card>
+              </Col>
+            </Row>
+          </Space>
+        );
+      }}
+    </Loadable>
+  );
+}
+
+export function Orders() {
+  const { t } = useTranslation();
+  const nav = useNavigate();
+  const [q, setQ] = useState("");
+  const [status, setStatus] = useState<string | undefined>();
+  const params = new URLSearchParams({ limit: "100", ...(q && { q }), ...(status && { status }) });
+  const list = useQuery({ queryKey: ["orders", q, status], queryFn: () => api<any>("GET", `/api/v1/orders?${params}`) });
+  return (
+    <Space direction="vertical" style={{ width: "100%" }}>
+      <Space wrap>
+        <Input.Search placeholder={t("search")} onSearch={setQ} allowClear style={{ width: 240 }} />
+        <Select
+          allowClear
+          placeholder={t("status")}
+          style={{ width: 180 }}
+          onChange={setStatus}
+          options={["pending_payment", "paid", "forwarded", "partially_shipped", "shipped", "delivered", "completed", "cancelled"].map(
+            (s) => ({ value: s, label: s }),
+          )}
+        />
+        <Button href={`/api/v1/orders?${params}&format=csv`}>{t("exportCsv")}</Button>
+      </Space>
+      <Loadable q={list}>
+        {(d) => (
+          <Table
+            rowKey="id"
+            size="small"
+            dataSource={d.items}
+            onRow={(r: any) => ({ onClick: () => nav(`/orders/${r.id}`), style: { cursor: "pointer" } })}
+            columns={[
+              { title: t("orderNo"), dataIndex: "platformOrderNo" },
+              { title: t("customer"), dataIndex: "customerName" },
+              { title: t("status"), dataIndex: "status", render: (s: string) => <Tag>{s}</Tag> },
+              { title: t("paid"), dataIndex: "paidTotal", render: (v: number) => money(v) },
+              { title: t("placedAt"), dataIndex: "placedAt", render: when },
+            ]}
+          />
+        )}
+      </Loadable>
+    </Space>
+  );
+}
+
+export function OrderDetail() {
+  const { id } = useParams();
+  const { t } = useTranslation();
+  const nav = useNavigate();
+  const qc = useQueryClient();
+  const { message } = App.useApp();
+  const q = useQuery({ queryKey: ["order", id], queryFn: () => api<any>("GET", `/api/v1/orders/${id}`) });
+  const ledger = useQuery({ queryKey: ["order-ledger", id], queryFn: () => api<any>("GET", `/api/v1/orders/${id}/ledger`) });
+  const act = async (a: string) => {
+    try {
+      await api("POST", `/api/v1/orders/${id}/actions/${a}`, a === "cancel" ? { reason: "cancelled in the console" } : undefined);
+      void qc.invalidateQueries({ queryKey: ["order", id] });
+    } catch (e) {
+      message.error((e as Error).message);
+    }
+  };
+  return (
+    <Loadable q={q}>
+      {(o) => (
+        <Space direction="vertical" style={{ width: "100%" }}>
+          <Space>
+            <Button onClick={() => nav("/orders")}>{t("back")}</Button>
+            <Typography.Title level={4} style={{ margin: 0 }}>
+              {o.platformOrderNo}
+            </Typography.Title>
+            <Tag>{o.status}</Tag>
+            {o.needsSourcing && <Tag color="red">{o.sourcingNote}</Tag>}
+            {o.allowedActions
+              .filter((a: string) => a !== "goodwill-refund" && a !== "confirm-payment" && a !== "change-address")
+              .map((a: string) => (
+                <Button key={a} onClick={() => act(a)} data-action={a}>
+                  {a}
+                </Button>
+              ))}
+          </Space>
+          <Card size="small" title={t("lines")}>
+            <Table
+              size="small"
+              rowKey="id"
+              pagination={false}
+              dataSource={o.lines}
+              columns={[
+                { title: "SKU", dataIndex: "skuCode" },
+                { title: "", dataIndex: "title" },
+                { title: t("quantity"), dataIndex: "quantity" },
+                { title: t("paid"), dataIndex: "paidAmount", render: (v: number) => money(v) },
+              ]}
+            />
+          </Card>
+          <Card size="small" title={t("supplierOrders")}>
+            <Table
+              size="small"
+              rowKey="id"
+              pagination={false}
+              dataSource={o.supplierOrders}
+              columns={[
+                { title: t("suppliers"), dataIndex: "supplierName" },
+                { title: t("status"), dataIndex: "status" },
+                { title: t("carrier"), dataIndex: "carrier" },
+                { title: t("trackingNo"), dataIndex: "trackingNo" },
+                { title: "", dataIndex: "purpose" },
+              ]}
+            />
+          </Card>
+          <Row gutter={16}>
+            <Col xs={24} md={12}>
+              <Card size="small" title={t("cases")}>
+                <List
+                  dataSource={o.cases}
+                  renderItem={(c: any) => (
+                    <List.Item onClick={() => nav(`/cases/${c.id}`)} style={{ cursor: "pointer" }}>
+                      {c.caseNo} <StatusTag status={c.status} />
+                    </List.Item>
+                  )}
+                />
+              </Card>
+            </Col>
+            <Col xs={24} md={12}>
+              <Card size="small" title={t("money")}>
+                <Descriptions size="small" column={2}>
+                  <Descriptions.Item label={t("paid")}>{money(o.money.paid)}</Descriptions.Item>
+                  <Descriptions.Item label={t("refunded")}>{money(o.money.refunded)}</Descriptions.Item>
+                  <Descriptions.Item label={t("refundable")}>{money(o.money.refundable)}</Descriptions.Item>
+                </Descriptions>
+                <Loadable q={ledger}>
+                  {(l) => (
+                    <List
+                      size="small"
+                      dataSource={l.postings}
+                      renderItem={(p: any) => (
+                        <List.Item>
+                          {p.code}: {p.entries.map((e: any) => `${e.account} ${money(e.amount)}`).join(" · ")}
+                        </List.Item>
+                      )}
+                    />
+                  )}
+                </Loadable>
+              </Card>
+            </Col>
+          </Row>
+        </Space>
+      )}
+    </Loadable>
+  );
+}
+
+export function Cases() {
+  const { t } = useTranslation();
+  const nav = useNavigate();
+  const qc = useQueryClient();
+  const { message } = App.useApp();
+  const [sp, setSp] = useSearchParams();
+  const [selected, setSelected] = useState<string[]>([]);
+  const [cursor, setCursor] = useState(0);
+  const filters = Object.fromEntries([...sp.entries()].filter(([, v]) => v));
+  const params = new URLSearchParams({ limit: "100", ...filters });
+  const q = useQuery({ queryKey: ["cases", params.toString()], queryFn: () => api<any>("GET", `/api/v1/cases?${params}`) });
+  const set = (k: string, v?: string) => {
+    const next = new URLSearchParams(sp);
+    if (v) next.set(k, v);
+    else next.delete(k);
+    setSp(next);
+  };
+  // Saved views live in this browser.
+  const [views, setViews] = useState<Record<string, string>>(() => JSON.parse(localStorage.getItem("dd_views") ?? "{}"));
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.target as HTMLElement).tagName === "INPUT") return;
+      const items = q.data?.items ?? [];
+      if (e.key === "j") setCursor((c) => Math.min(items.length - 1, c + 1));
+      if (e.key === "k") setCursor((c) => Math.max(0, c - 1));
+      if (e.key === "Enter" && items[cursor]) nav(`/cases/${items[cursor].id}`);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [q.data, cursor, nav]);
+  const bulkApprove = async () => {
+    let ok = 0;
+    for (const id of selected) {
+      try {
+        await api("POST", `/api/v1/cases/${id}/actions/approve`, {});
+        ok++;
+      } catch (e) {
+        message.warning((e as Error).message);
+      }
+    }
+    message.success(`${ok} ✓`);
+    setSelected([]);
+    void qc.invalidateQueries({ queryKey: ["cases"] });
+  };
+  return (
+    <Space direction="vertical" style={{ width: "100%" }}>
+      <Space wrap>
+        <Select
+          allowClear
+          placeholder={t("status")}
+          style={{ width: 160 }}
+          value={sp.get("status") ?? undefined}
+          onChange={(v) => set("status", v)}
+          options={STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
+        />
+        <Select
+          allowClear
+          placeholder={t("type")}
+          style={{ width: 140 }}
+          value={sp.get("type") ?? undefined}
+          onChange={(v) => set("type", v)}
+          options={TYPES.map((s) => ({ value: s, label: t(`type.${s}`) }))}
+        />
+        <Select
+          allowClear
+          placeholder={t("reason")}
+          style={{ width: 160 }}
+          value={sp.get("reason") ?? undefined}
+          onChange={(v) => set("reason", v)}
+          options={REASONS.map((s) => ({ value: s, label: t(`reason.${s}`) }))}
+        />
+        <Checkbox checked={sp.get("overdue") === "true"} onChange={(e) => set("overdue", e.target.checked ? "true" : undefined)}>
+          {t("onlyOverdue")}
+        </Checkbox>
+        <Input.Search placeholder={t("search")} allowClear style={{ width: 200 }} onSearch={(v) => set("q", v)} />
+        <Button
+          onClick={() => {
+            const name = prompt("name") ?? "";
+            if (!name) return;
+            const next = { ...views, [name]: sp.toString() };
+            setViews(next);
+            localStorage.setItem("dd_views", JSON.stringify(next));
+          }}
+        >
+          + view
+        </Button>
+        {Object.entries(views).map(([n, v]) => (
+          <Tag key={n} color="orange" style={{ cursor: "pointer" }} onClick={() => setSp(new URLSearchParams(v))}>
+            {n}
+          </Tag>
+        ))}
+        <Button disabled={!selected.length} onClick={bulkApprove} data-testid="bulk-approve">
+          {t("bulkApprove")}
+        </Button>
+        <Button href={`/api/v1/cases?${params}&format=csv`}>{t("exportCsv")}</Button>
+      </Space>
+      <Loadable q={q}>
+        {(d) => (
+          <Table
+            rowKey="id"
+            size="small"
+            data-testid="case-inbox"
+            rowSelection={{ selectedRowKeys: selected, onChange: (k) => setSelected(k as string[]) }}
+            dataSource={d.items}
+            rowClassName={(_r: any, i: number) => (i === cursor ? "ant-table-row-selected" : "")}
+            onRow={(r: any) => ({ onDoubleClick: () => nav(`/cases/${r.id}`) })}
+            columns={[
+              { title: "#", dataIndex: "caseNo", render: (v: string, r: any) => <a onClick={() => nav(`/cases/${r.id}`)}>{v}</a> },
+              { title: t("orderNo"), dataIndex: "platformOrderNo" },
+              { title: t("type"), dataIndex: "type", render: (v: string) => t(`type.${v}`) },
+              { title: t("reason"), dataIndex: "reason", render: (v: string) => t(`reason.${v}`) },
+              { title: t("status"), dataIndex: "status", render: (v: string) => <StatusTag status={v} /> },
+              {
+                title: t("deadline"),
+                dataIndex: "deadline",
+                render: (dl: any, r: any) =>
+                  dl ? <Typography.Text type={r.overdue ? "danger" : undefined}>{countdown(dl.at)}</Typography.Text> : "—",
+              },
+            ]}
+          />
+        )}
+      </Loadable>
+    </Space>
+  );
+}
+
+function countdown(at: string): string {
+  const ms = new Date(at).getTime() - Date.now();
+  const h = Math.round(Math.abs(ms) / 3600_000);
+  return ms < 0 ? `-${h}h` : h >= 48 ? `${Math.round(h / 24)}d` : `${h}h`;
+}
+
+export function Finance() {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const { message } = App.useApp();
+  const refunds = useQuery({ queryKey: ["refunds"], queryFn: () => api<any>("GET", "/api/v1/refunds?limit=200") });
+  const tb = useQuery({ queryKey: ["tb"], queryFn: () => api<any>("GET", "/api/v1/ledger/trial-balance") });
+  const act = async (id: string, a: string) => {
+    try {
+      await api("POST", `/api/v1/refunds/${id}/actions/${a}`, a === "confirm" ? { reference: prompt("reference") ?? "manual" } : {});
+      void qc.invalidateQueries({ queryKey: ["refunds"] });
+    } catch (e) {
+      message.error((e as Error).message);
+    }
+  };
+  return (
+    <Row gutter={16}>
+      <Col xs={24} lg={16}>
+        <Card title={t("refunds")}>
+          <Loadable q={refunds}>
+            {(d) => (
+              <Table
+                rowKey="id"
+                size="small"
+                dataSource={d.items}
+                columns={[
+                  { title: "kind", dataIndex: "kind" },
+                  { title: t("amount"), dataIndex: "amount", render: (v: number) => money(v) },
+                  { title: "method", dataIndex: "method" },
+                  {
+                    title: t("status"),
+                    dataIndex: "status",
+                    render: (v: string) => <Tag color={v === "failed" ? "red" : v === "succeeded" ? "green" : "gold"}>{v}</Tag>,
+                  },
+                  {
+                    title: "",
+                    dataIndex: "allowedActions",
+                    render: (acts: string[], r: any) =>
+                      acts.map((a) => (
+                        <Button key={a} size="small" onClick={() => act(r.id, a)}>
+                          {a}
+                        </Button>
+                      )),
+                  },
+                ]}
+              />
+            )}
+          </Loadable>
+        </Card>
+      </Col>
+      <Col xs={24} lg={8}>
+        <Card title={t("trialBalance")}>
+          <Loadable q={tb}>
+            {(d) => (
+              <>
+                <Tag color={d.balanced ? "green" : "red"}>{d.balanced ? t("balanced") : t("notBalanced")}</Tag>
+                <List
+                  size="small"
+                  dataSource={d.accounts}
+                  renderItem={(a: any) => (
+                    <List.Item>
+                      {a.account}: {money(a.balance)}
+                    </List.Item>
+                  )}
+                />
+              </>
+            )}
+          </Loadable>
+        </Card>
+      </Col>
+    </Row>
+  );
+}
+
+export function Suppliers() {
+  const { t } = useTranslation();
+  const q = useQuery({ queryKey: ["suppliers"], queryFn: () => api<any>("GET", "/api/v1/suppliers?limit=200") });
+  const offers = useQuery({ queryKey: ["offers"], queryFn: () => api<any>("GET", "/api/v1/offers?limit=200") });
+  return (
+    <Space direction="vertical" style={{ width: "100%" }}>
+      <Loadable q={q}>
+        {(d) => (
+          <Table
+            rowKey="id"
+            size="small"
+            dataSource={d.items}
+            columns={[
+              { title: t("suppliers"), dataIndex: "name" },
+              { title: "email", dataIndex: "email" },
+              { title: "returns", render: (_: unknown, r: any) => (r.terms.acceptsReturns ? "✓" : "✗") },
+            ]}
+          />
+        )}
+      </Loadable>
+      <Loadable q={offers}>
+        {(d) => (
+          <Table
+            rowKey="id"
+            size="small"
+            dataSource={d.items}
+            columns={[
+              { title: "SKU", dataIndex: "skuCode" },
+              { title: "cost", dataIndex: "cost", render: (v: number) => money(v) },
+              { title: "stock", dataIndex: "stock" },
+              { title: "priority", dataIndex: "priority" },
+            ]}
+          />
+        )}
+      </Loadable>
+    </Space>
+  );
+}
+
+export function Settings() {
+  const { t } = useTranslation();
+  const users = useQuery({ queryKey: ["users"], queryFn: () => api<any>("GET", "/api/v1/users?limit=200") });
+  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<any>("GET", "/api/v1/shops") });
+  return (
+    <Space direction="vertical" style={{ width: "100%" }}>
+      <Card title={t("users")}>
+        <Loadable q={users}>
+          {(d) => (
+            <Table
+              rowKey="id"
+              size="small"
+              dataSource={d.items}
+              columns={[
+                { title: t("email"), dataIndex: "email" },
+                { title: t("role"), dataIndex: "role" },
+                { title: "", dataIndex: "active", render: (v: boolean) => (v ? "✓" : "✗") },
+              ]}
+            />
+          )}
+        </Loadable>
+      </Card>
+      <Card title="Shops">
+        <Loadable q={shops}>
+          {(d) => (
+            <Table
+              rowKey="id"
+              size="small"
+              dataSource={d.items}
+              columns={[
+                { title: "name", dataIndex: "name" },
+                { title: "platform", dataIndex: "platform" },
+                { title: "timezone", dataIndex: "timezone" },
+              ]}
+            />
+          )}
+        </Loadable>
+      </Card>
+    </Space>
+  );
+}

@@ -1,0 +1,300 @@
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { Alert, App, Button, Card, Form, Input, InputNumber, List, Rate, Select, Space, Tag, Timeline, Typography, Upload } from "antd";
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { Route, Routes, useNavigate, useParams } from "react-router-dom";
+import { api, money, setPortalToken, when } from "../api";
+import { REASONS } from "../i18n";
+import { applyFieldErrors, LanguageButton, Loadable, StatusTag } from "../shared";
+
+const shell = (children: React.ReactNode, title: string) => (
+  <div style={{ maxWidth: 520, margin: "0 auto", padding: 12 }}>
+    <Space style={{ width: "100%", justifyContent: "space-between", marginBottom: 12 }}>
+      <Typography.Title level={4} style={{ margin: 0 }}>
+        {title}
+      </Typography.Title>
+      <LanguageButton />
+    </Space>
+    {children}
+  </div>
+);
+
+function Lookup() {
+  const { t } = useTranslation();
+  const nav = useNavigate();
+  const [form] = Form.useForm();
+  const [error, setError] = useState<string | null>(null);
+  return shell(
+    <Card>
+      <Form
+        form={form}
+        layout="vertical"
+        onFinish={async (v) => {
+          try {
+            const r = await api<{ token: string }>("POST", "/portal/api/lookup", v);
+            setPortalToken(r.token);
+            nav("/portal/order");
+          } catch (e) {
+            applyFieldErrors(form, e);
+            setError((e as Error).message);
+          }
+        }}
+      >
+        <Form.Item name="platformOrderNo" label={t("orderNo")} rules={[{ required: true }]}>
+          <Input inputMode="text" />
+        </Form.Item>
+        <Form.Item name="phoneLast4" label={t("phoneLast4")} rules={[{ required: true, pattern: /^\d{4}$/ }]}>
+          <Input inputMode="numeric" maxLength={4} />
+        </Form.Item>
+        {error && <Alert type="error" message={error} style={{ marginBottom: 12 }} />}
+        <Button type="primary" htmlType="submit" block>
+          {t("findOrder")}
+        </Button>
+      </Form>
+    </Card>,
+    t("portalTitle"),
+  );
+}
+
+function OrderPage() {
+  const { t } = useTranslation();
+  const nav = useNavigate();
+  const { message } = App.useApp();
+  const [reason, setReason] = useState("quality");
+  const [form] = Form.useForm();
+  const [files, setFiles] = useState<File[]>([]);
+  const order = useQuery({ queryKey: ["portal-order"], queryFn: () => api<any>("GET", "/portal/api/order") });
+  const elig = useQuery({ queryKey: ["portal-elig", reason], queryFn: () => api<any>("GET", `/portal/api/eligibility?reason=${reason}`) });
+  const submit = async (v: { type: string; lineId: string; quantity: number; description?: string }) => {
+    try {
+      const c = await api<any>("POST", "/portal/api/cases", {
+        orderId: order.data.id,
+        type: v.type,
+        reason,
+        lines: [{ orderLineId: v.lineId, quantity: v.quantity }],
+        description: v.description ?? "",
+      });
+      for (const f of files) {
+        const fd = new FormData();
+        fd.append("file", f);
+        await api("POST", `/portal/api/cases/${c.id}/evidence`, fd);
+      }
+      message.success(t("requestSent"));
+      nav(`/portal/cases/${c.id}`);
+    } catch (e) {
+      applyFieldErrors(form, e);
+      const reasons = (e as any).details?.reasons as { message: string }[] | undefined;
+      message.error(reasons?.[0]?.message ?? (e as Error).message);
+    }
+  };
+  return shell(
+    <Loadable q={order}>
+      {(o) => (
+        <Space direction="vertical" style={{ width: "100%" }}>
+          <Card size="small" title={`${t("orderNo")} ${o.platformOrderNo}`}>
+            <List
+              size="small"
+              dataSource={o.lines}
+              renderItem={(l: any) => (
+                <List.Item>
+                  {l.title} × {l.quantity} · {money(l.paidAmount)}
+                </List.Item>
+              )}
+            />
+            {o.cases.map((c: any) => (
+              <div key={c.id}>
+                <a onClick={() => nav(`/portal/cases/${c.id}`)}>{c.caseNo}</a> <StatusTag status={c.status} />
+              </div>
+            ))}
+          </Card>
+          <Card size="small" title={t("whatHappened")}>
+            <Select
+              value={reason}
+              onChange={setReason}
+              style={{ width: "100%", marginBottom: 12 }}
+              options={REASONS.map((r) => ({ value: r, label: t(`reason.${r}`) }))}
+              data-testid="reason"
+            />
+            <Loadable q={elig}>
+              {(e) => (
+                <Form form={form} layout="vertical" onFinish={submit} initialValues={{ lineId: e.lines[0]?.orderLineId, quantity: 1 }}>
+                  {e.lines.map((l: any) => (
+                    <div key={l.orderLineId} style={{ marginBottom: 8 }}>
+                      <b>{l.title}</b>
+                      {l.options.map((op: any) => (
+                        <div key={op.type} data-option={op.type} data-allowed={op.allowed}>
+                          <Tag color={op.allowed ? "green" : "default"}>{t(`type.${op.type}`)}</Tag>
+                          {!op.allowed && (
+                            <Typography.Text type="secondary">
+                              {op.reasons[0]?.[localStorage.getItem("dd_lang") === "en" ? "messageEn" : "message"]}
+                            </Typography.Text>
+                          )}
+                        </div>
+                      ))}
+                    </div>
+                  ))}
+                  <Form.Item name="lineId" label={t("lines")} rules={[{ required: true }]}>
+                    <Select options={e.lines.map((l: any) => ({ value: l.orderLineId, label: l.title }))} />
+                  </Form.Item>
+                  <Form.Item name="type" label={t("chooseRemedy")} rules={[{ required: true }]}>
+                    <Select
+                      data-testid="case-type"
+                      options={[
+                        ...new Set(e.lines.flatMap((l: any) => l.options.filter((o: any) => o.allowed).map((o: any) => o.type))),
+                      ].map((ty) => ({ value: ty as string, label: t(`type.${ty}`) }))}
+                    />
+                  </Form.Item>
+                  <Form.Item name="quantity" label={t("quantity")} rules={[{ required: true }]}>
+                    <InputNumber min={1} />
+                  </Form.Item>
+                  <Form.Item name="description" label={t("describe")}>
+                    <Input.TextArea rows={3} />
+                  </Form.Item>
+                  <Form.Item label={t("photo")}>
+                    <Upload
+                      accept="image/*,video/*"
+                      multiple
+                      beforeUpload={(f) => (setFiles((x) => [...x, f]), false)}
+                      onRemove={(f) => setFiles((x) => x.filter((y) => y.name !== f.name))}
+                    >
+                      <Button>{t("photo")}</Button>
+                    </Upload>
+                  </Form.Item>
+                  <Button type="primary" htmlType="submit" block data-testid="submit-case">
+                    {t("submit")}
+                  </Button>
+                </Form>
+              )}
+            </Loadable>
+          </Card>
+        </Space>
+      )}
+    </Loadable>,
+    t("portalTitle"),
+  );
+}
+
+function CasePage() {
+  const { id } = useParams();
+  const { t } = useTranslation();
+  const nav = useNavigate();
+  const qc = useQueryClient();
+  const { message } = App.useApp();
+  const q = useQuery({ queryKey: ["portal-case", id], queryFn: () => api<any>("GET", `/portal/api/cases/${id}`) });
+  const reload = () => void qc.invalidateQueries({ queryKey: ["portal-case", id] });
+  return shell(
+    <Loadable q={q}>
+      {(c) => (
+        <Space direction="vertical" style={{ width: "100%" }}>
+          <Card size="small" title={c.caseNo} extra={<StatusTag status={c.status} />}>
+            <div>
+              {t(`type.${c.type}`)} · {t(`reason.${c.reason}`)}
+            </div>
+            {c.returnAddress && (
+              <Alert
+                style={{ marginTop: 8 }}
+                type="info"
+                message={[
+                  c.returnAddress.province,
+                  c.returnAddress.city,
+                  c.returnAddress.line1,
+                  c.returnAddress.name,
+                  c.returnAddress.phone,
+                ]
+                  .filter(Boolean)
+                  .join(" ")}
+              />
+            )}
+          </Card>
+          {c.status === "awaiting_return" && (
+            <Card size="small" title={t("returnTracking")}>
+              <Form
+                layout="vertical"
+                onFinish={async (v) => {
+                  try {
+                    await api("POST", `/portal/api/cases/${c.id}/return-shipment`, v);
+                    reload();
+                  } catch (e) {
+                    message.error((e as Error).message);
+                  }
+                }}
+              >
+                <Form.Item name="carrier" label={t("carrier")} rules={[{ required: true }]}>
+                  <Input />
+                </Form.Item>
+                <Form.Item name="trackingNo" label={t("trackingNo")} rules={[{ required: true }]}>
+                  <Input />
+                </Form.Item>
+                <Button htmlType="submit" type="primary" block data-testid="submit-return">
+                  {t("submit")}
+                </Button>
+              </Form>
+            </Card>
+          )}
+          {c.status === "offer_pending" && (
+            <Button
+              type="primary"
+              onClick={async () => (await api("POST", `/portal/api/cases/${c.id}/actions/accept-offer`, {}), reload())}
+            >
+              accept-offer ({c.offer?.kind} {money(c.offer?.amount)})
+            </Button>
+          )}
+          <Card size="small" title={t("timeline")}>
+            <Timeline
+              items={c.timeline.map((e: any) => ({
+                children: (
+                  <span>
+                    {e.to ? <StatusTag status={e.to} /> : e.action} {when(e.at)} {e.note}
+                  </span>
+                ),
+              }))}
+            />
+          </Card>
+          <Button onClick={() => nav("/portal/order")}>{t("back")}</Button>
+        </Space>
+      )}
+    </Loadable>,
+    t("portalTitle"),
+  );
+}
+
+function Survey() {
+  const { token } = useParams();
+  const { t } = useTranslation();
+  const [done, setDone] = useState(false);
+  const q = useQuery({ queryKey: ["survey", token], queryFn: () => api<any>("GET", `/portal/api/surveys/${token}`) });
+  return shell(
+    <Loadable q={q}>
+      {(s) =>
+        done || s.answered ? (
+          <Alert type="success" message={t("thanks")} />
+        ) : (
+          <Form layout="vertical" onFinish={async (v) => (await api("POST", `/portal/api/surveys/${token}`, v), setDone(true))}>
+            <Typography.Paragraph>{s.caseNo}</Typography.Paragraph>
+            <Form.Item name="score" rules={[{ required: true }]}>
+              <Rate />
+            </Form.Item>
+            <Form.Item name="comment">
+              <Input.TextArea rows={3} />
+            </Form.Item>
+            <Button type="primary" htmlType="submit">
+              {t("submit")}
+            </Button>
+          </Form>
+        )
+      }
+    </Loadable>,
+    t("survey"),
+  );
+}
+
+export default function Portal() {
+  return (
+    <Routes>
+      <Route path="/" element={<Lookup />} />
+      <Route path="/order" element={<OrderPage />} />
+      <Route path="/cases/:id" element={<CasePage />} />
+      <Route path="/survey/:token" element={<Survey />} />
+    </Routes>
+  );
+}

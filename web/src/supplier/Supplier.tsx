@@ -1,0 +1,181 @@
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { App, Button, Input, Layout, Space, Table, Tabs, Tag, Typography } from "antd";
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { api, money, when } from "../api";
+import { LanguageButton, Loadable, LoginForm, StatusTag, useMe } from "../shared";
+
+function ShipCell({ so, onDone }: { so: any; onDone: () => void }) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const [carrier, setCarrier] = useState("");
+  const [no, setNo] = useState("");
+  return (
+    <Space.Compact>
+      <Input
+        placeholder={t("carrier")}
+        value={carrier}
+        onChange={(e) => setCarrier(e.target.value)}
+        style={{ width: 90 }}
+        data-testid="carrier"
+      />
+      <Input
+        placeholder={t("trackingNo")}
+        value={no}
+        onChange={(e) => setNo(e.target.value)}
+        style={{ width: 150 }}
+        data-testid="tracking"
+      />
+      <Button
+        type="primary"
+        data-testid="ship"
+        onClick={async () => {
+          try {
+            await api("POST", `/api/v1/supplier-orders/${so.id}/actions/ship`, { carrier, trackingNo: no });
+            onDone();
+          } catch (e) {
+            message.error((e as Error).message);
+          }
+        }}
+      >
+        {t("ship")}
+      </Button>
+    </Space.Compact>
+  );
+}
+
+export default function Supplier() {
+  const { t } = useTranslation();
+  const me = useMe();
+  const qc = useQueryClient();
+  const orders = useQuery({
+    queryKey: ["so"],
+    queryFn: () => api<any>("GET", "/api/v1/supplier-orders?limit=200"),
+    enabled: Boolean(me.data),
+  });
+  const claims = useQuery({
+    queryKey: ["claims"],
+    queryFn: () => api<any>("GET", "/api/v1/supplier-claims?limit=200"),
+    enabled: Boolean(me.data),
+  });
+  const reload = () => void qc.invalidateQueries({ queryKey: ["so"] });
+  const act = async (path: string, body: unknown = {}) => {
+    await api("POST", path, body);
+    reload();
+    void qc.invalidateQueries({ queryKey: ["claims"] });
+  };
+  return (
+    <Loadable q={me}>
+      {(user) =>
+        !user ? (
+          <LoginForm title={t("supplierPortal")} onDone={() => void qc.invalidateQueries({ queryKey: ["me"] })} />
+        ) : (
+          <Layout style={{ minHeight: "100vh" }}>
+            <Layout.Header style={{ background: "#fff", display: "flex", justifyContent: "space-between", alignItems: "center" }}>
+              <Typography.Title level={5} style={{ margin: 0 }}>
+                {t("supplierPortal")} · {user.name}
+              </Typography.Title>
+              <LanguageButton />
+            </Layout.Header>
+            <Layout.Content style={{ padding: 16 }}>
+              <Tabs
+                items={[
+                  {
+                    key: "orders",
+                    label: t("supplierOrders"),
+                    children: (
+                      <Loadable q={orders}>
+                        {(d) => (
+                          <Table
+                            rowKey="id"
+                            size="small"
+                            dataSource={d.items}
+                            columns={[
+                              { title: t("orderNo"), dataIndex: "platformOrderNo" },
+                              {
+                                title: t("lines"),
+                                dataIndex: "lines",
+                                render: (ls: any[]) => ls.map((l) => `${l.skuCode}×${l.quantity}`).join(", "),
+                              },
+                              { title: t("status"), dataIndex: "status", render: (s: string) => <Tag>{s}</Tag> },
+                              { title: t("deadline"), dataIndex: "shipBy", render: when },
+                              {
+                                title: t("actions"),
+                                render: (_: unknown, so: any) =>
+                                  so.allowedActions.includes("ship") ? (
+                                    <Space>
+                                      {so.allowedActions.includes("accept") && (
+                                        <Button onClick={() => act(`/api/v1/supplier-orders/${so.id}/actions/accept`)}>accept</Button>
+                                      )}
+                                      <ShipCell so={so} onDone={reload} />
+                                    </Space>
+                                  ) : (
+                                    so.allowedActions.map((a: string) => (
+                                      <Button
+                                        key={a}
+                                        size="small"
+                                        onClick={() =>
+                                          act(
+                                            `/api/v1/supplier-orders/${so.id}/actions/${a}`,
+                                            a === "intercept-result" ? { outcome: "intercepted" } : {},
+                                          )
+                                        }
+                                      >
+                                        {a}
+                                      </Button>
+                                    ))
+                                  ),
+                              },
+                            ]}
+                          />
+                        )}
+                      </Loadable>
+                    ),
+                  },
+                  {
+                    key: "claims",
+                    label: "Claims",
+                    children: (
+                      <Loadable q={claims}>
+                        {(d) => (
+                          <Table
+                            rowKey="id"
+                            size="small"
+                            dataSource={d.items}
+                            columns={[
+                              { title: "#", dataIndex: "caseNo" },
+                              { title: t("amount"), dataIndex: "amount", render: (v: number) => money(v) },
+                              { title: t("status"), dataIndex: "status", render: (s: string) => <StatusTag status={s} /> },
+                              {
+                                title: t("actions"),
+                                render: (_: unknown, c: any) =>
+                                  c.allowedActions.map((a: string) => (
+                                    <Button
+                                      key={a}
+                                      size="small"
+                                      onClick={() =>
+                                        act(
+                                          `/api/v1/supplier-claims/${c.id}/actions/${a}`,
+                                          a === "dispute" ? { note: prompt("note") ?? "disputed" } : {},
+                                        )
+                                      }
+                                    >
+                                      {a}
+                                    </Button>
+                                  )),
+                              },
+                            ]}
+                          />
+                        )}
+                      </Loadable>
+                    ),
+                  },
+                ]}
+              />
+            </Layout.Content>
+          </Layout>
+        )
+      }
+    </Loadable>
+  );
+}
