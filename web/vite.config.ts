@@ -3,7 +3,7 @@ import { defineConfig } from "vite";
 
 // The web app is served by Dropdesk's own server from web/dist; `vite dev` proxies the API to it.
 export default defineConfig({
-  root: __dirname,
+  root: import.meta.dirname,
   base: "/",
   plugins: [react()],
   build: { outDir: "dist", emptyOutDir: true, chunkSizeWarningLimit: 2000 },
