@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { z } from "zod";
+import { shipCsvRoutes } from "../fulfilment/ship-csv.js";
 import type { Deps } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
@@ -156,6 +157,7 @@ export function orderRoutes(app: ZApp, deps: Deps) {
               s,
               lines.filter((l) => l.supplier_order_id === s.id),
               a,
+              deps.clock.now(),
             ),
           ),
         };
@@ -196,6 +198,8 @@ export function orderRoutes(app: ZApp, deps: Deps) {
   soAction("request-intercept", note, ["admin", "cs"]);
   soAction("intercept-result", z.strictObject({ outcome: z.enum(["intercepted", "failed"]), note: z.string().max(1000).optional() }));
   soAction("mark-returned", note);
+
+  shipCsvRoutes(app, deps);
 
   // Tracking ----------------------------------------------------------------------------------
   app.post(

@@ -311,7 +311,7 @@ export async function orderView(ex: Executor, actor: Actor, orderId: string) {
   return buildOrderView(ex, actor, o);
 }
 
-export const supplierOrderOut = (s: Record<string, any>, lines: Record<string, any>[], actor: Actor) => ({
+export const supplierOrderOut = (s: Record<string, any>, lines: Record<string, any>[], actor: Actor, now?: Date) => ({
   id: s.id,
   orderId: s.order_id,
   supplierId: s.supplier_id,
@@ -325,7 +325,7 @@ export const supplierOrderOut = (s: Record<string, any>, lines: Record<string, a
   trackingNo: s.tracking_no,
   rejectReason: s.reject_reason,
   shipBy: s.ship_by,
-  late: !s.shipped_at && s.ship_by && new Date(s.ship_by) < new Date() && ["pending", "accepted"].includes(s.status),
+  late: !s.shipped_at && s.ship_by && new Date(s.ship_by) < (now ?? new Date()) && ["pending", "accepted"].includes(s.status),
   acceptedAt: s.accepted_at,
   shippedAt: s.shipped_at,
   deliveredAt: s.delivered_at,
