@@ -12,6 +12,7 @@ import { identityRoutes } from "./identity/identity.routes.js";
 import { importRoutes } from "./imports/import.routes.js";
 import { failInterruptedImports } from "./imports/import.service.js";
 import { claimRoutes } from "./money/claims.routes.js";
+import { moneyDemoSeeder } from "./money/demo.js";
 import { moneyRoutes, setupMoney } from "./money/money.routes.js";
 import { orderRoutes } from "./orders/order.routes.js";
 import type { Deps } from "./platform/context.js";
@@ -39,7 +40,7 @@ export const routeModules: RouteModule[] = [
 ];
 
 /** Seeders run in order on an empty tenant; each later one may use what the earlier ones made. */
-export const demoSeeders: DemoSeeder[] = [demoSeeder];
+export const demoSeeders: DemoSeeder[] = [demoSeeder, moneyDemoSeeder];
 
 /** Start-up hooks of capabilities (event sinks, payment gateways, workers); run before routes. */
 export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [checkCaseGraph, setupMoney, setupAutomation, failInterruptedImports];
