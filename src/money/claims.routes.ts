@@ -46,7 +46,7 @@ const claimOut = (c: Record<string, any>, role: string) => ({
   allowedActions: claimActions(c.status, role),
 });
 
-async function settleClaim(tx: Tx, deps: Deps, actor: Actor, claim: Record<string, any>, statementId: string | null) {
+async function settleClaim(tx: Tx, deps: Deps, _actor: Actor, claim: Record<string, any>, statementId: string | null) {
   const now = deps.clock.now();
   await tx
     .updateTable("supplier_claims")
@@ -96,7 +96,7 @@ export async function runClaimAction(deps: Deps, actor: Actor, id: string, actio
     if (!c) throw notFound("supplier claim");
     const role = actor.kind === "system" ? "admin" : String(actor.role);
     const t = CLAIM_ACTIONS[c.status]?.[action];
-    if (!t || !t.roles.includes(role)) throw invalidTransition("supplier claim", action, c.status, claimActions(c.status, role));
+    if (!t?.roles.includes(role)) throw invalidTransition("supplier claim", action, c.status, claimActions(c.status, role));
     const now = deps.clock.now();
     if (action === "settle") await settleClaim(tx, deps, actor, c, null);
     else {
@@ -237,87 +237,7 @@ export function claimRoutes(app: ZApp, deps: Deps) {
     },
     async (req, reply) => {
       const a = actorOf(req);
-      const b = req.body;
-      if (b.from > b.to)
-        throw new AppError("validation_failed", "to: the period ends before it starts", {
-          fields: [{ field: "to", message: "before from" }],
-        });
-      const id = await deps.db.transaction().execute(async (tx) => {
-        const supplier = await tx
-          .selectFrom("suppliers")
-          .select("id")
-          .where("tenant_id", "=", a.tenantId)
-          .where("id", "=", b.supplierId)
-          .forUpdate()
-          .executeTakeFirst();
-        if (!supplier) throw notFound("supplier");
-        const overlap = await tx
-          .selectFrom("supplier_statements")
-          .select("id")
-          .where("supplier_id", "=", b.supplierId)
-          .where("status", "=", "closed")
-          .where("period_from", "<=", b.to)
-          .where("period_to", ">=", b.from)
-          .executeTakeFirst();
-        if (overlap)
-          throw new AppError("conflict", "a closed statement covers part of this period; corrections go to a later period", {
-            statementId: overlap.id,
-          });
-        const end = new Date(`${b.to}T00:00:00+08:00`);
-        end.setUTCDate(end.getUTCDate() + 1);
-        const sos = await tx
-          .selectFrom("supplier_orders")
-          .select(["id", "cost_total"])
-          .where("supplier_id", "=", b.supplierId)
-          .where("shipped_at", ">=", new Date(`${b.from}T00:00:00+08:00`))
-          .where("shipped_at", "<", end)
-          .execute();
-        const claims = await tx
-          .selectFrom("supplier_claims")
-          .select(["id", "amount"])
-          .where("supplier_id", "=", b.supplierId)
-          .where("status", "=", "accepted")
-          .where("statement_id", "is", null)
-          .execute();
-        const sid = newId();
-        const goods = sos.reduce((s, x) => s + Number(x.cost_total), 0);
-        const claimed = claims.reduce((s, x) => s + Number(x.amount), 0);
-        const adjust = b.adjustments.reduce((s, x) => s + x.amount, 0);
-        await tx
-          .insertInto("supplier_statements")
-          .values({
-            id: sid,
-            tenant_id: a.tenantId,
-            supplier_id: b.supplierId,
-            period_from: b.from,
-            period_to: b.to,
-            status: "open",
-            totals: JSON.stringify({ supplierOrders: goods, claims: claimed, adjustments: adjust, payable: goods - claimed + adjust }),
-          })
-          .execute();
-        const lines = [
-          ...sos.map((s) => ({ kind: "supplier_order", ref_id: s.id, amount: Number(s.cost_total), memo: null })),
-          ...claims.map((c) => ({ kind: "claim", ref_id: c.id, amount: -Number(c.amount), memo: null })),
-          ...b.adjustments.map((x) => ({ kind: "adjustment", ref_id: null, amount: x.amount, memo: x.memo })),
-        ];
-        if (lines.length)
-          await tx
-            .insertInto("statement_lines")
-            .values(lines.map((l) => ({ id: newId(), tenant_id: a.tenantId, statement_id: sid, ...l })))
-            .execute();
-        if (claims.length)
-          await tx
-            .updateTable("supplier_claims")
-            .set({ statement_id: sid })
-            .where(
-              "id",
-              "in",
-              claims.map((c) => c.id),
-            )
-            .execute();
-        await audit(tx, a, "statement.create", "supplier_statement", sid, undefined, { supplierId: b.supplierId, from: b.from, to: b.to });
-        return sid;
-      });
+      const id = await createStatement(deps, a, req.body);
       const s = await deps.db.selectFrom("supplier_statements").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
       const lines = await deps.db.selectFrom("statement_lines").selectAll().where("statement_id", "=", id).execute();
       return reply.code(201).send(statementOut(s, lines));
@@ -370,28 +290,124 @@ export function claimRoutes(app: ZApp, deps: Deps) {
     { config: { roles: ROLES.finance }, schema: { tags: ["claims"], params: idParam, body: z.strictObject({}).nullish() } },
     async (req) => {
       const a = actorOf(req);
-      await deps.db.transaction().execute(async (tx) => {
-        const s = await tx
-          .selectFrom("supplier_statements")
-          .selectAll()
-          .where("tenant_id", "=", a.tenantId)
-          .where("id", "=", req.params.id)
-          .forUpdate()
-          .executeTakeFirst();
-        if (!s) throw notFound("statement");
-        if (s.status !== "open") throw invalidTransition("statement", "close", s.status, []);
-        await tx.updateTable("supplier_statements").set({ status: "closed", closed_at: deps.clock.now() }).where("id", "=", s.id).execute();
-        const claims = await tx
-          .selectFrom("supplier_claims")
-          .selectAll()
-          .where("statement_id", "=", s.id)
-          .where("status", "=", "accepted")
-          .execute();
-        for (const c of claims) await settleClaim(tx, deps, a, c, s.id);
-        await audit(tx, a, "statement.close", "supplier_statement", s.id, { status: "open" }, { status: "closed" });
-      });
+      await closeStatement(deps, a, req.params.id);
       const { s, lines } = await loadStatement(a, req.params.id);
       return statementOut(s, lines);
     },
   );
+}
+
+/**
+ * Draws up a supplier's statement for a period: supplier-order costs shipped in it, minus the
+ * accepted claims not yet on a statement, plus adjustments. Returns the statement id.
+ */
+export async function createStatement(
+  deps: Deps,
+  a: Actor,
+  b: { supplierId: string; from: string; to: string; adjustments: { amount: number; memo: string }[] },
+): Promise<string> {
+  if (b.from > b.to)
+    throw new AppError("validation_failed", "to: the period ends before it starts", {
+      fields: [{ field: "to", message: "before from" }],
+    });
+  return deps.db.transaction().execute(async (tx) => {
+    const supplier = await tx
+      .selectFrom("suppliers")
+      .select("id")
+      .where("tenant_id", "=", a.tenantId)
+      .where("id", "=", b.supplierId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!supplier) throw notFound("supplier");
+    const overlap = await tx
+      .selectFrom("supplier_statements")
+      .select("id")
+      .where("supplier_id", "=", b.supplierId)
+      .where("status", "=", "closed")
+      .where("period_from", "<=", b.to)
+      .where("period_to", ">=", b.from)
+      .executeTakeFirst();
+    if (overlap)
+      throw new AppError("conflict", "a closed statement covers part of this period; corrections go to a later period", {
+        statementId: overlap.id,
+      });
+    const end = new Date(`${b.to}T00:00:00+08:00`);
+    end.setUTCDate(end.getUTCDate() + 1);
+    const sos = await tx
+      .selectFrom("supplier_orders")
+      .select(["id", "cost_total"])
+      .where("supplier_id", "=", b.supplierId)
+      .where("shipped_at", ">=", new Date(`${b.from}T00:00:00+08:00`))
+      .where("shipped_at", "<", end)
+      .execute();
+    const claims = await tx
+      .selectFrom("supplier_claims")
+      .select(["id", "amount"])
+      .where("supplier_id", "=", b.supplierId)
+      .where("status", "=", "accepted")
+      .where("statement_id", "is", null)
+      .execute();
+    const sid = newId();
+    const goods = sos.reduce((s, x) => s + Number(x.cost_total), 0);
+    const claimed = claims.reduce((s, x) => s + Number(x.amount), 0);
+    const adjust = b.adjustments.reduce((s, x) => s + x.amount, 0);
+    await tx
+      .insertInto("supplier_statements")
+      .values({
+        id: sid,
+        tenant_id: a.tenantId,
+        supplier_id: b.supplierId,
+        period_from: b.from,
+        period_to: b.to,
+        status: "open",
+        totals: JSON.stringify({ supplierOrders: goods, claims: claimed, adjustments: adjust, payable: goods - claimed + adjust }),
+      })
+      .execute();
+    const lines = [
+      ...sos.map((s) => ({ kind: "supplier_order", ref_id: s.id, amount: Number(s.cost_total), memo: null })),
+      ...claims.map((c) => ({ kind: "claim", ref_id: c.id, amount: -Number(c.amount), memo: null })),
+      ...b.adjustments.map((x) => ({ kind: "adjustment", ref_id: null, amount: x.amount, memo: x.memo })),
+    ];
+    if (lines.length)
+      await tx
+        .insertInto("statement_lines")
+        .values(lines.map((l) => ({ id: newId(), tenant_id: a.tenantId, statement_id: sid, ...l })))
+        .execute();
+    if (claims.length)
+      await tx
+        .updateTable("supplier_claims")
+        .set({ statement_id: sid })
+        .where(
+          "id",
+          "in",
+          claims.map((c) => c.id),
+        )
+        .execute();
+    await audit(tx, a, "statement.create", "supplier_statement", sid, undefined, { supplierId: b.supplierId, from: b.from, to: b.to });
+    return sid;
+  });
+}
+
+/** Closes a statement: it becomes immutable and settles its accepted claims. */
+export async function closeStatement(deps: Deps, a: Actor, id: string): Promise<void> {
+  await deps.db.transaction().execute(async (tx) => {
+    const s = await tx
+      .selectFrom("supplier_statements")
+      .selectAll()
+      .where("tenant_id", "=", a.tenantId)
+      .where("id", "=", id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!s) throw notFound("statement");
+    if (s.status !== "open") throw invalidTransition("statement", "close", s.status, []);
+    await tx.updateTable("supplier_statements").set({ status: "closed", closed_at: deps.clock.now() }).where("id", "=", s.id).execute();
+    const claims = await tx
+      .selectFrom("supplier_claims")
+      .selectAll()
+      .where("statement_id", "=", s.id)
+      .where("status", "=", "accepted")
+      .execute();
+    for (const c of claims) await settleClaim(tx, deps, a, c, s.id);
+    await audit(tx, a, "statement.close", "supplier_statement", s.id, { status: "open" }, { status: "closed" });
+  });
 }
