@@ -86,7 +86,7 @@ export class SandboxGateway implements RefundGateway {
   /** Settles a refund at the gateway and calls back, signed, as a real gateway would. */
   async confirm(key: string) {
     const e = this.seen.get(key);
-    if (!e || e.status !== "processing") return;
+    if (e?.status !== "processing") return;
     e.status = "succeeded";
     const body = JSON.stringify({ key, status: "succeeded", reference: e.reference });
     await this.opts.onCallback?.(body, signSandbox(this.opts.secret, body)).catch(() => {});
