@@ -2,9 +2,9 @@
 // assemble the same application. Add a capability here when it lands.
 
 import { caseRoutes } from "./after-sales/case.routes.js";
+import { checkCaseGraph } from "./after-sales/case.states.js";
 import { analyticsRoutes } from "./analytics/analytics.routes.js";
 import { automationRoutes, setupAutomation } from "./automation/automation.routes.js";
-import { checkCaseGraph } from "./after-sales/case.states.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import { demoSeeder } from "./demo/demo.js";
 import type { DemoSeeder } from "./demo/seed.js";

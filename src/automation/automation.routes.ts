@@ -4,7 +4,7 @@ import type { Deps, DomainEvent } from "../platform/context.js";
 import { AppError, notFound } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId, randomToken } from "../platform/ids.js";
-import { type Jobs, runPendingJobs, startJobs } from "../platform/jobs.js";
+import { runPendingJobs, startJobs } from "../platform/jobs.js";
 import { decodeCursor, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
 import { type Channels, channelsFromEnv, createSurvey, deliverWebhooks, notify, sendDelivery } from "./delivery.js";
 import { runSlaSweep } from "./sla.js";

@@ -62,7 +62,7 @@ export async function startImport(
         .catch(() => {});
     })
     .finally(() => rm(path, { force: true }));
-  (deps.services.imports ??= new Set<Promise<unknown>>()) as Set<Promise<unknown>>;
+  if (!deps.services.imports) deps.services.imports = new Set<Promise<unknown>>();
   const running = deps.services.imports as Set<Promise<unknown>>;
   running.add(run);
   void run.finally(() => running.delete(run));

@@ -15,7 +15,6 @@ import {
 import pg from "pg";
 
 // Tables are described by the SQL migrations; queries are written with Kysely's builder or `sql`.
-// biome-ignore lint/suspicious/noExplicitAny: the schema lives in SQL migrations.
 export type Database = any;
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;

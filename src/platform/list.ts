@@ -24,7 +24,6 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
 }
 
 /** Turns `limit + 1` rows fetched newest-first by id into a page with the next cursor. */
-// biome-ignore lint/suspicious/noExplicitAny: rows come from the untyped query layer.
 export function toPage<T extends Record<string, any>>(rows: T[], limit: number): Page<T> {
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;

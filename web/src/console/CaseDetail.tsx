@@ -253,7 +253,9 @@ export default function CaseDetail() {
                     e.kind === "image" ? (
                       <Image key={e.id} width={96} src={e.url} />
                     ) : (
-                      <video key={e.id} width={160} controls src={e.url} />
+                      <video key={e.id} width={160} controls src={e.url}>
+                        <track kind="captions" />
+                      </video>
                     ),
                   )}
                 </Space>

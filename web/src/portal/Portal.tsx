@@ -154,7 +154,10 @@ function OrderPage() {
                     <Upload
                       accept="image/*,video/*"
                       multiple
-                      beforeUpload={(f) => (setFiles((x) => [...x, f]), false)}
+                      beforeUpload={(f) => {
+                        setFiles((x) => [...x, f]);
+                        return false;
+                      }}
                       onRemove={(f) => setFiles((x) => x.filter((y) => y.name !== f.name))}
                     >
                       <Button>{t("photo")}</Button>
@@ -234,7 +237,10 @@ function CasePage() {
           {c.status === "offer_pending" && (
             <Button
               type="primary"
-              onClick={async () => (await api("POST", `/portal/api/cases/${c.id}/actions/accept-offer`, {}), reload())}
+              onClick={async () => {
+                await api("POST", `/portal/api/cases/${c.id}/actions/accept-offer`, {});
+                reload();
+              }}
             >
               accept-offer ({c.offer?.kind} {money(c.offer?.amount)})
             </Button>
@@ -269,7 +275,13 @@ function Survey() {
         done || s.answered ? (
           <Alert type="success" message={t("thanks")} />
         ) : (
-          <Form layout="vertical" onFinish={async (v) => (await api("POST", `/portal/api/surveys/${token}`, v), setDone(true))}>
+          <Form
+            layout="vertical"
+            onFinish={async (v) => {
+              await api("POST", `/portal/api/surveys/${token}`, v);
+              setDone(true);
+            }}
+          >
             <Typography.Paragraph>{s.caseNo}</Typography.Paragraph>
             <Form.Item name="score" rules={[{ required: true }]}>
               <Rate />
