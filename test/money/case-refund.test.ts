@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueCompensation } from "../../src/money/compensation.js";
 import { SandboxGateway } from "../../src/money/gateways.js";
-import { executeRefund, openClaimForCase, orderMoneySummary, requestCaseRefund } from "../../src/money/refunds.js";
+import { executeRefund, openClaimForCase, orderMoneySummary, reconcileRefunds, requestCaseRefund } from "../../src/money/refunds.js";
 import { type Catalog, createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, startTestApp, type TestApp } from "../helpers/harness.js";
 
@@ -148,5 +148,38 @@ describe.each(DB_KINDS)("money: a case refunded end to end through an asynchrono
     expect(ledger.postings.map((p: any) => p.code)).toEqual(["coupon_issued"]);
     expect(ledger.pnl.compensation).toBe(500);
     expect((await t.api("GET", "/api/v1/ledger/trial-balance", { as: "finance" })).body.balanced).toBe(true);
+  });
+  it("gives 50 parallel refund requests on one case exactly one refund, one posting and one gateway call", async () => {
+    const sandbox = new SandboxGateway({ secret: "unused" });
+    (t.deps.services.gateways as Record<string, unknown>).sandbox = sandbox;
+    const order = await createDeliveredOrder(t, cat, { lines: [{ skuCode: "MUG", quantity: 1 }] });
+    const opened = await t.api("POST", "/api/v1/cases", {
+      as: "cs",
+      body: { orderId: order.id, type: "return_refund", reason: "quality", lines: [{ orderLineId: order.lines[0].id, quantity: 1 }] },
+    });
+    const caseId = opened.body.id;
+    await act(caseId, "approve");
+    await act(caseId, "receive", {}, "warehouse");
+    await act(caseId, "inspect", { grade: "resellable", matchesOrder: true, complete: true, disposition: "restock" }, "warehouse");
+    const finance = t.t.actors.finance;
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, () => requestCaseRefund(t.deps, finance, caseId, { method: "original" })),
+    );
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    for (const r of results)
+      if (r.status === "rejected") expect((r.reason as { code?: string }).code).toMatch(/conflict|invalid_transition/);
+    const refunds = await t.deps.db.selectFrom("refunds").selectAll().where("case_id", "=", caseId).execute();
+    expect(refunds).toHaveLength(1);
+    expect(sandbox.keys).toEqual([refunds[0].gateway_key]);
+    await sandbox.confirm(refunds[0].gateway_key);
+    await reconcileRefunds(t.deps);
+    const postings = await t.deps.db
+      .selectFrom("ledger_postings")
+      .select("code")
+      .where("case_id", "=", caseId)
+      .where("code", "=", "refund")
+      .execute();
+    expect(postings).toHaveLength(1);
+    expect((await orderMoneySummary(t.deps.db, t.t.tenantId, order.id)).refunded).toBe(Number(refunds[0].amount));
   });
 });
