@@ -10,6 +10,7 @@ import { newId } from "./platform/ids.js";
 
 const USAGE = `dropdesk <command>
   start                 run the API and web app (PORT, DATABASE_URL or DROPDESK_DATA_DIR)
+  worker                run only the job queue and SLA timers (start the API with DROPDESK_WORKER=0)
   migrate               apply database migrations and exit
   seed                  fill an empty tenant with demo data
   create-user --email E --password P [--role admin|cs|warehouse|finance|viewer] [--name N]`;
@@ -46,6 +47,21 @@ async function main() {
         `Dropdesk is running at ${url}  (database: ${deps.h.kind === "pglite" ? `embedded PGlite in ${deps.config.dataDir}` : "PostgreSQL"})`,
       );
       console.log(`Sign in at ${url}/ ; API docs at ${url}/api/docs`);
+      return;
+    }
+    case "worker": {
+      // Jobs are rows taken with SKIP LOCKED, so any number of workers can run next to the API.
+      // The embedded PGlite belongs to one process: there the server runs the jobs itself.
+      if (!process.env.DATABASE_URL) throw new Error("dropdesk worker needs DATABASE_URL (PostgreSQL)");
+      const deps = await openDeps({ config: { workers: true } });
+      console.log(`Dropdesk worker running (database: ${deps.h.kind})`);
+      const stop = async () => {
+        await (deps.services.stop as (() => Promise<void>) | undefined)?.();
+        await deps.h.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
       return;
     }
     case "migrate": {
