@@ -6,6 +6,7 @@ import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
 import { decodeCursor, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
 import { OfferBody, OfferPatch, offerOut, ProductBody, SupplierBody, SupplierPatch, supplierOut } from "./catalog.schemas.js";
+import { catalogCsvRoutes } from "./catalog-csv.js";
 
 const idParam = z.object({ id: z.string().uuid() });
 
@@ -24,6 +25,7 @@ const productOut = (p: Record<string, any>, skus: Record<string, any>[]) => ({
 });
 
 export function catalogRoutes(app: ZApp, deps: Deps) {
+  catalogCsvRoutes(app, deps);
   // Suppliers ---------------------------------------------------------------------------------
   app.get(
     "/api/v1/suppliers",
@@ -378,6 +380,7 @@ export function catalogRoutes(app: ZApp, deps: Deps) {
           active: o.active,
           reason: "create",
           changed_by: a.id,
+          at: deps.clock.now(),
         })
         .execute();
       await audit(tx, a, "offer.create", "offer", o.id, undefined, offerOut({ ...o, sku_code: sku.sku_code }));
@@ -431,6 +434,7 @@ export function catalogRoutes(app: ZApp, deps: Deps) {
               active: after.active,
               reason: "update",
               changed_by: a.id,
+              at: deps.clock.now(),
             })
             .execute();
         }
