@@ -157,6 +157,33 @@ describe.runIf(haveBrowser)("browser journeys", () => {
     expect(o.supplierOrders[0]).toMatchObject({ status: "shipped", trackingNo: "ZT8800112233" });
   });
 
+  it("an order import shows its progress and a downloadable error report", async () => {
+    const csv = [
+      "订单号,买家姓名,手机,省,市,地址,商家编码,数量,单价,运费,实付,支付方式,付款时间",
+      "IMP-E2E-1,张三,13911112222,浙江,杭州,文三路 1 号,TEE,1,99.00,0,99.00,支付宝,2026-03-01 10:00:00",
+      "IMP-E2E-2,李四,13933334444,浙江,杭州,文三路 2 号,TEE,两个,99.00,0,198.00,微信,2026-03-01 11:00:00",
+      "IMP-E2E-3,王五,,浙江,杭州,文三路 3 号,TEE,1,99.00,0,99.00,微信,2026-03-01 12:00:00",
+    ].join("\n");
+    const page = await signedIn("cs", "/imports");
+    await page.locator("input[type=file]").setInputFiles({ name: "orders.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.getByTestId("import-start").click();
+    await page.locator("[data-testid=import-progress][data-status=done]").waitFor({ timeout: 20_000 });
+    await page.locator(".ant-progress").waitFor();
+    const totals = await page.getByTestId("import-totals").innerText();
+    expect(totals).toMatch(/共 3 行：导入 1/);
+    const download = page.waitForEvent("download");
+    await page.getByTestId("import-report").click();
+    const report = await (await download).createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const c of report) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    expect(text).toContain(`"line","field","message"`);
+    expect(text).toContain(`"quantity"`);
+    expect(text.split("\n").filter((l) => /^"\d+"/.test(l)).length).toBeGreaterThanOrEqual(2);
+    await page.screenshot({ path: join(ARTIFACTS, "console-import.png"), fullPage: true });
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+  });
+
   it("switches the console to English and back", async () => {
     const order = await createOrder(t, cat);
     await shipOrder(t, order.id);
