@@ -5,8 +5,9 @@ import { Route, Routes, useLocation, useNavigate } from "react-router-dom";
 import { api } from "../api";
 import { LanguageButton, Loadable, LoginForm, useMe } from "../shared";
 import CaseDetail from "./CaseDetail";
-import ImportOrders from "./Import";
 import { Cases, Dashboard, Finance, OrderDetail, Orders, Settings, Suppliers } from "./Pages";
+import Policy from "./Policy";
+import Warehouse from "./Warehouse";
 
 export default function Console() {
   const { t } = useTranslation();
@@ -36,9 +37,10 @@ export default function Console() {
                   { key: "/", label: t("dashboard") },
                   { key: "/cases", label: t("cases") },
                   { key: "/orders", label: t("orders") },
-                  { key: "/imports", label: t("importOrders") },
+                  { key: "/warehouse", label: t("warehouse") },
                   { key: "/finance", label: t("finance") },
                   { key: "/suppliers", label: t("suppliers") },
+                  { key: "/policies", label: t("policies") },
                   { key: "/settings", label: t("settings") },
                 ]}
               />
@@ -68,9 +70,10 @@ export default function Console() {
                   <Route path="/cases/:id" element={<CaseDetail />} />
                   <Route path="/orders" element={<Orders />} />
                   <Route path="/orders/:id" element={<OrderDetail />} />
-                  <Route path="/imports" element={<ImportOrders />} />
+                  <Route path="/warehouse" element={<Warehouse />} />
                   <Route path="/finance" element={<Finance />} />
                   <Route path="/suppliers" element={<Suppliers />} />
+                  <Route path="/policies" element={<Policy />} />
                   <Route path="/settings" element={<Settings />} />
                   <Route path="*" element={<Dashboard />} />
                 </Routes>

@@ -1,5 +1,24 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { App, Button, Card, Checkbox, Col, Descriptions, Input, List, Row, Select, Space, Statistic, Table, Tag, Typography } from "antd";
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Checkbox,
+  Col,
+  Descriptions,
+  Empty,
+  Form,
+  Input,
+  List,
+  Row,
+  Select,
+  Space,
+  Statistic,
+  Table,
+  Tag,
+  Typography,
+} from "antd";
 import { BarChart } from "echarts/charts";
 import { GridComponent, TooltipComponent } from "echarts/components";
 import * as echarts from "echarts/core";
@@ -7,9 +26,9 @@ import { CanvasRenderer } from "echarts/renderers";
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
-import { api, money, when } from "../api";
+import { ApiError, api, money, when } from "../api";
 import { REASONS } from "../i18n";
-import { Loadable, StatusTag } from "../shared";
+import { applyFieldErrors, Loadable, StatusTag } from "../shared";
 
 echarts.use([BarChart, GridComponent, TooltipComponent, CanvasRenderer]);
 
@@ -30,6 +49,7 @@ const STATUSES = [
   "rejected",
   "cancelled",
 ];
+const CLOSED = ["resolved", "closed", "rejected", "cancelled", "refunded"];
 const TYPES = ["refund_only", "return_refund", "exchange", "repair", "reship", "compensation"];
 
 function Bar({ data }: { data: { name: string; value: number }[] }) {
@@ -49,19 +69,32 @@ function Bar({ data }: { data: { name: string; value: number }[] }) {
   return <div ref={ref} style={{ height: 260 }} />;
 }
 
+/** Counts the items of a list, up to the API's page limit (shown as "500+" above it). */
+async function count(path: string): Promise<{ n: number; more: boolean }> {
+  const r = await api<any>("GET", `${path}${path.includes("?") ? "&" : "?"}limit=500`);
+  return { n: r.items.length, more: Boolean(r.nextCursor) };
+}
+const shown = (c: { n: number; more: boolean }) => (c.more ? `${c.n}+` : String(c.n));
+
 export function Dashboard() {
   const { t } = useTranslation();
   const nav = useNavigate();
   const q = useQuery({
     queryKey: ["dashboard"],
     queryFn: async () => {
-      const cases = await api<any>("GET", "/api/v1/cases?limit=500");
-      const overdue = await api<any>("GET", "/api/v1/cases?overdue=true&limit=500");
-      const refunds = await api<any>("GET", "/api/v1/refunds?status=succeeded&limit=500").catch(() => ({ items: [] }));
+      const [byStatus, overdue, orders, toShip, refunds] = await Promise.all([
+        Promise.all(STATUSES.map(async (s) => ({ status: s, ...(await count(`/api/v1/cases?status=${s}`)) }))),
+        count("/api/v1/cases?overdue=true"),
+        count("/api/v1/orders"),
+        count("/api/v1/orders?status=forwarded"),
+        api<any>("GET", "/api/v1/refunds?status=succeeded&limit=500").catch(() => ({ items: [] })),
+      ]);
       const today = new Date().toDateString();
       return {
-        cases: cases.items,
-        overdue: overdue.items.length,
+        byStatus,
+        overdue,
+        orders,
+        toShip,
         refundsToday: refunds.items
           .filter((r: any) => r.confirmedAt && new Date(r.confirmedAt).toDateString() === today)
           .reduce((s: number, r: any) => s + r.amount, 0),
@@ -71,44 +104,44 @@ export function Dashboard() {
   return (
     <Loadable q={q}>
       {(d) => {
-        const open = d.cases.filter((c: any) => !["closed", "cancelled", "rejected"].includes(c.status));
-        const byStatus = STATUSES.map((s) => ({ name: t(`status.${s}`), value: d.cases.filter((c: any) => c.status === s).length })).filter(
-          (x) => x.value > 0,
-        );
-        const byReason = REASONS.map((r) => ({ name: t(`reason.${r}`), value: d.cases.filter((c: any) => c.reason === r).length })).filter(
-          (x) => x.value > 0,
-        );
+        const open = d.byStatus.filter((x) => !CLOSED.includes(x.status));
+        const openCount = { n: open.reduce((s, x) => s + x.n, 0), more: open.some((x) => x.more) };
+        const chart = d.byStatus.filter((x) => x.n > 0).map((x) => ({ name: t(`status.${x.status}`), value: x.n }));
         return (
           <Space direction="vertical" style={{ width: "100%" }}>
-            <Row gutter={16}>
-              <Col span={8}>
-                <Card>
-                  <Statistic title={t("openCases")} value={open.length} />
+            <Row gutter={[16, 16]}>
+              <Col xs={12} lg={6}>
+                <Card onClick={() => nav("/cases")} style={{ cursor: "pointer" }}>
+                  <Statistic title={t("openCases")} value={shown(openCount)} />
                 </Card>
               </Col>
-              <Col span={8}>
+              <Col xs={12} lg={6}>
                 <Card onClick={() => nav("/cases?overdue=true")} style={{ cursor: "pointer" }}>
-                  <Statistic title={t("overdue")} value={d.overdue} valueStyle={{ color: d.overdue ? "#cf1322" : undefined }} />
+                  <Statistic title={t("overdue")} value={shown(d.overdue)} valueStyle={{ color: d.overdue.n ? "#cf1322" : undefined }} />
                 </Card>
               </Col>
-              <Col span={8}>
+              <Col xs={12} lg={6}>
+                <Card onClick={() => nav("/orders")} style={{ cursor: "pointer" }}>
+                  <Statistic
+                    title={t("orders")}
+                    value={shown(d.orders)}
+                    suffix={
+                      <small>
+                        · {t("toShip")} {shown(d.toShip)}
+                      </small>
+                    }
+                  />
+                </Card>
+              </Col>
+              <Col xs={12} lg={6}>
                 <Card>
                   <Statistic title={t("refundsToday")} value={money(d.refundsToday)} />
                 </Card>
               </Col>
             </Row>
-            <Row gutter={16}>
-              <Col xs={24} lg={12}>
-                <Card title={t("byStatus")}>
-                  <Bar data={byStatus} />
-                </Card>
-              </Col>
-              <Col xs={24} lg={12}>
-                <Card title={t("reason")}>
-                  <Bar data={byReason} />
-                </Card>
-              </Col>
-            </Row>
+            <Card title={t("byStatus")} data-testid="cases-by-status">
+              {chart.length ? <Bar data={chart} /> : <Empty description={t("empty")} />}
+            </Card>
           </Space>
         );
       }}
@@ -336,6 +369,18 @@ export function Cases() {
           onChange={(v) => set("reason", v)}
           options={REASONS.map((s) => ({ value: s, label: t(`reason.${s}`) }))}
         />
+        <Select
+          allowClear
+          placeholder={t("assignee")}
+          style={{ width: 140 }}
+          value={sp.get("assignee") ?? undefined}
+          onChange={(v) => set("assignee", v)}
+          options={[
+            { value: "me", label: t("assignedToMe") },
+            { value: "none", label: t("unassigned") },
+          ]}
+          data-testid="filter-assignee"
+        />
         <Checkbox checked={sp.get("overdue") === "true"} onChange={(e) => set("overdue", e.target.checked ? "true" : undefined)}>
           {t("onlyOverdue")}
         </Checkbox>
@@ -509,14 +554,68 @@ export function Suppliers() {
   );
 }
 
+const STAFF_ROLES = ["admin", "cs", "warehouse", "finance", "viewer"];
+
+/** Users, shops (with a link to each shop's return policy) and API tokens; admins only. */
 export function Settings() {
   const { t } = useTranslation();
+  const nav = useNavigate();
+  const qc = useQueryClient();
+  const { message } = App.useApp();
+  const [userForm] = Form.useForm();
+  const [tokenForm] = Form.useForm();
+  const [newToken, setNewToken] = useState<string | null>(null);
   const users = useQuery({ queryKey: ["users"], queryFn: () => api<any>("GET", "/api/v1/users?limit=200") });
   const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<any>("GET", "/api/v1/shops") });
+  const tokens = useQuery({ queryKey: ["api-tokens"], queryFn: () => api<any>("GET", "/api/v1/api-tokens") });
+  const suppliers = useQuery({ queryKey: ["suppliers"], queryFn: () => api<any>("GET", "/api/v1/suppliers?limit=200") });
+  const role = Form.useWatch("role", userForm);
   return (
     <Space direction="vertical" style={{ width: "100%" }}>
       <Card title={t("users")}>
-        <Loadable q={users}>
+        <Form
+          form={userForm}
+          layout="inline"
+          style={{ marginBottom: 16, rowGap: 8 }}
+          initialValues={{ role: "cs" }}
+          onFinish={async (v) => {
+            try {
+              await api("POST", "/api/v1/users", v);
+              message.success(t("saved"));
+              userForm.resetFields();
+              void qc.invalidateQueries({ queryKey: ["users"] });
+            } catch (e) {
+              applyFieldErrors(userForm, e);
+              if (!(e instanceof ApiError && e.fields.length)) message.error((e as Error).message);
+            }
+          }}
+        >
+          <Form.Item name="email" rules={[{ required: true, type: "email" }]}>
+            <Input placeholder={t("email")} />
+          </Form.Item>
+          <Form.Item name="name">
+            <Input placeholder={t("name")} />
+          </Form.Item>
+          <Form.Item name="password" rules={[{ required: true, min: 8 }]}>
+            <Input.Password placeholder={t("password")} autoComplete="new-password" />
+          </Form.Item>
+          <Form.Item name="role" rules={[{ required: true }]}>
+            <Select style={{ width: 120 }} options={[...STAFF_ROLES, "supplier"].map((r) => ({ value: r, label: r }))} />
+          </Form.Item>
+          {role === "supplier" && (
+            <Form.Item name="supplierId" rules={[{ required: true }]}>
+              <Select
+                style={{ width: 180 }}
+                placeholder={t("suppliers")}
+                options={(suppliers.data?.items ?? []).map((s: any) => ({ value: s.id, label: s.name }))}
+              />
+            </Form.Item>
+          )}
+          <Button type="primary" htmlType="submit">
+            {t("addUser")}
+          </Button>
+        </Form>
+        <Loadable q={users} empty={(d) => d.items.length === 0}>
           {(d) => (
             <Table
               rowKey="id"
@@ -524,6 +623,7 @@ export function Settings() {
               dataSource={d.items}
               columns={[
                 { title: t("email"), dataIndex: "email" },
+                { title: t("name"), dataIndex: "name" },
                 { title: t("role"), dataIndex: "role" },
                 { title: "", dataIndex: "active", render: (v: boolean) => (v ? "✓" : "✗") },
               ]}
@@ -531,17 +631,104 @@ export function Settings() {
           )}
         </Loadable>
       </Card>
-      <Card title="Shops">
-        <Loadable q={shops}>
+      <Card title={t("shops")}>
+        <Loadable q={shops} empty={(d) => d.items.length === 0}>
           {(d) => (
             <Table
               rowKey="id"
               size="small"
               dataSource={d.items}
               columns={[
-                { title: "name", dataIndex: "name" },
+                { title: t("name"), dataIndex: "name" },
                 { title: "platform", dataIndex: "platform" },
                 { title: "timezone", dataIndex: "timezone" },
+                {
+                  title: "",
+                  render: (_: unknown, s: any) => (
+                    <Button size="small" onClick={() => nav(`/policies?shop=${s.id}`)}>
+                      {t("policy")}
+                    </Button>
+                  ),
+                },
+              ]}
+            />
+          )}
+        </Loadable>
+      </Card>
+      <Card title={t("apiTokens")}>
+        <Form
+          form={tokenForm}
+          layout="inline"
+          style={{ marginBottom: 16 }}
+          initialValues={{ role: "viewer" }}
+          onFinish={async (v) => {
+            try {
+              const r = await api<any>("POST", "/api/v1/api-tokens", v);
+              setNewToken(r.token);
+              tokenForm.resetFields();
+              void qc.invalidateQueries({ queryKey: ["api-tokens"] });
+            } catch (e) {
+              applyFieldErrors(tokenForm, e);
+              message.error((e as Error).message);
+            }
+          }}
+        >
+          <Form.Item name="name" rules={[{ required: true }]}>
+            <Input placeholder={t("name")} />
+          </Form.Item>
+          <Form.Item name="role">
+            <Select style={{ width: 120 }} options={STAFF_ROLES.map((r) => ({ value: r, label: r }))} />
+          </Form.Item>
+          <Button htmlType="submit">{t("createToken")}</Button>
+        </Form>
+        {newToken && (
+          <Alert
+            type="success"
+            showIcon
+            closable
+            onClose={() => setNewToken(null)}
+            style={{ marginBottom: 16 }}
+            message={t("tokenOnce")}
+            description={
+              <Typography.Text copyable code>
+                {newToken}
+              </Typography.Text>
+            }
+          />
+        )}
+        <Loadable q={tokens} empty={(d) => d.items.length === 0}>
+          {(d) => (
+            <Table
+              rowKey="id"
+              size="small"
+              dataSource={d.items}
+              columns={[
+                { title: t("name"), dataIndex: "name" },
+                { title: t("role"), dataIndex: "role" },
+                { title: "", dataIndex: "prefix", render: (v: string) => <code>{v}…</code> },
+                { title: t("createdAt"), dataIndex: "createdAt", render: when },
+                {
+                  title: "",
+                  render: (_: unknown, r: any) =>
+                    r.revokedAt ? (
+                      <Tag>{t("revoked")}</Tag>
+                    ) : (
+                      <Button
+                        size="small"
+                        danger
+                        onClick={async () => {
+                          try {
+                            await api("POST", `/api/v1/api-tokens/${r.id}/actions/revoke`, {});
+                            void qc.invalidateQueries({ queryKey: ["api-tokens"] });
+                          } catch (e) {
+                            message.error((e as Error).message);
+                          }
+                        }}
+                      >
+                        {t("revoke")}
+                      </Button>
+                    ),
+                },
               ]}
             />
           )}

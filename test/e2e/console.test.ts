@@ -1,0 +1,166 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Catalog, createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
+import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
+
+// Console screens in the browser: the admin's inbox, the warehouse's receiving screen, the policy
+// editor with its try-it panel, and the settings forms with the API's field errors.
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = join(process.cwd(), "test-artifacts");
+const haveBrowser = existsSync(CHROMIUM) || process.env.CI === "true";
+
+describe.runIf(haveBrowser)("console screens in the browser", () => {
+  let t: TestApp;
+  let cat: Catalog;
+  let browser: Browser;
+  let base: string;
+  const emails: Record<string, string> = {};
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // The server serves web/dist: build it when it is missing or older than its sources.
+    execFileSync(process.execPath, [join(process.cwd(), "scripts", "build-web.mjs")], { stdio: "inherit" });
+    t = await startTestApp("pglite");
+    cat = await setupCatalog(t);
+    t.clock.set(new Date());
+    await t.app.listen({ port: 0, host: "127.0.0.1" });
+    base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+    for (const role of ["admin", "warehouse"]) {
+      emails[role] = (
+        await t.deps.db.selectFrom("users").select("email").where("id", "=", t.t.userIds[role]).executeTakeFirstOrThrow()
+      ).email;
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  async function signedIn(role: string, path: string): Promise<Page & { errors: string[] }> {
+    const page = (await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage()) as Page & { errors: string[] };
+    page.errors = [];
+    page.on("pageerror", (e) => page.errors.push(e.message));
+    await page.goto(`${base}${path}`);
+    await page.getByLabel(/邮箱|Email/).fill(emails[role]);
+    await page.getByLabel(/密码|Password/).fill(TEST_PASSWORD);
+    await page.getByRole("button", { name: /登\s*录|Sign in/ }).click();
+    await page.getByTestId("whoami").waitFor();
+    return page;
+  }
+
+  async function openCase(order: { id: string; lines: { id: string }[] }) {
+    const r = await t.api("POST", "/api/v1/cases", {
+      as: "cs",
+      body: {
+        orderId: order.id,
+        type: "return_refund",
+        reason: "quality",
+        lines: [{ orderLineId: order.lines[0].id, quantity: 1 }],
+        description: "seam came open",
+        channel: "phone",
+      },
+    });
+    expect(r.status, r.text).toBe(201);
+    return r.body;
+  }
+
+  const delivered = () =>
+    createDeliveredOrder(t, cat, {
+      lines: [{ skuCode: "TEE", quantity: 1 }],
+      deliveredAt: new Date(Date.now() - 86400_000).toISOString(),
+    });
+
+  it("the admin signs in and sees the case inbox, then the dashboard", async () => {
+    const c = await openCase(await delivered());
+    const page = await signedIn("admin", "/cases");
+    const row = page.locator("tr", { hasText: c.caseNo });
+    await row.waitFor();
+    expect(await row.locator("[data-status=submitted]").count()).toBe(1);
+    // Keyboard: j moves to the first row, Enter opens it.
+    await page.keyboard.press("j");
+    await page.keyboard.press("k");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/cases\/[0-9a-f-]{36}$/);
+    await page.getByTestId("case-actions").waitFor();
+    await page.goto(`${base}/cases`);
+    await page.locator("tr", { hasText: c.caseNo }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "console-inbox.png"), fullPage: true });
+    await page.getByRole("menuitem", { name: "工作台" }).click();
+    await page.getByTestId("cases-by-status").locator("canvas").waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "console-dashboard.png"), fullPage: true });
+    expect(page.errors).toEqual([]);
+  });
+
+  it("the warehouse finds a returned parcel by its tracking number and receives it", async () => {
+    const c = await openCase(await delivered());
+    for (const [action, body] of [
+      ["approve", {}],
+      ["ship-return", { carrier: "顺丰", trackingNo: "SF9900112233" }],
+    ] as const) {
+      const r = await t.api("POST", `/api/v1/cases/${c.id}/actions/${action}`, { as: "cs", body });
+      expect(r.status, r.text).toBe(200);
+    }
+    const page = await signedIn("warehouse", "/warehouse");
+    await page.locator("tr", { hasText: c.caseNo }).waitFor();
+    await page.getByTestId("parcel-code").locator("input").fill("sf 9900112233");
+    await page.getByTestId("parcel-code").locator("input").press("Enter");
+    await page.getByTestId("parcel-case").getByText(c.caseNo).waitFor();
+    await page.locator("[data-action=receive]").click();
+    await page.getByTestId("parcel-case").locator("[data-status=received]").waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "console-warehouse.png"), fullPage: true });
+    expect((await t.api("GET", `/api/v1/cases/${c.id}`)).body.status).toBe("received");
+    expect(page.errors).toEqual([]);
+  });
+
+  it("the policy editor shows the API's field errors and the try-it panel answers for an order", async () => {
+    const order = await delivered();
+    const page = await signedIn("admin", "/policies");
+    const editor = page.getByTestId("policy-json");
+    await editor.waitFor();
+    const rules = JSON.parse(await editor.inputValue());
+    rules.windows.noReasonReturnDays = -1;
+    await editor.fill(JSON.stringify(rules, null, 2));
+    await page.getByTestId("policy-save").click();
+    await page.getByTestId("policy-errors").waitFor();
+    expect(await page.getByTestId("policy-errors").textContent()).toContain("windows");
+    await page.getByLabel(/订单号|Order number/).click();
+    await page.getByTitle(new RegExp(order.platformOrderNo)).click();
+    await page.getByRole("button", { name: /试\s*算|Check/ }).click();
+    await page
+      .getByText(/退货退款|Return & refund/)
+      .first()
+      .waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "console-policy.png"), fullPage: true });
+    expect(page.errors).toEqual([]);
+  });
+
+  it("settings add a user and show a field error from the API", async () => {
+    const page = await signedIn("admin", "/settings");
+    await page.getByPlaceholder(/邮箱|Email/).fill(emails.warehouse);
+    await page.getByPlaceholder(/密码|Password/).fill("long enough password");
+    await page.getByRole("button", { name: /添加用户|Add user/ }).click();
+    await page
+      .getByText(/exists|已存在/)
+      .first()
+      .waitFor();
+    await page.getByPlaceholder(/邮箱|Email/).fill("new.agent@example.test");
+    await page.getByRole("button", { name: /添加用户|Add user/ }).click();
+    await page.locator("tr", { hasText: "new.agent@example.test" }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "console-settings.png"), fullPage: true });
+    expect(page.errors).toEqual([]);
+  });
+});

@@ -1,0 +1,200 @@
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { Alert, App, Button, Card, Col, DatePicker, Form, Input, List, Row, Select, Space, Tag, Typography } from "antd";
+import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { useSearchParams } from "react-router-dom";
+import { ApiError, api } from "../api";
+import { REASONS } from "../i18n";
+import { Loadable } from "../shared";
+
+/** The return policy of one shop: its rules as JSON, saved as a new version, and a panel to try it on an order. */
+export default function Policy() {
+  const [sp, setSp] = useSearchParams();
+  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<any>("GET", "/api/v1/shops") });
+  const shopId = sp.get("shop") ?? shops.data?.items?.[0]?.id;
+  return (
+    <Space direction="vertical" style={{ width: "100%" }}>
+      <Loadable q={shops} empty={(d) => d.items.length === 0}>
+        {(d) => (
+          <Select
+            style={{ width: 280 }}
+            value={shopId}
+            onChange={(v) => setSp({ shop: v })}
+            options={d.items.map((s: any) => ({ value: s.id, label: s.name }))}
+            data-testid="policy-shop"
+          />
+        )}
+      </Loadable>
+      {shopId && (
+        <Row gutter={16}>
+          <Col xs={24} xl={14}>
+            <PolicyEditor shopId={shopId} />
+          </Col>
+          <Col xs={24} xl={10}>
+            <TryIt shopId={shopId} />
+          </Col>
+        </Row>
+      )}
+    </Space>
+  );
+}
+
+function PolicyEditor({ shopId }: { shopId: string }) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const q = useQuery({ queryKey: ["policy", shopId], queryFn: () => api<any>("GET", `/api/v1/shops/${shopId}/policy`) });
+  const [text, setText] = useState("");
+  const [errors, setErrors] = useState<{ field: string; message: string }[]>([]);
+  const [saving, setSaving] = useState(false);
+  useEffect(() => {
+    if (q.data) setText(JSON.stringify(q.data.rules, null, 2));
+    setErrors([]);
+  }, [q.data]);
+  const save = async (body: Record<string, unknown>) => {
+    setSaving(true);
+    setErrors([]);
+    try {
+      const r = await api<any>("PUT", `/api/v1/shops/${shopId}/policy`, body);
+      message.success(`${t("saved")} v${r.version}`);
+      void qc.invalidateQueries({ queryKey: ["policy", shopId] });
+    } catch (e) {
+      if (e instanceof ApiError && e.fields.length) setErrors(e.fields);
+      else setErrors([{ field: "", message: (e as Error).message }]);
+    } finally {
+      setSaving(false);
+    }
+  };
+  const saveText = () => {
+    let rules: unknown;
+    try {
+      rules = JSON.parse(text);
+    } catch (e) {
+      setErrors([{ field: "JSON", message: (e as Error).message }]);
+      return;
+    }
+    void save({ rules });
+  };
+  return (
+    <Card title={t("policy")}>
+      <Loadable q={q}>
+        {(p) => (
+          <Space direction="vertical" style={{ width: "100%" }}>
+            <Space wrap>
+              <Tag color="blue">v{p.version}</Tag>
+              <Typography.Text type="secondary">{p.rules.preset}</Typography.Text>
+              {p.presets.map((name: string) => (
+                <Button key={name} size="small" onClick={() => save({ preset: name })} loading={saving}>
+                  {t("usePreset")}: {name}
+                </Button>
+              ))}
+            </Space>
+            <Input.TextArea
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+              autoSize={{ minRows: 16, maxRows: 32 }}
+              style={{ fontFamily: "monospace", fontSize: 12 }}
+              data-testid="policy-json"
+            />
+            {errors.length > 0 && (
+              <Alert
+                type="error"
+                showIcon
+                data-testid="policy-errors"
+                message={t("fixFields")}
+                description={
+                  <ul style={{ margin: 0, paddingLeft: 16 }}>
+                    {errors.map((f) => (
+                      <li key={`${f.field}:${f.message}`}>
+                        {f.field && <code>{f.field}</code>} {f.message}
+                      </li>
+                    ))}
+                  </ul>
+                }
+              />
+            )}
+            <Button type="primary" onClick={saveText} loading={saving} data-testid="policy-save">
+              {t("saveNewVersion")}
+            </Button>
+          </Space>
+        )}
+      </Loadable>
+    </Card>
+  );
+}
+
+function TryIt({ shopId }: { shopId: string }) {
+  const { t, i18n } = useTranslation();
+  const [form] = Form.useForm();
+  const [params, setParams] = useState<{ orderId: string; reason: string; at?: string } | null>(null);
+  const orders = useQuery({
+    queryKey: ["policy-orders", shopId],
+    queryFn: () => api<any>("GET", `/api/v1/orders?shopId=${shopId}&limit=50`),
+  });
+  const result = useQuery({
+    queryKey: ["eligibility", params],
+    enabled: Boolean(params),
+    queryFn: () => {
+      const p = params as { orderId: string; reason: string; at?: string };
+      const qs = new URLSearchParams({ reason: p.reason, ...(p.at && { at: p.at }) });
+      return api<any>("GET", `/api/v1/orders/${p.orderId}/eligibility?${qs}`);
+    },
+  });
+  return (
+    <Card title={t("tryIt")}>
+      <Form
+        form={form}
+        layout="vertical"
+        initialValues={{ reason: "changed_mind" }}
+        onFinish={(v) => setParams({ orderId: v.orderId, reason: v.reason, at: v.at ? v.at.toDate().toISOString() : undefined })}
+      >
+        <Form.Item name="orderId" label={t("orderNo")} rules={[{ required: true }]}>
+          <Select
+            showSearch
+            optionFilterProp="label"
+            loading={orders.isLoading}
+            options={(orders.data?.items ?? []).map((o: any) => ({ value: o.id, label: `${o.platformOrderNo} · ${o.status}` }))}
+          />
+        </Form.Item>
+        <Form.Item name="reason" label={t("reason")}>
+          <Select options={REASONS.map((r) => ({ value: r, label: t(`reason.${r}`) }))} />
+        </Form.Item>
+        <Form.Item name="at" label={t("askedAt")}>
+          <DatePicker showTime style={{ width: "100%" }} />
+        </Form.Item>
+        <Button htmlType="submit">{t("check")}</Button>
+      </Form>
+      {params && (
+        <div style={{ marginTop: 16 }}>
+          <Loadable q={result}>
+            {(r) => (
+              <List
+                size="small"
+                dataSource={r.lines}
+                renderItem={(l: any) => (
+                  <List.Item>
+                    <Space direction="vertical" size={2}>
+                      <b>
+                        {l.skuCode} {l.title}
+                      </b>
+                      {l.options.map((o: any) => (
+                        <div key={o.type}>
+                          <Tag color={o.allowed ? "green" : "default"}>{t(`type.${o.type}`)}</Tag>
+                          {o.reasons?.[0] && (
+                            <Typography.Text type="secondary">
+                              {i18n.language === "en" ? (o.reasons[0].messageEn ?? o.reasons[0].message) : o.reasons[0].message}
+                            </Typography.Text>
+                          )}
+                        </div>
+                      ))}
+                    </Space>
+                  </List.Item>
+                )}
+              />
+            )}
+          </Loadable>
+        </div>
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,124 @@
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { Alert, Card, Descriptions, Empty, Input, Space, Table, Typography } from "antd";
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { useNavigate } from "react-router-dom";
+import { api, when } from "../api";
+import { Loadable, StatusTag } from "../shared";
+import { ActionButton } from "./CaseDetail";
+
+/** Statuses the warehouse works on: parcels coming back, and parcels received but not yet inspected. */
+const INCOMING = ["return_in_transit", "received"];
+
+async function incomingCases(): Promise<any[]> {
+  const lists = await Promise.all(INCOMING.map((s) => api<any>("GET", `/api/v1/cases?status=${s}&limit=100`)));
+  return lists.flatMap((l) => l.items);
+}
+
+/**
+ * Finds the case of a returned parcel: by case or order number first (the API's `q`), then by the
+ * return tracking number among the cases whose return is on its way or received.
+ */
+async function findParcel(code: string): Promise<any | null> {
+  const direct = await api<any>("GET", `/api/v1/cases?q=${encodeURIComponent(code)}&limit=5`);
+  if (direct.items.length) return api<any>("GET", `/api/v1/cases/${direct.items[0].id}`);
+  const wanted = code.replace(/\s+/g, "").toUpperCase();
+  for (const item of await incomingCases()) {
+    const c = await api<any>("GET", `/api/v1/cases/${item.id}`);
+    if (c.returnShipment?.trackingNo?.replace(/\s+/g, "").toUpperCase() === wanted) return c;
+  }
+  return null;
+}
+
+export default function Warehouse() {
+  const { t } = useTranslation();
+  const nav = useNavigate();
+  const qc = useQueryClient();
+  const [code, setCode] = useState("");
+  const list = useQuery({ queryKey: ["cases", "warehouse"], queryFn: incomingCases });
+  const found = useQuery({ queryKey: ["parcel", code], queryFn: () => findParcel(code), enabled: Boolean(code) });
+  const reload = () => {
+    void qc.invalidateQueries({ queryKey: ["parcel", code] });
+    void qc.invalidateQueries({ queryKey: ["cases"] });
+  };
+  return (
+    <Space direction="vertical" style={{ width: "100%" }} size="middle">
+      <Card title={t("receiveParcel")}>
+        <Input.Search
+          autoFocus
+          size="large"
+          placeholder={t("scanTracking")}
+          enterButton={t("search")}
+          allowClear
+          onSearch={(v) => setCode(v.trim())}
+          data-testid="parcel-code"
+        />
+        {code && (
+          <div style={{ marginTop: 16 }}>
+            <Loadable q={found}>
+              {(c) =>
+                c ? (
+                  <Space direction="vertical" style={{ width: "100%" }} data-testid="parcel-case">
+                    <Descriptions size="small" column={{ xs: 1, md: 2 }} bordered>
+                      <Descriptions.Item label="#">
+                        <a onClick={() => nav(`/cases/${c.id}`)}>{c.caseNo}</a>
+                      </Descriptions.Item>
+                      <Descriptions.Item label={t("status")}>
+                        <StatusTag status={c.status} />
+                      </Descriptions.Item>
+                      <Descriptions.Item label={t("orderNo")}>{c.platformOrderNo}</Descriptions.Item>
+                      <Descriptions.Item label={t("returnTracking")}>
+                        {c.returnShipment ? `${c.returnShipment.carrier} ${c.returnShipment.trackingNo}` : "—"}
+                      </Descriptions.Item>
+                      <Descriptions.Item label={t("lines")} span={2}>
+                        {c.lines.map((l: any) => `${l.skuCode} ${l.title} × ${l.quantity}`).join("；")}
+                      </Descriptions.Item>
+                      <Descriptions.Item label={t("reason")}>{t(`reason.${c.reason}`)}</Descriptions.Item>
+                      <Descriptions.Item label={t("type")}>{t(`type.${c.type}`)}</Descriptions.Item>
+                    </Descriptions>
+                    <Space wrap>
+                      {c.allowedActions
+                        .filter((a: string) => a === "receive" || a === "inspect")
+                        .map((a: string) => (
+                          <ActionButton key={a} caseId={c.id} action={a} onDone={reload} />
+                        ))}
+                    </Space>
+                    {!c.allowedActions.some((a: string) => a === "receive" || a === "inspect") && (
+                      <Alert type="info" showIcon message={t("nothingToDoHere")} />
+                    )}
+                  </Space>
+                ) : (
+                  <Empty description={t("noParcel")} />
+                )
+              }
+            </Loadable>
+          </div>
+        )}
+      </Card>
+      <Card title={t("incomingReturns")}>
+        <Loadable q={list} empty={(d) => d.length === 0}>
+          {(items) => (
+            <Table
+              rowKey="id"
+              size="small"
+              dataSource={items}
+              onRow={(r: any) => ({ onClick: () => nav(`/cases/${r.id}`), style: { cursor: "pointer" } })}
+              columns={[
+                { title: "#", dataIndex: "caseNo" },
+                { title: t("orderNo"), dataIndex: "platformOrderNo" },
+                { title: t("status"), dataIndex: "status", render: (v: string) => <StatusTag status={v} /> },
+                { title: t("reason"), dataIndex: "reason", render: (v: string) => t(`reason.${v}`) },
+                {
+                  title: t("deadline"),
+                  dataIndex: "deadline",
+                  render: (d: any, r: any) =>
+                    d ? <Typography.Text type={r.overdue ? "danger" : undefined}>{when(d.at)}</Typography.Text> : "—",
+                },
+              ]}
+            />
+          )}
+        </Loadable>
+      </Card>
+    </Space>
+  );
+}
