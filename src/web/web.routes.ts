@@ -37,6 +37,7 @@ export async function webRoutes(app: ZApp, _deps: Deps) {
     "/cases/*",
     "/orders",
     "/orders/*",
+    "/imports",
     "/warehouse",
     "/policies",
     "/finance",

@@ -5,6 +5,7 @@ import { Route, Routes, useLocation, useNavigate } from "react-router-dom";
 import { api } from "../api";
 import { LanguageButton, Loadable, LoginForm, useMe } from "../shared";
 import CaseDetail from "./CaseDetail";
+import ImportOrders from "./Import";
 import { Cases, Dashboard, Finance, OrderDetail, Orders, Settings, Suppliers } from "./Pages";
 import Policy from "./Policy";
 import Warehouse from "./Warehouse";
@@ -37,6 +38,7 @@ export default function Console() {
                   { key: "/", label: t("dashboard") },
                   { key: "/cases", label: t("cases") },
                   { key: "/orders", label: t("orders") },
+                  { key: "/imports", label: t("importOrders") },
                   { key: "/warehouse", label: t("warehouse") },
                   { key: "/finance", label: t("finance") },
                   { key: "/suppliers", label: t("suppliers") },
@@ -70,6 +72,7 @@ export default function Console() {
                   <Route path="/cases/:id" element={<CaseDetail />} />
                   <Route path="/orders" element={<Orders />} />
                   <Route path="/orders/:id" element={<OrderDetail />} />
+                  <Route path="/imports" element={<ImportOrders />} />
                   <Route path="/warehouse" element={<Warehouse />} />
                   <Route path="/finance" element={<Finance />} />
                   <Route path="/suppliers" element={<Suppliers />} />
