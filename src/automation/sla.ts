@@ -65,25 +65,29 @@ export async function runSlaSweep(deps: Deps): Promise<{ fired: string[] }> {
     .select(["id", "tenant_id", "policy_id", "status", "case_no", "order_id"])
     .where("status", "in", ["received", "inspected"])
     .where("refund_due_at", "<", now)
+    .where(sql<boolean>`NOT (sla_fired ? 'refund_due')`)
     .limit(500)
     .execute();
   for (const c of due) {
-    const claimed = await db
-      .updateTable("cases")
-      .set({ sla_fired: sql`sla_fired || '{"refund_due":"fired"}'::jsonb` })
-      .where("id", "=", c.id)
-      .where(sql<boolean>`NOT (sla_fired ? 'refund_due')`)
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) continue;
-    await db.transaction().execute((tx) =>
-      emit(deps, tx, {
+    // The marker and the alert commit together: a failed alert leaves the timer to fire again.
+    const claimed = await db.transaction().execute(async (tx) => {
+      const r = await tx
+        .updateTable("cases")
+        .set({ sla_fired: sql`sla_fired || '{"refund_due":"fired"}'::jsonb` })
+        .where("id", "=", c.id)
+        .where(sql<boolean>`NOT (sla_fired ? 'refund_due')`)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      await emit(deps, tx, {
         type: "case.refund_overdue",
         tenantId: c.tenant_id,
         entityId: c.id,
         data: { caseNo: c.case_no, orderId: c.order_id },
         key: `case.refund_overdue:${c.id}`,
-      }),
-    );
+      });
+      return true;
+    });
+    if (!claimed) continue;
     fired.push(`refund_due:${c.id}`);
     const rules = c.policy_id ? (await loadPolicyById(db, c.tenant_id, c.policy_id)).rules : null;
     if (rules?.sla.autoRefundWhenDue && c.status === "inspected") {
@@ -95,26 +99,26 @@ export async function runSlaSweep(deps: Deps): Promise<{ fired: string[] }> {
   }
 
   // A supplier that has not shipped by its lead time: alert once.
-  const lateShips = await db
-    .updateTable("supplier_orders")
-    .set({ late_alerted_at: now })
-    .where("status", "in", ["pending", "accepted"])
-    .where("ship_by", "<", now)
-    .where("late_alerted_at", "is", null)
-    .returning(["id", "tenant_id", "order_id", "supplier_id"])
-    .execute();
-  for (const so of lateShips) {
-    await db.transaction().execute((tx) =>
-      emit(deps, tx, {
+  const lateShips = await db.transaction().execute(async (tx) => {
+    const rows = await tx
+      .updateTable("supplier_orders")
+      .set({ late_alerted_at: now })
+      .where("status", "in", ["pending", "accepted"])
+      .where("ship_by", "<", now)
+      .where("late_alerted_at", "is", null)
+      .returning(["id", "tenant_id", "order_id", "supplier_id"])
+      .execute();
+    for (const so of rows)
+      await emit(deps, tx, {
         type: "supplier_order.late",
         tenantId: so.tenant_id,
         entityId: so.id,
         data: { orderId: so.order_id, supplierId: so.supplier_id },
         key: `supplier_order.late:${so.id}`,
-      }),
-    );
-    fired.push(`late_ship:${so.id}`);
-  }
+      });
+    return rows;
+  });
+  for (const so of lateShips) fired.push(`late_ship:${so.id}`);
 
   // A claim the supplier did not answer in time is accepted.
   const claims = await db

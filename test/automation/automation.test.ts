@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.js";
 import { signWebhook } from "../../src/automation/delivery.js";
 import { emit } from "../../src/platform/context.js";
-import { type Catalog, createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
+import { type Catalog, createDeliveredOrder, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, freshDb, startTestApp, type TestApp } from "../helpers/harness.js";
 
 interface Mail {
@@ -222,6 +222,26 @@ describe.each(DB_KINDS)("automation on %s", (kind) => {
     // The return must ship within 7 days, counted from the approval.
     t.clock.set("2026-03-11T04:02:00Z");
     expect((await sweep(t)).fired).toContain(`close:${a.id}`);
+  });
+
+  it("alerts once when a supplier has not shipped by its deadline, and not when it shipped in time", async () => {
+    t.clock.set("2026-04-01T02:00:00Z");
+    const late = await createOrder(t, cat);
+    const onTime = await createOrder(t, cat);
+    const forward = async (id: string) => (await t.api("POST", `/api/v1/orders/${id}/actions/forward`)).body.supplierOrders[0].id as string;
+    const lateSo = await forward(late.id);
+    const onTimeSo = await forward(onTime.id);
+    const shipBy = new Date("2026-04-02T10:00:00Z");
+    await t.deps.db.updateTable("supplier_orders").set({ ship_by: shipBy }).where("id", "in", [lateSo, onTimeSo]).execute();
+    await t.api("POST", `/api/v1/supplier-orders/${onTimeSo}/actions/accept`);
+    await t.api("POST", `/api/v1/supplier-orders/${onTimeSo}/actions/ship`, { body: { carrier: "SF", trackingNo: "SF20260401" } });
+    t.clock.set("2026-04-02T09:59:00Z");
+    expect((await sweep(t)).fired.filter((f) => f.includes(lateSo) || f.includes(onTimeSo))).toEqual([]);
+    t.clock.set("2026-04-02T10:01:00Z");
+    expect((await sweep(t)).fired.filter((f) => f.includes(lateSo) || f.includes(onTimeSo))).toEqual([`late_ship:${lateSo}`]);
+    expect((await sweep(t)).fired.filter((f) => f.includes(lateSo))).toEqual([]);
+    const row = await t.deps.db.selectFrom("supplier_orders").select("late_alerted_at").where("id", "=", lateSo).executeTakeFirstOrThrow();
+    expect(new Date(row.late_alerted_at).toISOString()).toBe("2026-04-02T10:01:00.000Z");
   });
 
   it("sends a survey link when a case closes and records the answer once", async () => {
