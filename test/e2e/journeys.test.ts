@@ -169,7 +169,7 @@ describe.runIf(haveBrowser)("browser journeys", () => {
     await page.getByTestId("import-start").click();
     await page.locator("[data-testid=import-progress][data-status=done]").waitFor({ timeout: 20_000 });
     await page.locator(".ant-progress").waitFor();
-    const totals = await page.getByTestId("import-totals").innerText();
+    const totals = (await page.getByTestId("import-totals").textContent()) ?? "";
     expect(totals).toMatch(/共 3 行：导入 1/);
     const download = page.waitForEvent("download");
     await page.getByTestId("import-report").click();
