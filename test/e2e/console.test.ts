@@ -163,4 +163,34 @@ describe.runIf(haveBrowser)("console screens in the browser", () => {
     await page.screenshot({ path: join(ARTIFACTS, "console-settings.png"), fullPage: true });
     expect(page.errors).toEqual([]);
   });
+
+  it("the case detail shows the photo, the refund breakdown and translated actions in both languages", async () => {
+    const c = await openCase(await delivered());
+    // A real 1×1 PNG, so that the evidence viewer has something to draw.
+    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+    const boundary = "----dropdesk-e2e";
+    const up = await t.api("POST", `/api/v1/cases/${c.id}/evidence`, {
+      as: "cs",
+      headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+      body: Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="seam.png"\r\nContent-Type: image/png\r\n\r\n`),
+        png,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]),
+    });
+    expect(up.status, up.text).toBe(201);
+    const page = await signedIn("admin", `/cases/${c.id}`);
+    await page.locator("[data-action=approve]").getByText(/同\s*意/).waitFor();
+    await page.getByTestId("refund-quote").waitFor();
+    const img = page.locator(".ant-image img").first();
+    await img.waitFor();
+    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, "console-case.png"), fullPage: true });
+    await page.getByTestId("lang").click();
+    await page.locator("[data-action=approve]").getByText("Approve").waitFor();
+    await page.getByText("Refund breakdown").waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "console-case-english.png"), fullPage: true });
+    await page.getByTestId("lang").click();
+    expect(page.errors).toEqual([]);
+  });
 });

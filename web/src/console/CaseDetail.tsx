@@ -64,7 +64,9 @@ const ACTION_FORMS: Record<string, Field[]> = {
 };
 
 export function ActionButton({ caseId, action, onDone }: { caseId: string; action: string; onDone: () => void }) {
+  const { t } = useTranslation();
   const { message } = App.useApp();
+  const label = t(`action.${action}`, { defaultValue: action });
   const [open, setOpen] = useState(false);
   const [form] = Form.useForm();
   const fields = ACTION_FORMS[action] ?? [];
@@ -92,11 +94,11 @@ export function ActionButton({ caseId, action, onDone }: { caseId: string; actio
         danger={action === "reject"}
         onClick={() => (needsForm ? setOpen(true) : run({}))}
       >
-        {action}
+        {label}
       </Button>
       <Modal
         open={open}
-        title={action}
+        title={label}
         onCancel={() => setOpen(false)}
         onOk={() => form.submit()}
         okButtonProps={{ "data-testid": "action-ok" } as Record<string, string>}
@@ -172,10 +174,12 @@ export default function CaseDetail() {
                     </Descriptions.Item>
                   ))}
                   <Descriptions.Item label={t("responsibility")}>
-                    {c.responsibility.party} — {c.responsibility.note}
+                    {t(`party.${c.responsibility.party}`, { defaultValue: c.responsibility.party })} — {c.responsibility.note}
                   </Descriptions.Item>
                   <Descriptions.Item label={t("deadline")}>
-                    {c.deadlines.current ? `${c.deadlines.current.kind} ${when(c.deadlines.current.at)}` : "—"}
+                    {c.deadlines.current
+                      ? `${t(`deadlineKind.${c.deadlines.current.kind}`, { defaultValue: c.deadlines.current.kind })} ${when(c.deadlines.current.at)}`
+                      : "—"}
                   </Descriptions.Item>
                   {c.returnShipment && (
                     <Descriptions.Item
@@ -190,17 +194,17 @@ export default function CaseDetail() {
               {c.refundQuote && (
                 <Card size="small" title={t("refundBreakdown")} style={{ marginTop: 16 }} data-testid="refund-quote">
                   <Descriptions size="small" column={2}>
-                    <Descriptions.Item label="goods">{money(c.refundQuote.goods)}</Descriptions.Item>
-                    <Descriptions.Item label="shipping">{money(c.refundQuote.shipping)}</Descriptions.Item>
-                    <Descriptions.Item label="return freight">{money(c.refundQuote.returnFreight)}</Descriptions.Item>
-                    <Descriptions.Item label="deductions">
+                    <Descriptions.Item label={t("quote.goods")}>{money(c.refundQuote.goods)}</Descriptions.Item>
+                    <Descriptions.Item label={t("quote.shipping")}>{money(c.refundQuote.shipping)}</Descriptions.Item>
+                    <Descriptions.Item label={t("quote.returnFreight")}>{money(c.refundQuote.returnFreight)}</Descriptions.Item>
+                    <Descriptions.Item label={t("quote.deductions")}>
                       {money(
                         c.refundQuote.deductions.reduce((s: number, d: any) => s + d.amount, 0) +
                           c.refundQuote.giftDeduction +
                           c.refundQuote.thresholdResettlement,
                       )}
                     </Descriptions.Item>
-                    <Descriptions.Item label="total">
+                    <Descriptions.Item label={t("quote.total")}>
                       <b>{money(c.refundQuote.total)}</b>
                     </Descriptions.Item>
                   </Descriptions>
@@ -219,7 +223,11 @@ export default function CaseDetail() {
                         title: t("type"),
                         dataIndex: "type",
                         render: (v: string) =>
-                          v === c.economics.recommended ? <Tag color="green">{`${v} · ${t("recommended")}`}</Tag> : v,
+                          v === c.economics.recommended ? (
+                            <Tag color="green">{`${t(`option.${v}`, { defaultValue: v })} · ${t("recommended")}`}</Tag>
+                          ) : (
+                            t(`option.${v}`, { defaultValue: v })
+                          ),
                       },
                       { title: t("amount"), dataIndex: "netCost", render: (v: number) => money(v) },
                       { title: "", dataIndex: "allowed", render: (v: boolean) => (v ? "" : "—") },
@@ -239,7 +247,7 @@ export default function CaseDetail() {
                   items={c.timeline.map((e: any) => ({
                     children: (
                       <span>
-                        <b>{e.action}</b> {e.to && <StatusTag status={e.to} />}{" "}
+                        <b>{t(`action.${e.action}`, { defaultValue: e.action })}</b> {e.to && <StatusTag status={e.to} />}{" "}
                         <Typography.Text type="secondary">{when(e.at)}</Typography.Text>
                         {e.note && <div>{e.note}</div>}
                       </span>
