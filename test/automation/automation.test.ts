@@ -244,6 +244,33 @@ describe.each(DB_KINDS)("automation on %s", (kind) => {
     expect(new Date(row.late_alerted_at).toISOString()).toBe("2026-04-02T10:01:00.000Z");
   });
 
+  it("raises the refund-due alert once, at the deadline set when the return is received", async () => {
+    t.clock.set("2026-05-04T02:00:00Z");
+    const order = await createDeliveredOrder(t, cat, { deliveredAt: "2026-05-02T10:00:00+08:00" });
+    const c = (
+      await t.api("POST", "/api/v1/cases", {
+        body: { orderId: order.id, type: "return_refund", reason: "quality", lines: [{ orderLineId: order.lines[0].id, quantity: 1 }] },
+      })
+    ).body;
+    const act = async (action: string, body: object) => {
+      const r = await t.api("POST", `/api/v1/cases/${c.id}/actions/${action}`, { body });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return r.body;
+    };
+    await act("approve", {});
+    await act("ship-return", { carrier: "SF", trackingNo: "SF3000001" });
+    t.clock.set("2026-05-05T02:00:00Z");
+    const received = await act("receive", {});
+    const due = new Date((await t.api("GET", `/api/v1/cases/${c.id}`)).body.deadlines.refundDueAt ?? received.deadlines?.refundDueAt);
+    t.clock.set(new Date(due.getTime() - 60_000).toISOString());
+    expect((await sweep(t)).fired.filter((f) => f.includes(c.id))).toEqual([]);
+    t.clock.set(new Date(due.getTime() + 60_000).toISOString());
+    expect((await sweep(t)).fired.filter((f) => f.includes(c.id))).toEqual([`refund_due:${c.id}`]);
+    expect((await sweep(t)).fired.filter((f) => f.includes(c.id))).toEqual([]);
+    const row = await t.deps.db.selectFrom("cases").select("sla_fired").where("id", "=", c.id).executeTakeFirstOrThrow();
+    expect(row.sla_fired).toHaveProperty("refund_due");
+  });
+
   it("sends a survey link when a case closes and records the answer once", async () => {
     const order = await createDeliveredOrder(t, cat, { deliveredAt: new Date(t.clock.now().getTime() - 86400_000).toISOString() });
     const c = (
