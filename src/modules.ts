@@ -8,6 +8,7 @@ import { automationRoutes, setupAutomation } from "./automation/automation.route
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import { demoSeeder } from "./demo/demo.js";
 import type { DemoSeeder } from "./demo/seed.js";
+import { fulfilmentDemoSeeder } from "./fulfilment/demo.js";
 import { identityRoutes } from "./identity/identity.routes.js";
 import { importRoutes } from "./imports/import.routes.js";
 import { failInterruptedImports } from "./imports/import.service.js";
@@ -40,7 +41,7 @@ export const routeModules: RouteModule[] = [
 ];
 
 /** Seeders run in order on an empty tenant; each later one may use what the earlier ones made. */
-export const demoSeeders: DemoSeeder[] = [demoSeeder, moneyDemoSeeder];
+export const demoSeeders: DemoSeeder[] = [demoSeeder, fulfilmentDemoSeeder, moneyDemoSeeder];
 
 /** Start-up hooks of capabilities (event sinks, payment gateways, workers); run before routes. */
 export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [checkCaseGraph, setupMoney, setupAutomation, failInterruptedImports];

@@ -15,7 +15,16 @@ describe("demo data", () => {
   it("fills an empty tenant with orders in every state, cases and a balanced ledger", async () => {
     const tenant = (await t.deps.db.selectFrom("tenants").select("id").orderBy("id").executeTakeFirstOrThrow()).id;
     const statuses = await t.deps.db.selectFrom("orders").select("status").distinct().where("tenant_id", "=", tenant).execute();
-    expect(statuses.map((s) => s.status).sort()).toEqual(["delivered", "forwarded", "paid", "shipped"]);
+    expect(statuses.map((s) => s.status).sort()).toEqual([
+      "cancelled",
+      "completed",
+      "delivered",
+      "forwarded",
+      "paid",
+      "partially_shipped",
+      "pending_payment",
+      "shipped",
+    ]);
     const cases = await t.deps.db.selectFrom("cases").select("status").where("tenant_id", "=", tenant).execute();
     expect(cases.length).toBe(8);
     expect(new Set(cases.map((c) => c.status)).size).toBeGreaterThanOrEqual(5);
