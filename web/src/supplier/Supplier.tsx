@@ -58,6 +58,11 @@ export default function Supplier() {
     queryFn: () => api<any>("GET", "/api/v1/supplier-claims?limit=200"),
     enabled: Boolean(me.data),
   });
+  const cases = useQuery({
+    queryKey: ["supplier-cases"],
+    queryFn: () => api<any>("GET", "/api/v1/cases?limit=200"),
+    enabled: Boolean(me.data),
+  });
   const reload = () => void qc.invalidateQueries({ queryKey: ["so"] });
   const act = async (path: string, body: unknown = {}) => {
     await api("POST", path, body);
@@ -133,8 +138,31 @@ export default function Supplier() {
                     ),
                   },
                   {
+                    key: "cases",
+                    label: t("supplierCases"),
+                    children: (
+                      <Loadable q={cases} empty={(d) => d.items.length === 0}>
+                        {(d) => (
+                          <Table
+                            rowKey="id"
+                            size="small"
+                            dataSource={d.items}
+                            columns={[
+                              { title: "#", dataIndex: "caseNo" },
+                              { title: t("orderNo"), dataIndex: "platformOrderNo" },
+                              { title: t("type"), dataIndex: "type", render: (v: string) => t(`type.${v}`) },
+                              { title: t("reason"), dataIndex: "reason", render: (v: string) => t(`reason.${v}`) },
+                              { title: t("status"), dataIndex: "status", render: (v: string) => <StatusTag status={v} /> },
+                              { title: t("createdAt"), dataIndex: "createdAt", render: when },
+                            ]}
+                          />
+                        )}
+                      </Loadable>
+                    ),
+                  },
+                  {
                     key: "claims",
-                    label: "Claims",
+                    label: t("claims"),
                     children: (
                       <Loadable q={claims}>
                         {(d) => (
