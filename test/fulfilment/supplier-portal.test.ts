@@ -124,6 +124,25 @@ describe.each(DB_KINDS)("routing, supplier portal and parcel flows on %s", (kind
     await patchOffer("A-MUG", { priority: 1 });
   });
 
+  it("shows a supplier user only its own supplier, offers and parcels, and lets it keep only cost and stock", async () => {
+    const sess = await supplierSession(t.app, t.deps, t.t.tenantId, cat.suppliers.b);
+    const offers = (await t.api("GET", "/api/v1/offers?limit=200", { headers: sess })).body.items;
+    expect(offers.length).toBeGreaterThan(0);
+    expect(offers.every((o: any) => o.supplierId === cat.suppliers.b)).toBe(true);
+    const asked = (await t.api("GET", `/api/v1/offers?supplierId=${cat.suppliers.a}`, { headers: sess })).body.items ?? [];
+    expect(asked.every((o: any) => o.supplierId === cat.suppliers.b)).toBe(true);
+    const suppliers = (await t.api("GET", "/api/v1/suppliers", { headers: sess })).body.items;
+    expect(suppliers.map((s: any) => s.id)).toEqual([cat.suppliers.b]);
+    expect((await t.api("GET", `/api/v1/suppliers/${cat.suppliers.a}`, { headers: sess })).status).toBe(404);
+    expect((await t.api("PATCH", `/api/v1/offers/${cat.offers["A-MUG"]}`, { headers: sess, body: { stock: 1 } })).status).toBe(404);
+    expect((await t.api("PATCH", `/api/v1/offers/${cat.offers["B-MUG"]}`, { headers: sess, body: { priority: 9 } })).status).toBe(403);
+    const own = await t.api("PATCH", `/api/v1/offers/${cat.offers["B-CAKE"]}`, { headers: sess, body: { stock: 77 } });
+    expect(own.status).toBe(200);
+    expect(own.body.stock).toBe(77);
+    const parcels = (await t.api("GET", "/api/v1/supplier-orders?limit=200", { headers: sess })).body.items;
+    expect(parcels.every((p: any) => p.supplierId === cat.suppliers.b)).toBe(true);
+  });
+
   it("cancels through the supplier before shipping and intercepts a parcel after", async () => {
     const sess = await supplierSession(t.app, t.deps, t.t.tenantId, cat.suppliers.a);
     const fwd = await forward();
