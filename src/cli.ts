@@ -15,6 +15,12 @@ const USAGE = `dropdesk <command>
   seed                  fill an empty tenant with demo data
   create-user --email E --password P [--role admin|cs|warehouse|finance|viewer] [--name N]`;
 
+/** Stops what the capabilities started (the job queue) and closes the database, so the command exits. */
+async function closeDeps(deps: Awaited<ReturnType<typeof openDeps>>) {
+  await (deps.services.stop as (() => Promise<void>) | undefined)?.();
+  await deps.h.close();
+}
+
 async function main() {
   const [cmd, ...rest] = process.argv.slice(2);
   switch (cmd) {
@@ -65,17 +71,17 @@ async function main() {
       return;
     }
     case "migrate": {
-      const deps = await openDeps();
+      const deps = await openDeps({ config: { workers: false } });
       console.log("migrations applied");
-      await deps.h.close();
+      await closeDeps(deps);
       return;
     }
     case "seed": {
-      const deps = await openDeps();
+      const deps = await openDeps({ config: { workers: false } });
       const { tenantId } = await ensureTenant(deps);
       const seeded = await seedDemo(deps, tenantId, demoSeeders);
       console.log(seeded ? "demo data created" : "the tenant already has data; nothing seeded");
-      await deps.h.close();
+      await closeDeps(deps);
       return;
     }
     case "create-user": {
@@ -92,7 +98,7 @@ async function main() {
         throw new Error("--email and --password (8+ characters) are required");
       if (!(STAFF_ROLES as readonly string[]).includes(values.role ?? ""))
         throw new Error(`--role must be one of ${STAFF_ROLES.join(", ")}`);
-      const deps = await openDeps();
+      const deps = await openDeps({ config: { workers: false } });
       const { tenantId } = await ensureTenant(deps);
       await deps.db
         .insertInto("users")
@@ -106,7 +112,7 @@ async function main() {
         })
         .execute();
       console.log(`user ${values.email} created with role ${values.role}`);
-      await deps.h.close();
+      await closeDeps(deps);
       return;
     }
     default:
