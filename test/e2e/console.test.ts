@@ -180,7 +180,10 @@ describe.runIf(haveBrowser)("console screens in the browser", () => {
     });
     expect(up.status, up.text).toBe(201);
     const page = await signedIn("admin", `/cases/${c.id}`);
-    await page.locator("[data-action=approve]").getByText(/同\s*意/).waitFor();
+    await page
+      .locator("[data-action=approve]")
+      .getByText(/同\s*意/)
+      .waitFor();
     await page.getByTestId("refund-quote").waitFor();
     const img = page.locator(".ant-image img").first();
     await img.waitFor();
@@ -192,5 +195,29 @@ describe.runIf(haveBrowser)("console screens in the browser", () => {
     await page.screenshot({ path: join(ARTIFACTS, "console-case-english.png"), fullPage: true });
     await page.getByTestId("lang").click();
     expect(page.errors).toEqual([]);
+  });
+
+  it("the portal loads on a phone without the console's code", async () => {
+    const page = await (await browser.newContext({ viewport: { width: 375, height: 780 } })).newPage();
+    const scripts: string[] = [];
+    page.on("request", (r) => {
+      if (r.resourceType() === "script") scripts.push(new URL(r.url()).pathname);
+    });
+    await page.goto(`${base}/portal`);
+    await page.getByRole("button", { name: /查询订单|Find my order/ }).click();
+    // The API's and the form's own checks show next to the fields.
+    await page.locator(".ant-form-item-explain-error").first().waitFor();
+    await page.getByLabel(/订单号|Order number/).fill("NO-SUCH-ORDER");
+    await page.getByLabel(/手机号后4位|Last 4/).fill("1234");
+    await page.getByRole("button", { name: /查询订单|Find my order/ }).click();
+    await page
+      .locator(".ant-alert-error")
+      .getByText(/没有找到订单/)
+      .waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "portal-lookup.png"), fullPage: true });
+    expect(scripts.some((s) => s.includes("/Portal-"))).toBe(true);
+    expect(scripts.filter((s) => /\/(Console|Supplier)-/.test(s))).toEqual([]);
+    // No horizontal scrolling at 375 px.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
   });
 });

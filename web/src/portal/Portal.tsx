@@ -36,7 +36,9 @@ function Lookup() {
             nav("/portal/order");
           } catch (e) {
             applyFieldErrors(form, e);
-            setError((e as Error).message);
+            // The API answers in English; the customer reads the screen's language.
+            const status = (e as { status?: number }).status;
+            setError(status === 404 ? t("lookupNotFound") : status === 429 ? t("tooManyTries") : (e as Error).message);
           }
         }}
       >
@@ -242,7 +244,7 @@ function CasePage() {
                 reload();
               }}
             >
-              accept-offer ({c.offer?.kind} {money(c.offer?.amount)})
+              {t("action.accept-offer")} ({t(`offerKind.${c.offer?.kind}`, { defaultValue: c.offer?.kind ?? "" })} {money(c.offer?.amount)})
             </Button>
           )}
           <Card size="small" title={t("timeline")}>
