@@ -3,6 +3,7 @@
 
 import { caseRoutes } from "./after-sales/case.routes.js";
 import { checkCaseGraph } from "./after-sales/case.states.js";
+import { setupParcelReturns } from "./after-sales/parcel-returns.js";
 import { analyticsRoutes } from "./analytics/analytics.routes.js";
 import { automationRoutes, setupAutomation } from "./automation/automation.routes.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
@@ -44,4 +45,10 @@ export const routeModules: RouteModule[] = [
 export const demoSeeders: DemoSeeder[] = [demoSeeder, fulfilmentDemoSeeder, moneyDemoSeeder];
 
 /** Start-up hooks of capabilities (event sinks, payment gateways, workers); run before routes. */
-export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [checkCaseGraph, setupMoney, setupAutomation, failInterruptedImports];
+export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [
+  checkCaseGraph,
+  setupMoney,
+  setupParcelReturns,
+  setupAutomation,
+  failInterruptedImports,
+];
