@@ -220,4 +220,25 @@ describe.runIf(haveBrowser)("console screens in the browser", () => {
     // No horizontal scrolling at 375 px.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
   });
+
+  it("an order's detail gives a goodwill refund that finance then sees", async () => {
+    const order = await delivered();
+    const page = await signedIn("admin", `/orders/${order.id}`);
+    await page.getByText(order.platformOrderNo).first().waitFor();
+    await page.locator("[data-action=goodwill-refund]").click();
+    await page.getByLabel(/金额|Amount/).fill("5");
+    await page.getByLabel(/原因|Reason/).fill("late parcel");
+    await page
+      .getByRole("dialog")
+      .getByRole("button", { name: /确\s*定|OK/ })
+      .click();
+    await page.getByRole("dialog").waitFor({ state: "hidden" });
+    await page.screenshot({ path: join(ARTIFACTS, "console-order.png"), fullPage: true });
+    await page.getByRole("menuitem", { name: "财务" }).click();
+    await page.locator("tr", { hasText: "¥5.00" }).first().waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "console-finance.png"), fullPage: true });
+    const refunds = (await t.api("GET", "/api/v1/refunds?kind=goodwill")).body;
+    expect(refunds.items.some((r: { amount: number; orderId: string }) => r.amount === 500 && r.orderId === order.id)).toBe(true);
+    expect(page.errors).toEqual([]);
+  });
 });

@@ -10,7 +10,9 @@ import {
   Empty,
   Form,
   Input,
+  InputNumber,
   List,
+  Modal,
   Row,
   Select,
   Space,
@@ -166,7 +168,7 @@ export function Orders() {
           style={{ width: 180 }}
           onChange={setStatus}
           options={["pending_payment", "paid", "forwarded", "partially_shipped", "shipped", "delivered", "completed", "cancelled"].map(
-            (s) => ({ value: s, label: s }),
+            (s) => ({ value: s, label: t(`orderStatus.${s}`) }),
           )}
         />
         <Button href={`/api/v1/orders?${params}&format=csv`}>{t("exportCsv")}</Button>
@@ -181,7 +183,11 @@ export function Orders() {
             columns={[
               { title: t("orderNo"), dataIndex: "platformOrderNo" },
               { title: t("customer"), dataIndex: "customerName" },
-              { title: t("status"), dataIndex: "status", render: (s: string) => <Tag>{s}</Tag> },
+              {
+                title: t("status"),
+                dataIndex: "status",
+                render: (s: string) => <Tag data-status={s}>{t(`orderStatus.${s}`, { defaultValue: s })}</Tag>,
+              },
               { title: t("paid"), dataIndex: "paidTotal", render: (v: number) => money(v) },
               { title: t("placedAt"), dataIndex: "placedAt", render: when },
             ]}
@@ -201,6 +207,11 @@ export function OrderDetail() {
   const q = useQuery({ queryKey: ["order", id], queryFn: () => api<any>("GET", `/api/v1/orders/${id}`) });
   const ledger = useQuery({ queryKey: ["order-ledger", id], queryFn: () => api<any>("GET", `/api/v1/orders/${id}/ledger`) });
   const act = async (a: string) => {
+    if (!a) {
+      void qc.invalidateQueries({ queryKey: ["order", id] });
+      void qc.invalidateQueries({ queryKey: ["order-ledger", id] });
+      return;
+    }
     try {
       await api("POST", `/api/v1/orders/${id}/actions/${a}`, a === "cancel" ? { reason: "cancelled in the console" } : undefined);
       void qc.invalidateQueries({ queryKey: ["order", id] });
@@ -217,15 +228,16 @@ export function OrderDetail() {
             <Typography.Title level={4} style={{ margin: 0 }}>
               {o.platformOrderNo}
             </Typography.Title>
-            <Tag>{o.status}</Tag>
+            <Tag data-status={o.status}>{t(`orderStatus.${o.status}`, { defaultValue: o.status })}</Tag>
             {o.needsSourcing && <Tag color="red">{o.sourcingNote}</Tag>}
             {o.allowedActions
               .filter((a: string) => a !== "goodwill-refund" && a !== "confirm-payment" && a !== "change-address")
               .map((a: string) => (
                 <Button key={a} onClick={() => act(a)} data-action={a}>
-                  {a}
+                  {t(`orderAction.${a}`, { defaultValue: a })}
                 </Button>
               ))}
+            {o.allowedActions.includes("goodwill-refund") && <GoodwillRefund orderId={o.id} onDone={() => act("")} />}
           </Space>
           <Card size="small" title={t("lines")}>
             <Table
@@ -249,7 +261,7 @@ export function OrderDetail() {
               dataSource={o.supplierOrders}
               columns={[
                 { title: t("suppliers"), dataIndex: "supplierName" },
-                { title: t("status"), dataIndex: "status" },
+                { title: t("status"), dataIndex: "status", render: (s: string) => t(`soStatus.${s}`, { defaultValue: s }) },
                 { title: t("carrier"), dataIndex: "carrier" },
                 { title: t("trackingNo"), dataIndex: "trackingNo" },
                 { title: "", dataIndex: "purpose" },
@@ -295,6 +307,54 @@ export function OrderDetail() {
         </Space>
       )}
     </Loadable>
+  );
+}
+
+/** A refund of goodwill on an order (no case): amount in yuan and a reason. */
+function GoodwillRefund({ orderId, onDone }: { orderId: string; onDone: () => void }) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const [open, setOpen] = useState(false);
+  const [form] = Form.useForm();
+  return (
+    <>
+      <Button onClick={() => setOpen(true)} data-action="goodwill-refund">
+        {t("orderAction.goodwill-refund")}
+      </Button>
+      <Modal
+        open={open}
+        title={t("orderAction.goodwill-refund")}
+        onCancel={() => setOpen(false)}
+        onOk={() => form.submit()}
+        destroyOnHidden
+      >
+        <Form
+          form={form}
+          layout="vertical"
+          initialValues={{ method: "original" }}
+          onFinish={async (v) => {
+            try {
+              await api("POST", `/api/v1/orders/${orderId}/actions/goodwill-refund`, { ...v, amount: Math.round(v.amount * 100) });
+              setOpen(false);
+              onDone();
+            } catch (e) {
+              applyFieldErrors(form, e);
+              message.error((e as Error).message);
+            }
+          }}
+        >
+          <Form.Item name="amount" label={t("amount")} rules={[{ required: true }]}>
+            <InputNumber min={0.01} step={0.01} prefix="¥" style={{ width: "100%" }} />
+          </Form.Item>
+          <Form.Item name="reason" label={t("reason")} rules={[{ required: true }]}>
+            <Input />
+          </Form.Item>
+          <Form.Item name="method" label={t("method")}>
+            <Select options={["original", "balance"].map((m) => ({ value: m, label: t(`refundMethod.${m}`) }))} />
+          </Form.Item>
+        </Form>
+      </Modal>
+    </>
   );
 }
 
@@ -467,21 +527,25 @@ export function Finance() {
                 size="small"
                 dataSource={d.items}
                 columns={[
-                  { title: "kind", dataIndex: "kind" },
+                  { title: t("type"), dataIndex: "kind", render: (v: string) => t(`refundKind.${v}`, { defaultValue: v }) },
                   { title: t("amount"), dataIndex: "amount", render: (v: number) => money(v) },
-                  { title: "method", dataIndex: "method" },
+                  { title: t("method"), dataIndex: "method", render: (v: string) => t(`refundMethod.${v}`, { defaultValue: v }) },
                   {
                     title: t("status"),
                     dataIndex: "status",
-                    render: (v: string) => <Tag color={v === "failed" ? "red" : v === "succeeded" ? "green" : "gold"}>{v}</Tag>,
+                    render: (v: string) => (
+                      <Tag color={v === "failed" ? "red" : v === "succeeded" ? "green" : "gold"} data-status={v}>
+                        {t(`refundStatus.${v}`, { defaultValue: v })}
+                      </Tag>
+                    ),
                   },
                   {
                     title: "",
                     dataIndex: "allowedActions",
                     render: (acts: string[], r: any) =>
                       acts.map((a) => (
-                        <Button key={a} size="small" onClick={() => act(r.id, a)}>
-                          {a}
+                        <Button key={a} size="small" onClick={() => act(r.id, a)} data-action={a}>
+                          {t(`refundAction.${a}`, { defaultValue: a })}
                         </Button>
                       )),
                   },
@@ -529,8 +593,8 @@ export function Suppliers() {
             dataSource={d.items}
             columns={[
               { title: t("suppliers"), dataIndex: "name" },
-              { title: "email", dataIndex: "email" },
-              { title: "returns", render: (_: unknown, r: any) => (r.terms.acceptsReturns ? "✓" : "✗") },
+              { title: t("email"), dataIndex: "email" },
+              { title: t("acceptsReturns"), render: (_: unknown, r: any) => (r.terms.acceptsReturns ? "✓" : "✗") },
             ]}
           />
         )}
@@ -543,9 +607,9 @@ export function Suppliers() {
             dataSource={d.items}
             columns={[
               { title: "SKU", dataIndex: "skuCode" },
-              { title: "cost", dataIndex: "cost", render: (v: number) => money(v) },
-              { title: "stock", dataIndex: "stock" },
-              { title: "priority", dataIndex: "priority" },
+              { title: t("cost"), dataIndex: "cost", render: (v: number) => money(v) },
+              { title: t("stock"), dataIndex: "stock" },
+              { title: t("priority"), dataIndex: "priority" },
             ]}
           />
         )}
