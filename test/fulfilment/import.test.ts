@@ -157,9 +157,12 @@ describe.each(DB_KINDS)("order import on %s", (kind) => {
   });
 });
 
-describe.runIf(DB_KINDS.includes("pglite"))("a large import", () => {
+// Once, on PostgreSQL when it is there: its data lives in another process, so the test process's
+// memory growth is the importer's own. PGlite keeps the whole database in this process's memory.
+const BIG_ON = DB_KINDS.includes("postgres") ? "postgres" : "pglite";
+describe.runIf(DB_KINDS.length > 0)(`a large import on ${BIG_ON}`, () => {
   it("imports 100,000 rows with bounded memory and shows progress while it runs", async () => {
-    const t = await startTestApp("pglite");
+    const t = await startTestApp(BIG_ON);
     try {
       const cat = await setupCatalog(t, { stock: 1_000_000 });
       const rows = ["platform_order_no,customer_name,phone,city,address,sku_code,quantity,unit_price,shipping_fee,paid_amount"];
@@ -193,7 +196,7 @@ describe.runIf(DB_KINDS.includes("pglite"))("a large import", () => {
       expect(s).toMatchObject({ status: "done", total: 25_000, imported: 25_000, failed: 0 });
       expect(sawProgress).toBe(true);
       // Streaming keeps the importer's own memory small whatever the file's size.
-      expect(peak - rssStart).toBeLessThan(300 * 1024 * 1024);
+      expect(peak - rssStart).toBeLessThan((BIG_ON === "postgres" ? 200 : 400) * 1024 * 1024);
     } finally {
       await t.close();
     }
