@@ -31,6 +31,7 @@ export async function freshPgDb(prefix = "dd_bench") {
 export interface Server {
   url: string;
   token: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -83,6 +84,7 @@ export async function startServer(opts: { databaseUrl?: string; processes?: numb
   return {
     url,
     token,
+    pid: child.pid as number,
     async stop() {
       child.kill("SIGTERM");
       await new Promise((r) => setTimeout(r, 500));
