@@ -366,6 +366,12 @@ export function Cases() {
   const [sp, setSp] = useSearchParams();
   const [selected, setSelected] = useState<string[]>([]);
   const [cursor, setCursor] = useState(0);
+  // Redraw the deadline countdowns every minute.
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setTick((x) => x + 1), 60_000);
+    return () => clearInterval(timer);
+  }, []);
   const filters = Object.fromEntries([...sp.entries()].filter(([, v]) => v));
   const params = new URLSearchParams({ limit: "100", ...filters });
   const q = useQuery({ queryKey: ["cases", params.toString()], queryFn: () => api<any>("GET", `/api/v1/cases?${params}`) });

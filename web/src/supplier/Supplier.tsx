@@ -102,7 +102,15 @@ export default function Supplier() {
                                 dataIndex: "lines",
                                 render: (ls: any[]) => ls.map((l) => `${l.skuCode}×${l.quantity}`).join(", "),
                               },
-                              { title: t("status"), dataIndex: "status", render: (s: string) => <Tag>{s}</Tag> },
+                              {
+                                title: t("status"),
+                                dataIndex: "status",
+                                render: (s: string) => (
+                                  <Tag data-status={s}>
+                                    {s} · {t(`soStatus.${s}`, { defaultValue: s })}
+                                  </Tag>
+                                ),
+                              },
                               { title: t("deadline"), dataIndex: "shipBy", render: when },
                               {
                                 title: t("actions"),
@@ -110,25 +118,28 @@ export default function Supplier() {
                                   so.allowedActions.includes("ship") ? (
                                     <Space>
                                       {so.allowedActions.includes("accept") && (
-                                        <Button onClick={() => act(`/api/v1/supplier-orders/${so.id}/actions/accept`)}>accept</Button>
+                                        <Button onClick={() => act(`/api/v1/supplier-orders/${so.id}/actions/accept`)}>
+                                          {t("soAction.accept")}
+                                        </Button>
                                       )}
                                       <ShipCell so={so} onDone={reload} />
                                     </Space>
                                   ) : (
-                                    so.allowedActions.map((a: string) => (
-                                      <Button
-                                        key={a}
-                                        size="small"
-                                        onClick={() =>
-                                          act(
-                                            `/api/v1/supplier-orders/${so.id}/actions/${a}`,
-                                            a === "intercept-result" ? { outcome: "intercepted" } : {},
-                                          )
-                                        }
-                                      >
-                                        {a}
-                                      </Button>
-                                    ))
+                                    <Space wrap>
+                                      {so.allowedActions.flatMap((a: string) =>
+                                        // An intercept has two answers: the parcel was stopped, or it could not be.
+                                        (a === "intercept-result" ? ["intercepted", "failed"] : [null]).map((outcome) => (
+                                          <Button
+                                            key={`${a}:${outcome}`}
+                                            size="small"
+                                            data-action={outcome ? `${a}-${outcome}` : a}
+                                            onClick={() => act(`/api/v1/supplier-orders/${so.id}/actions/${a}`, outcome ? { outcome } : {})}
+                                          >
+                                            {t(`soAction.${outcome ? `${a}.${outcome}` : a}`, { defaultValue: a })}
+                                          </Button>
+                                        )),
+                                      )}
+                                    </Space>
                                   ),
                               },
                             ]}
