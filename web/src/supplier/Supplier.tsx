@@ -80,7 +80,18 @@ export default function Supplier() {
               <Typography.Title level={5} style={{ margin: 0 }}>
                 {t("supplierPortal")} · {user.name}
               </Typography.Title>
-              <LanguageButton />
+              <Space>
+                <LanguageButton />
+                <Button
+                  size="small"
+                  onClick={async () => {
+                    await api("POST", "/api/v1/auth/logout");
+                    void qc.invalidateQueries({ queryKey: ["me"] });
+                  }}
+                >
+                  {t("signOut")}
+                </Button>
+              </Space>
             </Layout.Header>
             <Layout.Content style={{ padding: 16 }}>
               <Tabs
