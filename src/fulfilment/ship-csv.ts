@@ -123,15 +123,13 @@ export async function shipFromCsv(deps: Deps, req: Parameters<typeof actorOf>[0]
     }
     try {
       const id = soId;
-      await deps.db
-        .transaction()
-        .execute((tx) =>
-          supplierOrderActionTx(tx, deps, actor, id, "ship", {
-            carrier,
-            trackingNo,
-            ...(shippedAt && { shippedAt: new Date(shippedAt).toISOString() }),
-          }),
-        );
+      await deps.db.transaction().execute((tx) =>
+        supplierOrderActionTx(tx, deps, actor, id, "ship", {
+          carrier,
+          trackingNo,
+          ...(shippedAt && { shippedAt: new Date(shippedAt).toISOString() }),
+        }),
+      );
       results.push({ line, supplierOrderId: soId, ok: true });
     } catch (e) {
       if (!(e instanceof AppError)) throw e;
