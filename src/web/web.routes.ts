@@ -43,6 +43,8 @@ export async function webRoutes(app: ZApp, _deps: Deps) {
     "/finance",
     "/suppliers",
     "/settings",
+    "/claims",
+    "/automation",
     "/portal",
     "/portal/*",
     "/supplier",

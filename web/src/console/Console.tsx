@@ -6,6 +6,7 @@ import { api } from "../api";
 import { LanguageButton, Loadable, LoginForm, useMe } from "../shared";
 import CaseDetail from "./CaseDetail";
 import ImportOrders from "./Import";
+import { Automation, ClaimsAndStatements } from "./Money";
 import { Cases, Dashboard, Finance, OrderDetail, Orders, Settings, Suppliers } from "./Pages";
 import Policy from "./Policy";
 import Warehouse from "./Warehouse";
@@ -41,9 +42,11 @@ export default function Console() {
                   { key: "/imports", label: t("importOrders") },
                   { key: "/warehouse", label: t("warehouse") },
                   { key: "/finance", label: t("finance") },
+                  { key: "/claims", label: t("claimsAndStatements") },
                   { key: "/suppliers", label: t("suppliers") },
                   { key: "/policies", label: t("policies") },
                   { key: "/settings", label: t("settings") },
+                  { key: "/automation", label: t("automation") },
                 ]}
               />
             </Layout.Sider>
@@ -78,6 +81,8 @@ export default function Console() {
                   <Route path="/suppliers" element={<Suppliers />} />
                   <Route path="/policies" element={<Policy />} />
                   <Route path="/settings" element={<Settings />} />
+                  <Route path="/claims" element={<ClaimsAndStatements />} />
+                  <Route path="/automation" element={<Automation />} />
                   <Route path="*" element={<Dashboard />} />
                 </Routes>
               </Layout.Content>

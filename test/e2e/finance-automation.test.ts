@@ -1,0 +1,87 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
+import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = join(process.cwd(), "test-artifacts");
+
+describe.runIf(existsSync(CHROMIUM) || process.env.CI === "true")("finance claims and automation settings in the browser", () => {
+  let t: TestApp;
+  let browser: Browser;
+  let base: string;
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    t = await startTestApp("pglite");
+    const cat = await setupCatalog(t);
+    t.clock.set(new Date());
+    // A wrong item reshipped: the supplier owes a claim.
+    const order = await createDeliveredOrder(t, cat, {
+      lines: [{ skuCode: "TEE", quantity: 1 }],
+      deliveredAt: new Date(Date.now() - 86400_000).toISOString(),
+    });
+    const c = (
+      await t.api("POST", "/api/v1/cases", {
+        body: { orderId: order.id, type: "reship", reason: "wrong_item", lines: [{ orderLineId: order.lines[0].id, quantity: 1 }] },
+      })
+    ).body;
+    await t.api("POST", `/api/v1/cases/${c.id}/actions/approve`, { body: {} });
+    await t.api("POST", `/api/v1/cases/${c.id}/actions/resolve`, { body: {} });
+    await t.app.listen({ port: 0, host: "127.0.0.1" });
+    base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it("finance answers a supplier claim and the admin edits a message template", async () => {
+    const email = async (role: string) =>
+      (await t.deps.db.selectFrom("users").select("email").where("id", "=", t.t.userIds[role]).executeTakeFirstOrThrow()).email;
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${base}/claims`);
+    await page.getByLabel(/邮箱|Email/).fill(await email("finance"));
+    await page.getByLabel(/密码|Password/).fill(TEST_PASSWORD);
+    await page.getByRole("button", { name: /登\s*录|Sign in/ }).click();
+    const claimRow = page.locator("tr", { hasText: "¥40.00" }).first();
+    await claimRow.waitFor();
+    await claimRow.getByRole("button", { name: "accept" }).click();
+    await page.locator("tr", { hasText: "accepted" }).first().waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "finance-claims.png"), fullPage: true });
+    const claims = (await t.api("GET", "/api/v1/supplier-claims")).body.items;
+    expect(claims[0].status).toBe("accepted");
+
+    const admin = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    await admin.goto(`${base}/automation`);
+    await admin.getByLabel(/邮箱|Email/).fill(await email("admin"));
+    await admin.getByLabel(/密码|Password/).fill(TEST_PASSWORD);
+    await admin.getByRole("button", { name: /登\s*录|Sign in/ }).click();
+    const row = admin.locator("tr", { hasText: "case.approved" }).first();
+    await row.waitFor();
+    await row.getByRole("button").click();
+    await admin.getByLabel("body").fill("您的售后 {{caseNo}} 已同意，请尽快寄回。");
+    await admin.getByRole("button", { name: /OK|确\s*定/ }).click();
+    await admin.locator("tr", { hasText: "case.approved" }).getByRole("button", { name: "✎ *" }).first().waitFor();
+    await admin.screenshot({ path: join(ARTIFACTS, "automation-settings.png"), fullPage: true });
+    const tpl = (await t.api("GET", "/api/v1/notification-templates")).body.items.find(
+      (x: any) => x.event === "case.approved" && x.customised,
+    );
+    expect(tpl.body).toBe("您的售后 {{caseNo}} 已同意，请尽快寄回。");
+    expect(errors).toEqual([]);
+  });
+});

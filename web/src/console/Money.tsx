@@ -1,0 +1,298 @@
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { App, Button, Card, Form, Input, Modal, Select, Space, Switch, Table, Tag, Typography } from "antd";
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { api, money, when } from "../api";
+import { applyFieldErrors, Loadable } from "../shared";
+
+/** Finance's supplier side: claims (索赔) to settle and statements (对账单) to draw up and close. */
+export function ClaimsAndStatements() {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const { message } = App.useApp();
+  const [form] = Form.useForm();
+  const claims = useQuery({ queryKey: ["claims-all"], queryFn: () => api<any>("GET", "/api/v1/supplier-claims?limit=200") });
+  const statements = useQuery({ queryKey: ["statements"], queryFn: () => api<any>("GET", "/api/v1/supplier-statements") });
+  const suppliers = useQuery({ queryKey: ["suppliers"], queryFn: () => api<any>("GET", "/api/v1/suppliers?limit=200") });
+  const refresh = () => {
+    void qc.invalidateQueries({ queryKey: ["claims-all"] });
+    void qc.invalidateQueries({ queryKey: ["statements"] });
+  };
+  const act = async (path: string, body: unknown = {}) => {
+    try {
+      await api("POST", path, body);
+      refresh();
+    } catch (e) {
+      message.error((e as Error).message);
+    }
+  };
+  return (
+    <Space direction="vertical" style={{ width: "100%" }}>
+      <Card title={t("claims")} extra={<Button href="/api/v1/supplier-claims?format=csv">{t("exportCsv")}</Button>}>
+        <Loadable q={claims} empty={(d) => d.items.length === 0}>
+          {(d) => (
+            <Table
+              rowKey="id"
+              size="small"
+              dataSource={d.items}
+              columns={[
+                { title: "#", dataIndex: "caseNo" },
+                {
+                  title: t("suppliers"),
+                  dataIndex: "supplierId",
+                  render: (id: string) => suppliers.data?.items.find((s: any) => s.id === id)?.name ?? id.slice(-6),
+                },
+                { title: t("amount"), dataIndex: "amount", render: (v: number) => money(v) },
+                { title: t("status"), dataIndex: "status", render: (v: string) => <Tag>{v}</Tag> },
+                { title: t("note"), dataIndex: "supplierNote" },
+                { title: t("deadline"), dataIndex: "dueAt", render: when },
+                {
+                  title: "",
+                  dataIndex: "allowedActions",
+                  render: (acts: string[], r: any) =>
+                    acts.map((a) => (
+                      <Button
+                        key={a}
+                        size="small"
+                        onClick={() =>
+                          act(`/api/v1/supplier-claims/${r.id}/actions/${a}`, a === "dispute" ? { note: "disputed by finance" } : {})
+                        }
+                      >
+                        {a}
+                      </Button>
+                    )),
+                },
+              ]}
+            />
+          )}
+        </Loadable>
+      </Card>
+      <Card title={t("statements")}>
+        <Form
+          form={form}
+          layout="inline"
+          style={{ marginBottom: 12 }}
+          onFinish={async (v) => {
+            try {
+              await api("POST", "/api/v1/supplier-statements", v);
+              refresh();
+            } catch (e) {
+              applyFieldErrors(form, e);
+              message.error((e as Error).message);
+            }
+          }}
+        >
+          <Form.Item name="supplierId" rules={[{ required: true }]}>
+            <Select
+              placeholder={t("suppliers")}
+              style={{ width: 180 }}
+              options={(suppliers.data?.items ?? []).map((s: any) => ({ value: s.id, label: s.name }))}
+            />
+          </Form.Item>
+          <Form.Item name="from" rules={[{ required: true, pattern: /^\d{4}-\d{2}-\d{2}$/ }]}>
+            <Input placeholder="2026-11-01" style={{ width: 120 }} />
+          </Form.Item>
+          <Form.Item name="to" rules={[{ required: true, pattern: /^\d{4}-\d{2}-\d{2}$/ }]}>
+            <Input placeholder="2026-11-30" style={{ width: 120 }} />
+          </Form.Item>
+          <Button htmlType="submit">+</Button>
+        </Form>
+        <Loadable q={statements} empty={(d) => d.items.length === 0}>
+          {(d) => (
+            <Table
+              rowKey="id"
+              size="small"
+              dataSource={d.items}
+              columns={[
+                {
+                  title: t("suppliers"),
+                  dataIndex: "supplierId",
+                  render: (id: string) => suppliers.data?.items.find((s: any) => s.id === id)?.name ?? id.slice(-6),
+                },
+                { title: "period", render: (_: unknown, s: any) => `${String(s.from).slice(0, 10)} – ${String(s.to).slice(0, 10)}` },
+                { title: t("amount"), render: (_: unknown, s: any) => money(s.totals?.payable) },
+                {
+                  title: t("status"),
+                  dataIndex: "status",
+                  render: (v: string) => <Tag color={v === "closed" ? "green" : "gold"}>{v}</Tag>,
+                },
+                {
+                  title: "",
+                  render: (_: unknown, s: any) => (
+                    <Space>
+                      <Button size="small" href={`/api/v1/supplier-statements/${s.id}/export.csv`}>
+                        CSV
+                      </Button>
+                      {s.allowedActions.includes("close") && (
+                        <Button size="small" onClick={() => act(`/api/v1/supplier-statements/${s.id}/actions/close`)}>
+                          close
+                        </Button>
+                      )}
+                    </Space>
+                  ),
+                },
+              ]}
+            />
+          )}
+        </Loadable>
+      </Card>
+    </Space>
+  );
+}
+
+/** Settings for messages and integrations: notification templates, webhooks and what was sent. */
+export function Automation() {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const { message } = App.useApp();
+  const [editing, setEditing] = useState<any | null>(null);
+  const [tplForm] = Form.useForm();
+  const [hookForm] = Form.useForm();
+  const [secret, setSecret] = useState<string | null>(null);
+  const templates = useQuery({ queryKey: ["templates"], queryFn: () => api<any>("GET", "/api/v1/notification-templates") });
+  const hooks = useQuery({ queryKey: ["webhooks"], queryFn: () => api<any>("GET", "/api/v1/webhooks") });
+  const sent = useQuery({ queryKey: ["notifications"], queryFn: () => api<any>("GET", "/api/v1/notifications?limit=50") });
+  return (
+    <Space direction="vertical" style={{ width: "100%" }}>
+      <Card title={t("templates")}>
+        <Loadable q={templates}>
+          {(d) => (
+            <Table
+              rowKey={(r: any) => `${r.event}/${r.locale}/${r.channel}`}
+              size="small"
+              dataSource={d.items}
+              pagination={{ pageSize: 8 }}
+              columns={[
+                { title: "event", dataIndex: "event" },
+                { title: "locale", dataIndex: "locale" },
+                { title: "channel", dataIndex: "channel" },
+                { title: "subject", dataIndex: "subject" },
+                {
+                  title: "",
+                  dataIndex: "customised",
+                  render: (c: boolean, r: any) => (
+                    <Button size="small" onClick={() => (setEditing(r), tplForm.setFieldsValue(r))}>
+                      {c ? "✎ *" : "✎"}
+                    </Button>
+                  ),
+                },
+              ]}
+            />
+          )}
+        </Loadable>
+        <Typography.Text type="secondary">{templates.data?.variables?.map((v: string) => `{{${v}}}`).join(" ")}</Typography.Text>
+      </Card>
+      <Modal
+        open={Boolean(editing)}
+        title={editing ? `${editing.event} · ${editing.locale} · ${editing.channel}` : ""}
+        onCancel={() => setEditing(null)}
+        onOk={() => tplForm.submit()}
+        destroyOnHidden
+      >
+        <Form
+          form={tplForm}
+          layout="vertical"
+          onFinish={async (v) => {
+            try {
+              await api("PUT", "/api/v1/notification-templates", {
+                event: editing.event,
+                locale: editing.locale,
+                channel: editing.channel,
+                subject: v.subject ?? "",
+                body: v.body,
+                active: v.active ?? true,
+              });
+              setEditing(null);
+              void qc.invalidateQueries({ queryKey: ["templates"] });
+            } catch (e) {
+              applyFieldErrors(tplForm, e);
+            }
+          }}
+        >
+          <Form.Item name="subject" label="subject">
+            <Input />
+          </Form.Item>
+          <Form.Item name="body" label="body" rules={[{ required: true }]}>
+            <Input.TextArea rows={4} />
+          </Form.Item>
+          <Form.Item name="active" label="active" valuePropName="checked">
+            <Switch />
+          </Form.Item>
+        </Form>
+      </Modal>
+      <Card title={t("webhooks")}>
+        <Form
+          form={hookForm}
+          layout="inline"
+          style={{ marginBottom: 12 }}
+          onFinish={async (v) => {
+            try {
+              const r = await api<any>("POST", "/api/v1/webhooks", {
+                url: v.url,
+                events: String(v.events)
+                  .split(/[\s,]+/)
+                  .filter(Boolean),
+              });
+              setSecret(r.secret);
+              hookForm.resetFields();
+              void qc.invalidateQueries({ queryKey: ["webhooks"] });
+            } catch (e) {
+              applyFieldErrors(hookForm, e);
+              message.error((e as Error).message);
+            }
+          }}
+        >
+          <Form.Item name="url" rules={[{ required: true }]}>
+            <Input placeholder="https://erp.example.com/hooks" style={{ width: 280 }} />
+          </Form.Item>
+          <Form.Item name="events" rules={[{ required: true }]} initialValue="case.* refund.*">
+            <Input style={{ width: 200 }} />
+          </Form.Item>
+          <Button htmlType="submit">+</Button>
+        </Form>
+        {secret && <Typography.Paragraph copyable={{ text: secret }}>secret (shown once): {secret}</Typography.Paragraph>}
+        <Loadable q={hooks} empty={(d) => d.items.length === 0}>
+          {(d) => (
+            <Table
+              rowKey="id"
+              size="small"
+              dataSource={d.items}
+              columns={[
+                { title: "url", dataIndex: "url" },
+                { title: "events", dataIndex: "events", render: (e: string[]) => e.join(", ") },
+                { title: "", dataIndex: "active", render: (a: boolean) => (a ? "✓" : "✗") },
+              ]}
+            />
+          )}
+        </Loadable>
+      </Card>
+      <Card title={t("notifications")}>
+        <Loadable q={sent} empty={(d) => d.items.length === 0}>
+          {(d) => (
+            <Table
+              rowKey="id"
+              size="small"
+              dataSource={d.items}
+              columns={[
+                { title: "event", dataIndex: "event" },
+                { title: "channel", dataIndex: "channel" },
+                { title: "to", dataIndex: "recipient" },
+                { title: "subject", dataIndex: "subject" },
+                {
+                  title: t("status"),
+                  dataIndex: "status",
+                  render: (v: string, r: any) => (
+                    <Tag color={v === "sent" ? "green" : v === "failed" ? "red" : "gold"} title={r.lastError ?? ""}>
+                      {v}
+                    </Tag>
+                  ),
+                },
+                { title: "", dataIndex: "createdAt", render: when },
+              ]}
+            />
+          )}
+        </Loadable>
+      </Card>
+    </Space>
+  );
+}
