@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { Route, Routes, useLocation, useNavigate } from "react-router-dom";
 import { api } from "../api";
 import { LanguageButton, Loadable, LoginForm, useMe } from "../shared";
+import AnalyticsPanel from "./Analytics";
 import CaseDetail from "./CaseDetail";
 import ImportOrders from "./Import";
 import { Automation, ClaimsAndStatements } from "./Money";
@@ -70,7 +71,15 @@ export default function Console() {
               </Layout.Header>
               <Layout.Content style={{ padding: 16 }}>
                 <Routes>
-                  <Route path="/" element={<Dashboard />} />
+                  <Route
+                    path="/"
+                    element={
+                      <>
+                        <Dashboard />
+                        <AnalyticsPanel />
+                      </>
+                    }
+                  />
                   <Route path="/cases" element={<Cases />} />
                   <Route path="/cases/:id" element={<CaseDetail />} />
                   <Route path="/orders" element={<Orders />} />
