@@ -2,7 +2,9 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
+import { hashPassword } from "../../src/platform/auth.js";
+import { newId } from "../../src/platform/ids.js";
+import { type Catalog, createDeliveredOrder, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -12,10 +14,11 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === "true")("finance claim
   let t: TestApp;
   let browser: Browser;
   let base: string;
+  let cat: Catalog;
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     t = await startTestApp("pglite");
-    const cat = await setupCatalog(t);
+    cat = await setupCatalog(t);
     t.clock.set(new Date());
     // A wrong item reshipped: the supplier owes a claim.
     const order = await createDeliveredOrder(t, cat, {
@@ -83,5 +86,35 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === "true")("finance claim
     );
     expect(tpl.body).toBe("您的售后 {{caseNo}} 已同意，请尽快寄回。");
     expect(errors).toEqual([]);
+  });
+
+  it("a supplier ships several parcels from a CSV and sees which rows failed", async () => {
+    const email = `supplier.csv.${newId().slice(-6)}@example.test`;
+    await t.deps.db
+      .insertInto("users")
+      .values({
+        id: newId(),
+        tenant_id: t.t.tenantId,
+        email,
+        name: "Supplier A",
+        role: "supplier",
+        supplier_id: cat.suppliers.a,
+        password_hash: await hashPassword(TEST_PASSWORD),
+      })
+      .execute();
+    const order = await createOrder(t, cat, { lines: [{ skuCode: "TEE", quantity: 1 }] });
+    await t.api("POST", `/api/v1/orders/${order.id}/actions/forward`);
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    await page.goto(`${base}/supplier`);
+    await page.getByLabel(/邮箱|Email/).fill(email);
+    await page.getByLabel(/密码|Password/).fill(TEST_PASSWORD);
+    await page.getByRole("button", { name: /登\s*录|Sign in/ }).click();
+    const csv = `platformOrderNo,carrier,trackingNo\n${order.platformOrderNo},韵达,YD4400556677\nNO-SUCH-ORDER,韵达,YD4400556678\n`;
+    await page.getByTestId("ship-csv").setInputFiles({ name: "ship.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.getByTestId("ship-csv-result").waitFor();
+    expect(await page.getByTestId("ship-csv-result").textContent()).toContain("✓ 1 · ✗ 1");
+    await page.screenshot({ path: join(ARTIFACTS, "supplier-ship-csv.png"), fullPage: true });
+    const o = (await t.api("GET", `/api/v1/orders/${order.id}`)).body;
+    expect(o.supplierOrders[0]).toMatchObject({ status: "shipped", trackingNo: "YD4400556677" });
   });
 });

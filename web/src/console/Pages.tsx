@@ -30,7 +30,7 @@ import { useTranslation } from "react-i18next";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { ApiError, api, money, when } from "../api";
 import { REASONS } from "../i18n";
-import { applyFieldErrors, Loadable, StatusTag } from "../shared";
+import { applyFieldErrors, Loadable, StatusTag, useMe } from "../shared";
 
 echarts.use([BarChart, GridComponent, TooltipComponent, CanvasRenderer]);
 
@@ -394,11 +394,14 @@ export function Cases() {
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, [q.data, cursor, nav]);
-  const bulkApprove = async () => {
+  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<any>("GET", "/api/v1/shops") });
+  const suppliers = useQuery({ queryKey: ["suppliers"], queryFn: () => api<any>("GET", "/api/v1/suppliers?limit=200") });
+  const me = useMe();
+  const bulk = async (action: string, body: Record<string, unknown>) => {
     let ok = 0;
     for (const id of selected) {
       try {
-        await api("POST", `/api/v1/cases/${id}/actions/approve`, {});
+        await api("POST", `/api/v1/cases/${id}/actions/${action}`, body);
         ok++;
       } catch (e) {
         message.warning((e as Error).message);
@@ -447,6 +450,22 @@ export function Cases() {
           ]}
           data-testid="filter-assignee"
         />
+        <Select
+          allowClear
+          placeholder={t("shop")}
+          style={{ width: 150 }}
+          value={sp.get("shopId") ?? undefined}
+          onChange={(v) => set("shopId", v)}
+          options={(shops.data?.items ?? []).map((x: any) => ({ value: x.id, label: x.name }))}
+        />
+        <Select
+          allowClear
+          placeholder={t("suppliers")}
+          style={{ width: 150 }}
+          value={sp.get("supplierId") ?? undefined}
+          onChange={(v) => set("supplierId", v)}
+          options={(suppliers.data?.items ?? []).map((x: any) => ({ value: x.id, label: x.name }))}
+        />
         <Checkbox checked={sp.get("overdue") === "true"} onChange={(e) => set("overdue", e.target.checked ? "true" : undefined)}>
           {t("onlyOverdue")}
         </Checkbox>
@@ -467,8 +486,15 @@ export function Cases() {
             {n}
           </Tag>
         ))}
-        <Button disabled={!selected.length} onClick={bulkApprove} data-testid="bulk-approve">
+        <Button disabled={!selected.length} onClick={() => bulk("approve", {})} data-testid="bulk-approve">
           {t("bulkApprove")}
+        </Button>
+        <Button
+          disabled={!selected.length || !me.data}
+          onClick={() => bulk("assign", { assigneeId: me.data?.id ?? null })}
+          data-testid="bulk-assign"
+        >
+          {t("bulkAssignToMe")}
         </Button>
         <Button href={`/api/v1/cases?${params}&format=csv`}>{t("exportCsv")}</Button>
       </Space>

@@ -5,6 +5,78 @@ import { useTranslation } from "react-i18next";
 import { api, money, when } from "../api";
 import { LanguageButton, Loadable, LoginForm, StatusTag, useMe } from "../shared";
 
+/** Many parcels at once: a CSV of supplier order (or order number), carrier and tracking number. */
+function ShipCsv({ onDone }: { onDone: () => void }) {
+  const { t } = useTranslation();
+  const [result, setResult] = useState<any | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <Space direction="vertical" style={{ marginBottom: 12 }}>
+      <Space>
+        <Typography.Text>{t("shipCsv")}</Typography.Text>
+        <input
+          type="file"
+          accept=".csv,text/csv"
+          data-testid="ship-csv"
+          onChange={async (e) => {
+            const f = e.target.files?.[0];
+            if (!f) return;
+            const fd = new FormData();
+            fd.append("file", f);
+            try {
+              setResult(await api("POST", "/api/v1/supplier-orders/ship-csv", fd));
+              setError(null);
+              onDone();
+            } catch (err) {
+              setError((err as Error).message);
+            }
+            e.target.value = "";
+          }}
+        />
+      </Space>
+      {error && <Typography.Text type="danger">{error}</Typography.Text>}
+      {result && (
+        <Typography.Text data-testid="ship-csv-result">
+          {`✓ ${result.shipped} · ✗ ${result.failed}`}
+          {result.results
+            ?.filter((r: any) => !r.ok)
+            .map((r: any) => ` · line ${r.line}: ${r.field ?? ""} ${r.message}`)
+            .join("")}
+        </Typography.Text>
+      )}
+    </Space>
+  );
+}
+
+function Statements() {
+  const q = useQuery({ queryKey: ["my-statements"], queryFn: () => api<any>("GET", "/api/v1/supplier-statements") });
+  const { t } = useTranslation();
+  return (
+    <Loadable q={q} empty={(d) => d.items.length === 0}>
+      {(d) => (
+        <Table
+          rowKey="id"
+          size="small"
+          dataSource={d.items}
+          columns={[
+            { title: "period", render: (_: unknown, s: any) => `${String(s.from).slice(0, 10)} – ${String(s.to).slice(0, 10)}` },
+            { title: t("amount"), render: (_: unknown, s: any) => money(s.totals?.payable) },
+            { title: t("status"), dataIndex: "status", render: (v: string) => <Tag>{v}</Tag> },
+            {
+              title: "",
+              render: (_: unknown, s: any) => (
+                <Button size="small" href={`/api/v1/supplier-statements/${s.id}/export.csv`}>
+                  CSV
+                </Button>
+              ),
+            },
+          ]}
+        />
+      )}
+    </Loadable>
+  );
+}
+
 function ShipCell({ so, onDone }: { so: any; onDone: () => void }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
@@ -100,63 +172,68 @@ export default function Supplier() {
                     key: "orders",
                     label: t("supplierOrders"),
                     children: (
-                      <Loadable q={orders}>
-                        {(d) => (
-                          <Table
-                            rowKey="id"
-                            size="small"
-                            dataSource={d.items}
-                            columns={[
-                              { title: t("orderNo"), dataIndex: "platformOrderNo" },
-                              {
-                                title: t("lines"),
-                                dataIndex: "lines",
-                                render: (ls: any[]) => ls.map((l) => `${l.skuCode}×${l.quantity}`).join(", "),
-                              },
-                              {
-                                title: t("status"),
-                                dataIndex: "status",
-                                render: (s: string) => (
-                                  <Tag data-status={s}>
-                                    {s} · {t(`soStatus.${s}`, { defaultValue: s })}
-                                  </Tag>
-                                ),
-                              },
-                              { title: t("deadline"), dataIndex: "shipBy", render: when },
-                              {
-                                title: t("actions"),
-                                render: (_: unknown, so: any) =>
-                                  so.allowedActions.includes("ship") ? (
-                                    <Space>
-                                      {so.allowedActions.includes("accept") && (
-                                        <Button onClick={() => act(`/api/v1/supplier-orders/${so.id}/actions/accept`)}>
-                                          {t("soAction.accept")}
-                                        </Button>
-                                      )}
-                                      <ShipCell so={so} onDone={reload} />
-                                    </Space>
-                                  ) : (
-                                    <Space wrap>
-                                      {so.allowedActions.flatMap((a: string) =>
-                                        // An intercept has two answers: the parcel was stopped, or it could not be.
-                                        (a === "intercept-result" ? ["intercepted", "failed"] : [null]).map((outcome) => (
-                                          <Button
-                                            key={`${a}:${outcome}`}
-                                            size="small"
-                                            data-action={outcome ? `${a}-${outcome}` : a}
-                                            onClick={() => act(`/api/v1/supplier-orders/${so.id}/actions/${a}`, outcome ? { outcome } : {})}
-                                          >
-                                            {t(`soAction.${outcome ? `${a}.${outcome}` : a}`, { defaultValue: a })}
-                                          </Button>
-                                        )),
-                                      )}
-                                    </Space>
+                      <>
+                        <ShipCsv onDone={reload} />
+                        <Loadable q={orders}>
+                          {(d) => (
+                            <Table
+                              rowKey="id"
+                              size="small"
+                              dataSource={d.items}
+                              columns={[
+                                { title: t("orderNo"), dataIndex: "platformOrderNo" },
+                                {
+                                  title: t("lines"),
+                                  dataIndex: "lines",
+                                  render: (ls: any[]) => ls.map((l) => `${l.skuCode}×${l.quantity}`).join(", "),
+                                },
+                                {
+                                  title: t("status"),
+                                  dataIndex: "status",
+                                  render: (s: string) => (
+                                    <Tag data-status={s}>
+                                      {s} · {t(`soStatus.${s}`, { defaultValue: s })}
+                                    </Tag>
                                   ),
-                              },
-                            ]}
-                          />
-                        )}
-                      </Loadable>
+                                },
+                                { title: t("deadline"), dataIndex: "shipBy", render: when },
+                                {
+                                  title: t("actions"),
+                                  render: (_: unknown, so: any) =>
+                                    so.allowedActions.includes("ship") ? (
+                                      <Space>
+                                        {so.allowedActions.includes("accept") && (
+                                          <Button onClick={() => act(`/api/v1/supplier-orders/${so.id}/actions/accept`)}>
+                                            {t("soAction.accept")}
+                                          </Button>
+                                        )}
+                                        <ShipCell so={so} onDone={reload} />
+                                      </Space>
+                                    ) : (
+                                      <Space wrap>
+                                        {so.allowedActions.flatMap((a: string) =>
+                                          // An intercept has two answers: the parcel was stopped, or it could not be.
+                                          (a === "intercept-result" ? ["intercepted", "failed"] : [null]).map((outcome) => (
+                                            <Button
+                                              key={`${a}:${outcome}`}
+                                              size="small"
+                                              data-action={outcome ? `${a}-${outcome}` : a}
+                                              onClick={() =>
+                                                act(`/api/v1/supplier-orders/${so.id}/actions/${a}`, outcome ? { outcome } : {})
+                                              }
+                                            >
+                                              {t(`soAction.${outcome ? `${a}.${outcome}` : a}`, { defaultValue: a })}
+                                            </Button>
+                                          )),
+                                        )}
+                                      </Space>
+                                    ),
+                                },
+                              ]}
+                            />
+                          )}
+                        </Loadable>
+                      </>
                     ),
                   },
                   {
@@ -181,6 +258,11 @@ export default function Supplier() {
                         )}
                       </Loadable>
                     ),
+                  },
+                  {
+                    key: "statements",
+                    label: t("statements"),
+                    children: <Statements />,
                   },
                   {
                     key: "claims",
