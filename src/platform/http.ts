@@ -161,8 +161,20 @@ export async function buildServer(deps: Deps, modules: RouteModule[], opts: { lo
       });
     }
     const e = err as { statusCode?: number; code?: string; message?: string };
-    if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE" || e.code === "FST_REQ_FILE_TOO_LARGE") {
-      return reply.code(413).send({ error: { code: "payload_too_large", message: "the request body is too large" } });
+    if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      // An oversized JSON body is a validation failure of the body, like any other.
+      return reply.code(400).send({
+        error: {
+          code: "validation_failed",
+          message: "body: larger than the 1 MB a request may carry",
+          details: { fields: [{ field: "body", message: "larger than 1 MB" }] },
+        },
+      });
+    }
+    if (e.code === "FST_REQ_FILE_TOO_LARGE") {
+      return reply
+        .code(413)
+        .send({ error: { code: "payload_too_large", message: "file: the upload is too large", details: { field: "file" } } });
     }
     if (e.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
       return reply.code(415).send({ error: { code: "unsupported_media_type", message: "send application/json or multipart/form-data" } });
