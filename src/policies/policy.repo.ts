@@ -36,9 +36,21 @@ export async function loadPolicy(ex: Executor, tenantId: string, shopId: string)
   return { id, version: 1, rules: CN_DEFAULT, createdAt: inserted.created_at };
 }
 
+/**
+ * A policy version never changes once written (an edit makes a new version), so a version read
+ * once is kept in memory: every case action reads the version its case was decided under.
+ */
+const versions = new Map<string, LoadedPolicy>();
+
 export async function loadPolicyById(ex: Executor, tenantId: string, id: string): Promise<LoadedPolicy> {
+  const key = `${tenantId}:${id}`;
+  const hit = versions.get(key);
+  if (hit) return hit;
   const row = await ex.selectFrom("policies").selectAll().where("tenant_id", "=", tenantId).where("id", "=", id).executeTakeFirstOrThrow();
-  return { id: row.id, version: row.version, rules: PolicyRulesSchema.parse(row.rules), createdAt: row.created_at };
+  const loaded = { id: row.id, version: row.version, rules: PolicyRulesSchema.parse(row.rules), createdAt: row.created_at };
+  if (versions.size > 5000) versions.clear();
+  versions.set(key, loaded);
+  return loaded;
 }
 
 /** Quantity of each order line already held by cases that are still alive. */

@@ -66,6 +66,7 @@ describe.runIf(haveBrowser)("browser journeys", () => {
   async function signedIn(role: string, path = "/"): Promise<Page> {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const page = await ctx.newPage();
+    page.setDefaultTimeout(60_000);
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`${base}${path}`);
@@ -84,6 +85,7 @@ describe.runIf(haveBrowser)("browser journeys", () => {
     });
     // The customer finds the order and asks for a return with a photo, on a phone-sized screen.
     const customer = await (await browser.newContext({ viewport: { width: 375, height: 780 } })).newPage();
+    customer.setDefaultTimeout(60_000);
     await customer.goto(`${base}/portal`);
     await customer.getByLabel(/订单号|Order number/).fill(order.platformOrderNo);
     await customer.getByLabel(/手机号后4位|Last 4/).fill("6666");
@@ -120,8 +122,11 @@ describe.runIf(haveBrowser)("browser journeys", () => {
     await wh.locator("[data-action=inspect]").click();
     await wh.getByLabel("grade").click();
     await wh.getByTitle("resellable").click();
+    // The chosen value shows in the field (a second element with the title) before the next drop-down.
+    await wh.getByTitle("resellable").nth(1).waitFor({ state: "attached" });
     await wh.getByLabel("disposition").click();
     await wh.getByTitle("restock").click();
+    await wh.getByTitle("restock").nth(1).waitFor({ state: "attached" });
     await wh.getByTestId("action-ok").click();
     await wh.locator("[data-status=inspected]").first().waitFor();
     await wh.screenshot({ path: join(ARTIFACTS, "console-inspected.png"), fullPage: true });
