@@ -4,7 +4,7 @@ import type { Actor, Deps } from "../platform/context.js";
 import { AppError, notFound } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
-import { decodeCursor, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
+import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
 import { CASE_TYPES, REASONS, RESPONSIBILITIES } from "../policies/rules.js";
 import { caseListItem, caseView, createCase, runCaseAction } from "./case.service.js";
 import { CASE_STATUSES, type CaseAction } from "./case.states.js";
@@ -194,15 +194,7 @@ export function caseRoutes(app: ZApp, deps: Deps) {
             ]),
           );
         }
-        const c = decodeCursor(cursor);
-        if (c) q = q.where("c.id", "<", c);
-        const page = toPage(
-          await q
-            .orderBy("c.id", "desc")
-            .limit(limit + 1)
-            .execute(),
-          limit,
-        );
+        const page = await keysetPage(q, "c.id", cursor, limit);
         return { ...page, items: page.items.map((x) => caseListItem(x, now)) };
       };
       if (wantsCsv(req)) return sendCsv(reply, "cases", fetch);
@@ -284,15 +276,7 @@ export function caseRoutes(app: ZApp, deps: Deps) {
       const fetch = async (cursor: string | undefined, limit: number) => {
         let q = deps.db.selectFrom("complaints").selectAll().where("tenant_id", "=", a.tenantId);
         if (req.query.status) q = q.where("status", "=", req.query.status);
-        const c = decodeCursor(cursor);
-        if (c) q = q.where("id", "<", c);
-        const page = toPage(
-          await q
-            .orderBy("id", "desc")
-            .limit(limit + 1)
-            .execute(),
-          limit,
-        );
+        const page = await keysetPage(q, "id", cursor, limit);
         return { ...page, items: page.items.map(complaintOut) };
       };
       if (wantsCsv(req)) return sendCsv(reply, "complaints", fetch);

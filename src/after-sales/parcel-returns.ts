@@ -33,7 +33,8 @@ export function setupParcelReturns(deps: Deps) {
       if (r.refundId) pending.push(r.refundId);
     }
   });
-  const after = (deps.services.afterResponse ??= []) as (() => Promise<void>)[];
+  if (!deps.services.afterResponse) deps.services.afterResponse = [];
+  const after = deps.services.afterResponse as (() => Promise<void>)[];
   after.push(async () => {
     while (pending.length) await executeRefund(deps, pending.shift() as string);
   });

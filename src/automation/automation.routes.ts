@@ -5,7 +5,7 @@ import { AppError, notFound } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId, randomToken } from "../platform/ids.js";
 import { runPendingJobs, startJobs } from "../platform/jobs.js";
-import { decodeCursor, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
+import { decodeCursor, keysetPage, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
 import { type Channels, channelsFromEnv, createSurvey, deliverWebhooks, notify, sendDelivery } from "./delivery.js";
 import { runSlaSweep } from "./sla.js";
 import { DEFAULT_TEMPLATES } from "./templates.js";
@@ -155,15 +155,7 @@ export function automationRoutes(app: ZApp, deps: Deps) {
         if (f.status) q = q.where("status", "=", f.status);
         if (f.caseId) q = q.where("case_id", "=", f.caseId);
         if (f.event) q = q.where("event", "=", f.event);
-        const c = decodeCursor(cursor);
-        if (c) q = q.where("id", "<", c);
-        const page = toPage(
-          await q
-            .orderBy("id", "desc")
-            .limit(limit + 1)
-            .execute(),
-          limit,
-        );
+        const page = await keysetPage(q, "id", cursor, limit);
         return {
           ...page,
           items: page.items.map((n) => ({

@@ -4,7 +4,7 @@ import type { Actor, Deps } from "../platform/context.js";
 import { AppError, notFound } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
-import { decodeCursor, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
+import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
 import { OfferBody, OfferPatch, offerOut, ProductBody, SupplierBody, SupplierPatch, supplierOut } from "./catalog.schemas.js";
 import { catalogCsvRoutes } from "./catalog-csv.js";
 
@@ -44,15 +44,7 @@ export function catalogRoutes(app: ZApp, deps: Deps) {
         if (only) q = q.where("id", "=", only);
         if (req.query.active) q = q.where("active", "=", req.query.active === "true");
         if (req.query.q) q = q.where("name", "ilike", `%${req.query.q}%`);
-        const c = decodeCursor(cursor);
-        if (c) q = q.where("id", "<", c);
-        const page = toPage(
-          await q
-            .orderBy("id", "desc")
-            .limit(limit + 1)
-            .execute(),
-          limit,
-        );
+        const page = await keysetPage(q, "id", cursor, limit);
         return { ...page, items: page.items.map(supplierOut) };
       };
       if (wantsCsv(req)) return sendCsv(reply, "suppliers", fetch);
@@ -160,15 +152,7 @@ export function catalogRoutes(app: ZApp, deps: Deps) {
         let q = deps.db.selectFrom("products").selectAll().where("tenant_id", "=", a.tenantId);
         if (req.query.category) q = q.where("category", "=", req.query.category);
         if (req.query.q) q = q.where("title", "ilike", `%${req.query.q}%`);
-        const c = decodeCursor(cursor);
-        if (c) q = q.where("id", "<", c);
-        const page = toPage(
-          await q
-            .orderBy("id", "desc")
-            .limit(limit + 1)
-            .execute(),
-          limit,
-        );
+        const page = await keysetPage(q, "id", cursor, limit);
         const ids = page.items.map((p) => p.id);
         const skus = ids.length
           ? await deps.db.selectFrom("skus").selectAll().where("product_id", "in", ids).orderBy("sku_code").execute()
@@ -274,15 +258,7 @@ export function catalogRoutes(app: ZApp, deps: Deps) {
         if (supplierId) q = q.where("o.supplier_id", "=", supplierId);
         if (req.query.skuId) q = q.where("o.sku_id", "=", req.query.skuId);
         if (req.query.active) q = q.where("o.active", "=", req.query.active === "true");
-        const c = decodeCursor(cursor);
-        if (c) q = q.where("o.id", "<", c);
-        const page = toPage(
-          await q
-            .orderBy("o.id", "desc")
-            .limit(limit + 1)
-            .execute(),
-          limit,
-        );
+        const page = await keysetPage(q, "o.id", cursor, limit);
         return { ...page, items: page.items.map(offerOut) };
       };
       if (wantsCsv(req)) return sendCsv(reply, "offers", fetch);

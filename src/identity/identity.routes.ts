@@ -15,7 +15,7 @@ import { STAFF_ROLES } from "../platform/context.js";
 import { AppError, notFound } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
-import { decodeCursor, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
+import { decodeCursor, keysetPage, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
 import { rateLimit } from "../platform/rate-limit.js";
 
 const userOut = (u: Record<string, any>) => ({
@@ -278,15 +278,7 @@ export function identityRoutes(app: ZApp, deps: Deps) {
         let q = deps.db.selectFrom("audit_log").selectAll().where("tenant_id", "=", a.tenantId);
         if (req.query.entityType) q = q.where("entity_type", "=", req.query.entityType);
         if (req.query.entityId) q = q.where("entity_id", "=", req.query.entityId);
-        const c = decodeCursor(cursor);
-        if (c) q = q.where("id", "<", c);
-        const page = toPage(
-          await q
-            .orderBy("id", "desc")
-            .limit(limit + 1)
-            .execute(),
-          limit,
-        );
+        const page = await keysetPage(q, "id", cursor, limit);
         return {
           ...page,
           items: page.items.map((r) => ({

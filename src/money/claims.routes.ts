@@ -5,7 +5,7 @@ import type { Tx } from "../platform/db.js";
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
-import { decodeCursor, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
+import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
 import { post } from "./ledger.js";
 
 const idParam = z.object({ id: z.string().uuid() });
@@ -184,15 +184,7 @@ export function claimRoutes(app: ZApp, deps: Deps) {
         const supplierId = a.role === "supplier" ? a.supplierId : req.query.supplierId;
         if (supplierId) q = q.where("sc.supplier_id", "=", supplierId);
         if (req.query.status) q = q.where("sc.status", "=", req.query.status);
-        const c = decodeCursor(cursor);
-        if (c) q = q.where("sc.id", "<", c);
-        const page = toPage(
-          await q
-            .orderBy("sc.id", "desc")
-            .limit(limit + 1)
-            .execute(),
-          limit,
-        );
+        const page = await keysetPage(q, "sc.id", cursor, limit);
         return { ...page, items: page.items.map((x) => claimOut(x, String(a.role))) };
       };
       if (wantsCsv(req)) return sendCsv(reply, "supplier-claims", fetch);

@@ -5,7 +5,7 @@ import type { Actor, Deps, DomainEvent } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
 import { AppError, notFound } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
-import { decodeCursor, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
+import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
 import { gateways, SandboxGateway, signSandbox } from "./gateways.js";
 import { trialBalance } from "./ledger.js";
 import {
@@ -102,15 +102,7 @@ export function moneyRoutes(app: ZApp, deps: Deps) {
         if (f.orderId) q = q.where("order_id", "=", f.orderId);
         if (f.caseId) q = q.where("case_id", "=", f.caseId);
         if (f.kind) q = q.where("kind", "=", f.kind);
-        const c = decodeCursor(cursor);
-        if (c) q = q.where("id", "<", c);
-        const page = toPage(
-          await q
-            .orderBy("id", "desc")
-            .limit(limit + 1)
-            .execute(),
-          limit,
-        );
+        const page = await keysetPage(q, "id", cursor, limit);
         return { ...page, items: page.items.map(refundOut) };
       };
       if (wantsCsv(req)) return sendCsv(reply, "refunds", fetch);
@@ -311,15 +303,7 @@ export function moneyRoutes(app: ZApp, deps: Deps) {
         if (f.caseId) q = q.where("case_id", "=", f.caseId);
         if (f.from) q = q.where("at", ">=", new Date(f.from));
         if (f.to) q = q.where("at", "<", new Date(f.to));
-        const c = decodeCursor(cursor);
-        if (c) q = q.where("id", "<", c);
-        const page = toPage(
-          await q
-            .orderBy("id", "desc")
-            .limit(limit + 1)
-            .execute(),
-          limit,
-        );
+        const page = await keysetPage(q, "id", cursor, limit);
         return {
           ...page,
           items: page.items.map((p) => ({
@@ -345,16 +329,8 @@ export function moneyRoutes(app: ZApp, deps: Deps) {
     async (req, reply) => {
       const a = actorOf(req);
       const fetch = async (cursor: string | undefined, limit: number) => {
-        let q = deps.db.selectFrom("coupons").selectAll().where("tenant_id", "=", a.tenantId);
-        const c = decodeCursor(cursor);
-        if (c) q = q.where("id", "<", c);
-        const page = toPage(
-          await q
-            .orderBy("id", "desc")
-            .limit(limit + 1)
-            .execute(),
-          limit,
-        );
+        const q = deps.db.selectFrom("coupons").selectAll().where("tenant_id", "=", a.tenantId);
+        const page = await keysetPage(q, "id", cursor, limit);
         return {
           ...page,
           items: page.items.map((x) => ({

@@ -4,7 +4,7 @@ import { shipCsvRoutes } from "../fulfilment/ship-csv.js";
 import type { Deps } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
-import { decodeCursor, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
+import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
 import { AddressSchema } from "../shops/shop.routes.js";
 import { OrderBody, PaymentSchema } from "./order.schemas.js";
 import {
@@ -71,15 +71,7 @@ export function orderRoutes(app: ZApp, deps: Deps) {
             eb.or([eb("platform_order_no", "=", term), eb(sql`customer->>'phone'`, "=", term), eb(sql`customer->>'name'`, "=", term)]),
           );
         }
-        const c = decodeCursor(cursor);
-        if (c) q = q.where("id", "<", c);
-        const page = toPage(
-          await q
-            .orderBy("id", "desc")
-            .limit(limit + 1)
-            .execute(),
-          limit,
-        );
+        const page = await keysetPage(q, "id", cursor, limit);
         return { ...page, items: page.items.map(orderListItem) };
       };
       if (wantsCsv(req)) return sendCsv(reply, "orders", fetch);
@@ -132,15 +124,7 @@ export function orderRoutes(app: ZApp, deps: Deps) {
         if (f.orderId) q = q.where("so.order_id", "=", f.orderId);
         if (f.purpose) q = q.where("so.purpose", "=", f.purpose);
         if (f.late === "true") q = q.where("so.status", "in", ["pending", "accepted"]).where("so.ship_by", "<", deps.clock.now());
-        const c = decodeCursor(cursor);
-        if (c) q = q.where("so.id", "<", c);
-        const page = toPage(
-          await q
-            .orderBy("so.id", "desc")
-            .limit(limit + 1)
-            .execute(),
-          limit,
-        );
+        const page = await keysetPage(q, "so.id", cursor, limit);
         const ids = page.items.map((s) => s.id);
         const lines = ids.length
           ? await deps.db

@@ -91,3 +91,16 @@ export async function sendCsv<T extends Record<string, unknown>>(
     res.end();
   }
 }
+
+/**
+ * One page of a list query, newest first by `idColumn` (UUIDv7, so by creation), starting after
+ * the row the cursor names. Every list route pages this way.
+ */
+export async function keysetPage(q: any, idColumn: string, cursor: string | undefined, limit: number): Promise<Page<Record<string, any>>> {
+  const after = decodeCursor(cursor);
+  const rows = await (after ? q.where(idColumn, "<", after) : q)
+    .orderBy(idColumn, "desc")
+    .limit(limit + 1)
+    .execute();
+  return toPage(rows, limit);
+}

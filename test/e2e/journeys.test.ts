@@ -142,11 +142,11 @@ describe.runIf(haveBrowser)("browser journeys", () => {
       if ((await customer.locator("[data-status=refunded]").count()) > 0) break;
       await customer.waitForTimeout(300);
     }
-    await expect(customer.locator("[data-status=refunded]").first()).toBeTruthy();
     expect(await customer.locator("[data-status=refunded]").count()).toBeGreaterThan(0);
     await customer.screenshot({ path: join(ARTIFACTS, "portal-refunded.png"), fullPage: true });
     expect((cs as unknown as { errors: string[] }).errors).toEqual([]);
-  });
+    // Four people in four browsers on a shared 2-core machine: this journey gets more time than the default.
+  }, 180_000);
 
   it("a supplier uploads tracking in the supplier portal", async () => {
     const order = await createOrder(t, cat, { lines: [{ skuCode: "TEE", quantity: 1 }] });
