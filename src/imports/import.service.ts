@@ -6,11 +6,9 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parse } from "csv-parse";
 import iconv from "iconv-lite";
-import { sql } from "kysely";
 import type { OrderInput } from "../orders/order.schemas.js";
-import { prepareOrder } from "../orders/order.service.js";
+import { insertOrders, prepareOrder } from "../orders/order.service.js";
 import type { Actor, Deps } from "../platform/context.js";
-import type { Tx } from "../platform/db.js";
 import { AppError } from "../platform/errors.js";
 import { newId, sha256 } from "../platform/ids.js";
 import { type Grouped, genericOrder, ORDER_KEY, type Row, type RowError, shopifyOrder } from "./formats.js";
@@ -241,7 +239,7 @@ async function importBatch(
       existing.set(r.input.platformOrderNo, r.hash);
       counts.imported += 1;
     }
-    await insertOrdersBatch(tx, actor.tenantId, shopId, currency, now, fresh, skuMap);
+    await insertOrders(tx, actor.tenantId, currency, now, "import", fresh, skuMap);
   });
 }
 
@@ -263,148 +261,4 @@ export async function failInterruptedImports(deps: Deps) {
     .where("status", "in", ["queued", "running"])
     .where((eb) => eb.or([eb("heartbeat_at", "<", stale), eb.and([eb("heartbeat_at", "is", null), eb("created_at", "<", stale)])]))
     .execute();
-}
-
-type Prepared = { input: OrderInput; prepared: ReturnType<typeof prepareOrder>; hash: string };
-
-/**
- * Writes a batch of new orders with one multi-row statement per table — customers, orders, lines,
- * discounts, payments and their ledger postings — instead of several round trips per order. The
- * rows are the same ones `insertOrder` writes for a single order.
- */
-async function insertOrdersBatch(
-  tx: Tx,
-  tenantId: string,
-  shopId: string,
-  currency: string,
-  now: Date,
-  items: Prepared[],
-  skus: Map<string, { id: string; category: string; title: string }>,
-) {
-  if (items.length === 0) return;
-  const keyOf = (c: OrderInput["customer"]) =>
-    c.phone ? `phone:${c.phone.replace(/\D/g, "")}` : c.email ? `email:${c.email.toLowerCase()}` : null;
-  const customers = new Map<string, OrderInput["customer"]>();
-  for (const it of items) {
-    const k = keyOf(it.input.customer);
-    if (k && !customers.has(k)) customers.set(k, it.input.customer);
-  }
-  const customerIds = new Map<string, string>();
-  if (customers.size) {
-    const rows = await tx
-      .insertInto("customers")
-      .values(
-        [...customers].map(([key, c]) => ({
-          id: newId(),
-          tenant_id: tenantId,
-          key,
-          name: c.name ?? null,
-          phone: c.phone ?? null,
-          email: c.email ?? null,
-        })),
-      )
-      .onConflict((oc) => oc.columns(["tenant_id", "key"]).doUpdateSet({ name: sql`coalesce(excluded.name, customers.name)` }))
-      .returning(["id", "key"])
-      .execute();
-    for (const r of rows) customerIds.set(r.key as string, r.id as string);
-  }
-  const orders: Record<string, unknown>[] = [];
-  const lines: Record<string, unknown>[] = [];
-  const discounts: Record<string, unknown>[] = [];
-  const payments: Record<string, unknown>[] = [];
-  const postings: Record<string, unknown>[] = [];
-  const entries: Record<string, unknown>[] = [];
-  for (const { input, prepared, hash } of items) {
-    const id = newId();
-    const pays = input.payments ?? (input.paid ? [input.paid] : []);
-    const placedAt = input.placedAt ? new Date(input.placedAt) : now;
-    const paidAt = pays.length ? new Date(pays[0].paidAt ?? placedAt) : null;
-    const k = keyOf(input.customer);
-    orders.push({
-      id,
-      tenant_id: tenantId,
-      shop_id: shopId,
-      platform_order_no: input.platformOrderNo,
-      customer_id: k ? (customerIds.get(k) ?? null) : null,
-      customer: JSON.stringify(input.customer),
-      address: JSON.stringify(input.address),
-      status: pays.length ? "paid" : "pending_payment",
-      currency,
-      goods_total: prepared.goodsTotal,
-      line_discount_total: prepared.lineDiscountTotal,
-      order_discount_total: prepared.orderDiscountTotal,
-      shipping_fee: input.shippingFee,
-      paid_total: prepared.paidTotal,
-      content_hash: hash,
-      source: "import",
-      placed_at: placedAt,
-      paid_at: paidAt,
-      created_at: now,
-      updated_at: now,
-    });
-    for (const l of prepared.lines) {
-      const sku = skus.get(l.skuCode);
-      lines.push({
-        id: newId(),
-        tenant_id: tenantId,
-        order_id: id,
-        line_no: l.lineNo,
-        sku_id: sku?.id ?? null,
-        sku_code: l.skuCode,
-        title: l.title ?? sku?.title ?? l.skuCode,
-        category: sku?.category ?? "general",
-        quantity: l.quantity,
-        unit_price: l.unitPrice,
-        discount: l.discount,
-        order_discount_alloc: l.orderDiscountAlloc,
-        paid_amount: l.paidAmount,
-        is_gift: l.isGift,
-        gift_price: l.giftPrice,
-        no_reason_return_waived: l.noReasonReturnWaived,
-      });
-    }
-    for (const d of input.discounts)
-      discounts.push({
-        id: newId(),
-        tenant_id: tenantId,
-        order_id: id,
-        kind: d.kind,
-        amount: d.amount,
-        threshold: d.threshold ?? null,
-        code: d.code ?? null,
-      });
-    for (const p of pays)
-      payments.push({
-        id: newId(),
-        tenant_id: tenantId,
-        order_id: id,
-        method: p.method,
-        amount: p.amount,
-        reference: p.reference ?? null,
-        paid_at: new Date(p.paidAt ?? placedAt),
-      });
-    if (pays.length && prepared.paidTotal > 0) {
-      const postingId = newId();
-      postings.push({
-        id: postingId,
-        tenant_id: tenantId,
-        code: "payment",
-        memo: "customer payment",
-        currency,
-        order_id: id,
-        source_key: `payment:${id}`,
-        at: paidAt ?? now,
-      });
-      entries.push({ id: newId(), tenant_id: tenantId, posting_id: postingId, account: "cash", amount: prepared.paidTotal });
-      entries.push({ id: newId(), tenant_id: tenantId, posting_id: postingId, account: "revenue", amount: -prepared.paidTotal });
-    }
-  }
-  await tx.insertInto("orders").values(orders).execute();
-  await tx.insertInto("order_lines").values(lines).execute();
-  if (discounts.length) await tx.insertInto("order_discounts").values(discounts).execute();
-  if (payments.length) await tx.insertInto("payments").values(payments).execute();
-  if (postings.length) {
-    await tx.insertInto("ledger_postings").values(postings).execute();
-    await tx.insertInto("ledger_entries").values(entries).execute();
-  }
 }

@@ -174,114 +174,8 @@ export async function insertOrder(
           .execute()
       ).map((s) => [s.sku_code, { id: s.id, category: s.category, title: s.title || s.product_title }]),
     );
-  let customerId: string | null = null;
-  const key = customerKey(input.customer);
-  if (key) {
-    const c = await tx
-      .insertInto("customers")
-      .values({
-        id: newId(),
-        tenant_id: actor.tenantId,
-        key,
-        name: input.customer.name ?? null,
-        phone: input.customer.phone ?? null,
-        email: input.customer.email ?? null,
-      })
-      .onConflict((oc) => oc.columns(["tenant_id", "key"]).doUpdateSet({ name: sql`coalesce(excluded.name, customers.name)` }))
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    customerId = c.id;
-  }
-  const payments = input.payments ?? (input.paid ? [input.paid] : []);
-  const paid = payments.length > 0;
-  const orderId = newId();
-  const placedAt = input.placedAt ? new Date(input.placedAt) : now;
-  const paidAt = paid ? new Date(payments[0].paidAt ?? placedAt) : null;
-  await tx
-    .insertInto("orders")
-    .values({
-      id: orderId,
-      tenant_id: actor.tenantId,
-      shop_id: input.shopId,
-      platform_order_no: input.platformOrderNo,
-      customer_id: customerId,
-      customer: JSON.stringify(input.customer),
-      address: JSON.stringify(input.address),
-      status: paid ? "paid" : "pending_payment",
-      currency,
-      goods_total: prepared.goodsTotal,
-      line_discount_total: prepared.lineDiscountTotal,
-      order_discount_total: prepared.orderDiscountTotal,
-      shipping_fee: input.shippingFee,
-      paid_total: prepared.paidTotal,
-      content_hash: hash,
-      source,
-      placed_at: placedAt,
-      paid_at: paidAt,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
-  await tx
-    .insertInto("order_lines")
-    .values(
-      prepared.lines.map((l) => {
-        const sku = skus.get(l.skuCode);
-        return {
-          id: newId(),
-          tenant_id: actor.tenantId,
-          order_id: orderId,
-          line_no: l.lineNo,
-          sku_id: sku?.id ?? null,
-          sku_code: l.skuCode,
-          title: l.title ?? sku?.title ?? l.skuCode,
-          category: sku?.category ?? "general",
-          quantity: l.quantity,
-          unit_price: l.unitPrice,
-          discount: l.discount,
-          order_discount_alloc: l.orderDiscountAlloc,
-          paid_amount: l.paidAmount,
-          is_gift: l.isGift,
-          gift_price: l.giftPrice,
-          no_reason_return_waived: l.noReasonReturnWaived,
-        };
-      }),
-    )
-    .execute();
-  if (input.discounts.length) {
-    await tx
-      .insertInto("order_discounts")
-      .values(
-        input.discounts.map((d) => ({
-          id: newId(),
-          tenant_id: actor.tenantId,
-          order_id: orderId,
-          kind: d.kind,
-          amount: d.amount,
-          threshold: d.threshold ?? null,
-          code: d.code ?? null,
-        })),
-      )
-      .execute();
-  }
-  if (paid) {
-    await tx
-      .insertInto("payments")
-      .values(
-        payments.map((p) => ({
-          id: newId(),
-          tenant_id: actor.tenantId,
-          order_id: orderId,
-          method: p.method,
-          amount: p.amount,
-          reference: p.reference ?? null,
-          paid_at: new Date(p.paidAt ?? placedAt),
-        })),
-      )
-      .execute();
-    if (prepared.paidTotal > 0) await postPayment(tx, actor.tenantId, orderId, currency, prepared.paidTotal, paidAt ?? now);
-  }
-  return orderId;
+  const [id] = await insertOrders(tx, actor.tenantId, currency, now, source, [{ input, prepared, hash }], skus);
+  return id;
 }
 
 async function postPayment(tx: Tx, tenantId: string, orderId: string, currency: string, amount: number, at: Date) {
@@ -861,4 +755,148 @@ export async function recordTrackingEvent(
     }
     return { id, supplierOrderId: so?.id ?? null, caseId: kase?.id ?? null, effect };
   });
+}
+
+export type PreparedOrder = { input: OrderInput; prepared: ReturnType<typeof prepareOrder>; hash: string };
+
+/**
+ * Writes new orders with one multi-row statement per table — customers, orders, lines, discounts,
+ * payments and their payment postings — whether one order from the API or a batch from an import.
+ */
+export async function insertOrders(
+  tx: Tx,
+  tenantId: string,
+  currency: string,
+  now: Date,
+  source: string,
+  items: PreparedOrder[],
+  skus: Map<string, { id: string; category: string; title: string }>,
+): Promise<string[]> {
+  const ids: string[] = [];
+  if (items.length === 0) return ids;
+  const customers = new Map<string, OrderInput["customer"]>();
+  for (const it of items) {
+    const k = customerKey(it.input.customer);
+    if (k && !customers.has(k)) customers.set(k, it.input.customer);
+  }
+  const customerIds = new Map<string, string>();
+  if (customers.size) {
+    const rows = await tx
+      .insertInto("customers")
+      .values(
+        [...customers].map(([key, c]) => ({
+          id: newId(),
+          tenant_id: tenantId,
+          key,
+          name: c.name ?? null,
+          phone: c.phone ?? null,
+          email: c.email ?? null,
+        })),
+      )
+      .onConflict((oc) => oc.columns(["tenant_id", "key"]).doUpdateSet({ name: sql`coalesce(excluded.name, customers.name)` }))
+      .returning(["id", "key"])
+      .execute();
+    for (const r of rows) customerIds.set(r.key as string, r.id as string);
+  }
+  const orders: Record<string, unknown>[] = [];
+  const lines: Record<string, unknown>[] = [];
+  const discounts: Record<string, unknown>[] = [];
+  const payments: Record<string, unknown>[] = [];
+  const postings: Record<string, unknown>[] = [];
+  const entries: Record<string, unknown>[] = [];
+  for (const { input, prepared, hash } of items) {
+    const id = newId();
+    ids.push(id);
+    const pays = input.payments ?? (input.paid ? [input.paid] : []);
+    const placedAt = input.placedAt ? new Date(input.placedAt) : now;
+    const paidAt = pays.length ? new Date(pays[0].paidAt ?? placedAt) : null;
+    const k = customerKey(input.customer);
+    orders.push({
+      id,
+      tenant_id: tenantId,
+      shop_id: input.shopId,
+      platform_order_no: input.platformOrderNo,
+      customer_id: k ? (customerIds.get(k) ?? null) : null,
+      customer: JSON.stringify(input.customer),
+      address: JSON.stringify(input.address),
+      status: pays.length ? "paid" : "pending_payment",
+      currency,
+      goods_total: prepared.goodsTotal,
+      line_discount_total: prepared.lineDiscountTotal,
+      order_discount_total: prepared.orderDiscountTotal,
+      shipping_fee: input.shippingFee,
+      paid_total: prepared.paidTotal,
+      content_hash: hash,
+      source,
+      placed_at: placedAt,
+      paid_at: paidAt,
+      created_at: now,
+      updated_at: now,
+    });
+    for (const l of prepared.lines) {
+      const sku = skus.get(l.skuCode);
+      lines.push({
+        id: newId(),
+        tenant_id: tenantId,
+        order_id: id,
+        line_no: l.lineNo,
+        sku_id: sku?.id ?? null,
+        sku_code: l.skuCode,
+        title: l.title ?? sku?.title ?? l.skuCode,
+        category: sku?.category ?? "general",
+        quantity: l.quantity,
+        unit_price: l.unitPrice,
+        discount: l.discount,
+        order_discount_alloc: l.orderDiscountAlloc,
+        paid_amount: l.paidAmount,
+        is_gift: l.isGift,
+        gift_price: l.giftPrice,
+        no_reason_return_waived: l.noReasonReturnWaived,
+      });
+    }
+    for (const d of input.discounts)
+      discounts.push({
+        id: newId(),
+        tenant_id: tenantId,
+        order_id: id,
+        kind: d.kind,
+        amount: d.amount,
+        threshold: d.threshold ?? null,
+        code: d.code ?? null,
+      });
+    for (const p of pays)
+      payments.push({
+        id: newId(),
+        tenant_id: tenantId,
+        order_id: id,
+        method: p.method,
+        amount: p.amount,
+        reference: p.reference ?? null,
+        paid_at: new Date(p.paidAt ?? placedAt),
+      });
+    if (pays.length && prepared.paidTotal > 0) {
+      const postingId = newId();
+      postings.push({
+        id: postingId,
+        tenant_id: tenantId,
+        code: "payment",
+        memo: "customer payment",
+        currency,
+        order_id: id,
+        source_key: `payment:${id}`,
+        at: paidAt ?? now,
+      });
+      entries.push({ id: newId(), tenant_id: tenantId, posting_id: postingId, account: "cash", amount: prepared.paidTotal });
+      entries.push({ id: newId(), tenant_id: tenantId, posting_id: postingId, account: "revenue", amount: -prepared.paidTotal });
+    }
+  }
+  await tx.insertInto("orders").values(orders).execute();
+  await tx.insertInto("order_lines").values(lines).execute();
+  if (discounts.length) await tx.insertInto("order_discounts").values(discounts).execute();
+  if (payments.length) await tx.insertInto("payments").values(payments).execute();
+  if (postings.length) {
+    await tx.insertInto("ledger_postings").values(postings).execute();
+    await tx.insertInto("ledger_entries").values(entries).execute();
+  }
+  return ids;
 }
