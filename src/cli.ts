@@ -1,5 +1,6 @@
 import cluster from "node:cluster";
 import { parseArgs } from "node:util";
+import { refreshAnalytics } from "./analytics/analytics.routes.js";
 import { createApp, openDeps } from "./app.js";
 import { seedDemo } from "./demo/seed.js";
 import { demoSeeders } from "./modules.js";
@@ -68,6 +69,18 @@ async function main() {
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
+      return;
+    }
+    case "analytics-refresh": {
+      // Rebuilds the analytics rollups of every tenant now (--full: every day, not only changes).
+      const { values } = parseArgs({ args: rest, options: { full: { type: "boolean", default: false } } });
+      const deps = await openDeps({ config: { workers: false } });
+      const tenants = await deps.db.selectFrom("tenants").select("id").execute();
+      for (const t of tenants) {
+        const r = await refreshAnalytics(deps, t.id, values.full);
+        console.log(`${t.id}: ${r.zones.map((z) => `${z.tz} through ${z.through}`).join(", ")}; ${r.scored} supplier scores; ${r.ms} ms`);
+      }
+      await closeDeps(deps);
       return;
     }
     case "migrate": {

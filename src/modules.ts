@@ -4,7 +4,7 @@
 import { caseRoutes } from "./after-sales/case.routes.js";
 import { checkCaseGraph } from "./after-sales/case.states.js";
 import { setupParcelReturns } from "./after-sales/parcel-returns.js";
-import { analyticsRoutes } from "./analytics/analytics.routes.js";
+import { analyticsRoutes, setupAnalytics } from "./analytics/analytics.routes.js";
 import { automationRoutes, setupAutomation } from "./automation/automation.routes.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import { demoSeeder } from "./demo/demo.js";
@@ -50,5 +50,7 @@ export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [
   setupMoney,
   setupParcelReturns,
   setupAutomation,
+  // After automation: the rollup job uses its queue.
+  setupAnalytics,
   failInterruptedImports,
 ];

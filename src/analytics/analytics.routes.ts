@@ -1,11 +1,25 @@
 // Analytics routes: overview, returns, reasons, timings and supplier scorecards. Every report also
 // streams as CSV (`?format=csv`, UTF-8 with BOM for Excel).
 import type { FastifyReply } from "fastify";
+import { sql } from "kysely";
+import type PgBoss from "pg-boss";
 import { z } from "zod";
+import { audit } from "../platform/audit.js";
 import type { Deps } from "../platform/context.js";
 import { actorOf, type ZApp } from "../platform/http.js";
+import type { Jobs } from "../platform/jobs.js";
 import { sendCsv, wantsCsv } from "../platform/list.js";
-import { GROUP_BYS, overview, reasonsReport, resolveRange, returnsReport, supplierScorecards, timingsReport } from "./analytics.js";
+import {
+  GROUP_BYS,
+  overview,
+  reasonsReport,
+  resolveRange,
+  returnsReport,
+  supplierScorecards,
+  supplierScores,
+  timingsReport,
+} from "./analytics.js";
+import { ANALYTICS_QUEUE, refreshRollups, tenantsDue } from "./rollup.js";
 
 const date = z
   .string()
@@ -26,9 +40,113 @@ function csv(reply: FastifyReply, name: string, rows: object[]) {
   return sendCsv(reply, name, async () => ({ items: rows as Record<string, unknown>[], nextCursor: null }));
 }
 
+/** Refreshes a tenant's rollups and the supplier scores routing reads. */
+export function refreshAnalytics(deps: Deps, tenantId: string, full = false) {
+  return refreshRollups(deps, tenantId, { full, scores: (tx, now) => supplierScores(tx, tenantId, now) });
+}
+
+/**
+ * The rollup job: queue `dropdesk-analytics`, one job per tenant refresh. Workers look every ten
+ * minutes (and at start) for tenants whose rollup misses yesterday.
+ */
+export async function setupAnalytics(deps: Deps) {
+  const jobs = deps.services.jobs as Jobs | undefined;
+  if (!jobs) return;
+  const boss = jobs.boss;
+  if (!(await boss.getQueue(ANALYTICS_QUEUE)))
+    await boss.createQueue(ANALYTICS_QUEUE, { name: ANALYTICS_QUEUE, retryLimit: 3, retryDelay: 60, expireInSeconds: 3600 });
+  const run = async (job: PgBoss.Job<{ tenantId: string; full?: boolean }>) => {
+    const r = await refreshAnalytics(deps, job.data.tenantId, job.data.full);
+    console.log(
+      `analytics rollup for ${job.data.tenantId}: ${r.zones.map((z) => `${z.tz} through ${z.through}`).join(", ")} in ${r.ms} ms`,
+    );
+  };
+  const request = (tenantId: string, full = false) =>
+    boss.send(ANALYTICS_QUEUE, { tenantId, full }, { singletonKey: `${tenantId}:${full}` });
+  const schedule = async () => {
+    for (const tenantId of await tenantsDue(deps.db, deps.clock.now())) await request(tenantId);
+  };
+  deps.services.requestAnalyticsRefresh = request;
+  // Tests and the CLI drive the queue in-process.
+  deps.services.runAnalyticsJobs = async () => {
+    let ran = 0;
+    for (;;) {
+      const batch = await boss.fetch<{ tenantId: string; full?: boolean }>(ANALYTICS_QUEUE, { batchSize: 10 });
+      if (!batch?.length) return ran;
+      for (const job of batch) {
+        await run(job);
+        await boss.complete(ANALYTICS_QUEUE, job.id);
+        ran += 1;
+      }
+    }
+  };
+  deps.services.scheduleAnalytics = schedule;
+  if (!deps.config.workers) return;
+  await boss.work<{ tenantId: string; full?: boolean }>(ANALYTICS_QUEUE, { batchSize: 1, pollingIntervalSeconds: 5 }, async ([job]) =>
+    run(job),
+  );
+  const tick = () => void schedule().catch((e) => console.warn(`analytics schedule: ${e.message}`));
+  const first = setTimeout(tick, 5_000);
+  const timer = setInterval(tick, 10 * 60_000);
+  first.unref();
+  timer.unref();
+  const prevStop = deps.services.stop as (() => Promise<void>) | undefined;
+  deps.services.stop = async () => {
+    clearTimeout(first);
+    clearInterval(timer);
+    await prevStop?.();
+  };
+}
+
 export function analyticsRoutes(app: ZApp, deps: Deps) {
   const range = (tenantId: string, q: { from?: string; to?: string; shopId?: string }) =>
     resolveRange(deps.db, tenantId, q, deps.clock.now());
+
+  app.post(
+    "/api/v1/analytics/actions/refresh",
+    {
+      config: { roles: ["admin", "finance"] },
+      schema: { tags: ["analytics"], body: z.strictObject({ full: z.boolean().optional() }).optional() },
+    },
+    async (req, reply) => {
+      const a = actorOf(req);
+      const full = req.body?.full ?? false;
+      const request = deps.services.requestAnalyticsRefresh as ((t: string, f: boolean) => Promise<unknown>) | undefined;
+      await audit(deps.db, a, "analytics.refresh_requested", "tenant", a.tenantId, undefined, { full });
+      if (request) {
+        await request(a.tenantId, full);
+        return reply.code(202).send({ queued: true });
+      }
+      // Without a job queue (DROPDESK_JOBS=0) the refresh runs now.
+      const r = await refreshAnalytics(deps, a.tenantId, full);
+      return { queued: false, zones: r.zones, ms: r.ms };
+    },
+  );
+
+  app.get("/api/v1/analytics/rollups", { config: { roles: REPORT_ROLES }, schema: { tags: ["analytics"] } }, async (req) => {
+    const a = actorOf(req);
+    const rows = await deps.db
+      .selectFrom("analytics_rollups")
+      .select([
+        "tz",
+        sql<string>`through::text`.as("through"),
+        sql<string>`ship_through::text`.as("ship_through"),
+        "refreshed_at",
+        "days_rebuilt",
+      ])
+      .where("tenant_id", "=", a.tenantId)
+      .orderBy("tz")
+      .execute();
+    return {
+      items: rows.map((x) => ({
+        timeZone: x.tz,
+        through: x.through,
+        shipThrough: x.ship_through,
+        refreshedAt: x.refreshed_at,
+        daysRebuilt: x.days_rebuilt,
+      })),
+    };
+  });
 
   app.get(
     "/api/v1/analytics/overview",

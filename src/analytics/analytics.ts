@@ -5,6 +5,8 @@
 import { type RawBuilder, sql } from "kysely";
 import type { Executor } from "../platform/db.js";
 import { AppError } from "../platform/errors.js";
+import { addDays, localDate } from "../policies/time.js";
+import { DEFAULT_TZ, type RollupState } from "./rollup.js";
 
 export const GROUP_BYS = ["day", "week", "month", "sku", "supplier", "shop", "reason", "type"] as const;
 export type GroupBy = (typeof GROUP_BYS)[number];
@@ -16,6 +18,8 @@ export interface RangeInput {
   from?: string;
   to?: string;
   shopId?: string;
+  /** Read everything from the operational tables, ignoring the rollups (tests compare both). */
+  live?: boolean;
 }
 export interface Range {
   tenantId: string;
@@ -26,19 +30,16 @@ export interface Range {
   /** Start of `from` and end of `to` (exclusive) as instants in the range's time zone. */
   start: Date;
   end: Date;
+  /** The zone's rollup, when one has been built and is to be read. */
+  rollup: RollupState | null;
 }
 export type DrillDown = Record<string, string>;
 
 const DAY_MS = 86_400_000;
-/** Today's date (YYYY-MM-DD) in a time zone. */
-export function localDate(at: Date, tz: string): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(at);
-}
-const addDays = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 
 /** Resolves from/to (default: the last 30 days up to today) and the time zone they are read in. */
 export async function resolveRange(ex: Executor, tenantId: string, input: RangeInput, now: Date): Promise<Range> {
-  let tz = "Asia/Shanghai";
+  let tz = DEFAULT_TZ;
   if (input.shopId) {
     const shop = await ex
       .selectFrom("shops")
@@ -57,10 +58,30 @@ export async function resolveRange(ex: Executor, tenantId: string, input: RangeI
     throw new AppError("validation_failed", "to: a range spans at most three years", {
       fields: [{ field: "to", message: "range too long" }],
     });
-  const bounds = await sql<{ start: Date; end: Date }>`SELECT (${from}::date::timestamp AT TIME ZONE ${tz}) AS start,
-      ((${to}::date + 1)::timestamp AT TIME ZONE ${tz}) AS "end"`.execute(ex);
+  const bounds = await sql<{
+    start: Date;
+    end: Date;
+    through: string | null;
+    ship_through: string | null;
+    live_start: Date | null;
+    ship_live_start: Date | null;
+    refreshed_at: Date | null;
+  }>`SELECT (${from}::date::timestamp AT TIME ZONE ${tz}) AS start, ((${to}::date + 1)::timestamp AT TIME ZONE ${tz}) AS "end",
+      r.through::text AS through, r.ship_through::text AS ship_through, r.refreshed_at,
+      ((r.through + 1)::timestamp AT TIME ZONE ${tz}) AS live_start, ((r.ship_through + 1)::timestamp AT TIME ZONE ${tz}) AS ship_live_start
+    FROM (SELECT 1) one LEFT JOIN analytics_rollups r ON r.tenant_id = ${tenantId} AND r.tz = ${tz} AND ${!input.live}`.execute(ex);
   const b = bounds.rows[0];
-  return { tenantId, shopId: input.shopId, from, to, tz, start: new Date(b.start), end: new Date(b.end) };
+  const rollup: RollupState | null =
+    b.through && b.ship_through && b.live_start && b.ship_live_start && b.refreshed_at
+      ? {
+          through: b.through,
+          shipThrough: b.ship_through,
+          liveStart: new Date(b.live_start),
+          shipLiveStart: new Date(b.ship_live_start),
+          refreshedAt: new Date(b.refreshed_at),
+        }
+      : null;
+  return { tenantId, shopId: input.shopId, from, to, tz, start: new Date(b.start), end: new Date(b.end), rollup };
 }
 
 const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
@@ -69,33 +90,74 @@ const hours = (v: unknown) => (v === null || v === undefined ? null : Math.round
 
 const shopFilter = (alias: string, r: Range) => (r.shopId ? sql`AND ${sql.ref(`${alias}.shop_id`)} = ${r.shopId}` : sql``);
 
+const noJoin = sql``;
 /** The grouping expression over a case row `c` (joined to its lines for sku). */
 function caseKey(g: GroupBy | undefined, r: Range): { key: RawBuilder<unknown>; join: RawBuilder<unknown> } {
   switch (g) {
     case "day":
     case "week":
     case "month":
-      return { key: sql`to_char(date_trunc(${g}, c.created_at AT TIME ZONE ${r.tz}), 'YYYY-MM-DD')`, join: sql`` };
+      return { key: sql`to_char(date_trunc(${g}, c.created_at AT TIME ZONE ${r.tz}), 'YYYY-MM-DD')`, join: noJoin };
     case "sku":
       return {
         key: sql`ol.sku_code`,
         join: sql`JOIN case_lines cl ON cl.case_id = c.id JOIN order_lines ol ON ol.id = cl.order_line_id`,
       };
     case "supplier":
-      return { key: sql`c.supplier_id::text`, join: sql`` };
+      return { key: sql`c.supplier_id::text`, join: noJoin };
     case "shop":
-      return { key: sql`c.shop_id::text`, join: sql`` };
+      return { key: sql`c.shop_id::text`, join: noJoin };
     case "reason":
-      return { key: sql`c.reason`, join: sql`` };
+      return { key: sql`c.reason`, join: noJoin };
     case "type":
-      return { key: sql`c.type`, join: sql`` };
+      return { key: sql`c.type`, join: noJoin };
     default:
-      return { key: sql`'all'`, join: sql`` };
+      return { key: sql`'all'`, join: noJoin };
   }
 }
 
-/** Orders and sales per group (orders placed in the range, excluding unpaid ones). */
-async function ordersBy(ex: Executor, r: Range, g: GroupBy | undefined): Promise<Map<string | null, { orders: number; sales: number }>> {
+type OrderFigures = Map<string | null, { orders: number; sales: number }>;
+
+/**
+ * Orders and sales per group (orders placed in the range, excluding unpaid ones): the days the
+ * rollup holds from `analytics_order_days`, the days after it from the orders themselves.
+ */
+async function ordersBy(ex: Executor, r: Range, g: GroupBy | undefined): Promise<OrderFigures> {
+  const rolledTo = r.rollup && (r.rollup.through < r.to ? r.rollup.through : r.to);
+  if (!r.rollup || !rolledTo || rolledTo < r.from) return ordersLive(ex, r, g);
+  const liveStart = r.rollup.liveStart;
+  const [rolled, live] = await Promise.all([
+    ordersRolled(ex, r, g, rolledTo),
+    liveStart < r.end ? ordersLive(ex, { ...r, start: liveStart > r.start ? liveStart : r.start }, g) : (new Map() as OrderFigures),
+  ]);
+  for (const [k, v] of live) {
+    const x = rolled.get(k);
+    rolled.set(k, x ? { orders: x.orders + v.orders, sales: x.sales + v.sales } : v);
+  }
+  return rolled;
+}
+
+async function ordersRolled(ex: Executor, r: Range, g: GroupBy | undefined, upTo: string): Promise<OrderFigures> {
+  const dim = g === "sku" ? "sku" : g === "supplier" ? "supplier" : "all";
+  const key =
+    g === "day" || g === "week" || g === "month"
+      ? sql`to_char(date_trunc(${g}, d.day::timestamp), 'YYYY-MM-DD')`
+      : g === "shop"
+        ? sql`d.shop_id::text`
+        : g === "sku" || g === "supplier"
+          ? sql`d.key`
+          : sql`'all'`;
+  const rows = (
+    await sql<{ k: string | null; orders: string; sales: string }>`SELECT ${key} AS k, sum(d.orders) AS orders, sum(d.sales) AS sales
+      FROM analytics_order_days d
+      WHERE d.tenant_id = ${r.tenantId} AND d.tz = ${r.tz} AND d.dim = ${dim} AND d.day >= ${r.from}::date AND d.day <= ${upTo}::date
+        ${shopFilter("d", r)}
+      GROUP BY 1`.execute(ex)
+  ).rows;
+  return new Map(rows.map((x) => [x.k, { orders: n(x.orders), sales: n(x.sales) }]));
+}
+
+async function ordersLive(ex: Executor, r: Range, g: GroupBy | undefined): Promise<OrderFigures> {
   const base = sql`o.tenant_id = ${r.tenantId} AND o.placed_at >= ${r.start} AND o.placed_at < ${r.end} AND o.status <> 'pending_payment' ${shopFilter("o", r)}`;
   let q: RawBuilder<{ k: string | null; orders: string; sales: string }>;
   if (g === "day" || g === "week" || g === "month")
@@ -130,7 +192,7 @@ async function casesBy(ex: Executor, r: Range, g: GroupBy | undefined, withRefun
   const rows = (
     await sql<{ k: string | null; cases: string; refunded: string }>`SELECT x.k, count(*) AS cases,
         ${withRefunds ? sql`coalesce(sum(rf.refunded), 0)` : sql`0`} AS refunded
-      FROM (SELECT DISTINCT c.id, ${key} AS k FROM cases c ${join}
+      FROM (SELECT ${join === noJoin ? sql`` : sql`DISTINCT`} c.id, ${key} AS k FROM cases c ${join}
         WHERE c.tenant_id = ${r.tenantId} AND c.created_at >= ${r.start} AND c.created_at < ${r.end} ${shopFilter("c", r)}) x
       ${refunds}
       GROUP BY x.k`.execute(ex)
@@ -274,7 +336,7 @@ export async function timingsReport(ex: Executor, r: Range, g: GroupBy | undefin
       percentile_cont(0.5) WITHIN GROUP (ORDER BY ${span(col)}) AS ${sql.raw(`${name}_p50`)},
       percentile_cont(0.9) WITHIN GROUP (ORDER BY ${span(col)}) AS ${sql.raw(`${name}_p90`)}`;
   const rows = (
-    await sql<Record<string, unknown>>`SELECT ${key} AS k, count(DISTINCT c.id) AS cases,
+    await sql<Record<string, unknown>>`SELECT ${key} AS k, ${join === noJoin ? sql`count(*)` : sql`count(DISTINCT c.id)`} AS cases,
       ${stat("first_response_at", "fr")}, ${stat("approved_at", "ap")}, ${stat("refunded_at", "rf")}, ${stat("closed_at", "cl")},
       count(*) FILTER (WHERE c.response_due_at IS NOT NULL AND (c.first_response_at IS NOT NULL OR c.response_due_at < ${now})) AS sla_due,
       count(*) FILTER (WHERE c.response_due_at IS NOT NULL AND c.first_response_at IS NOT NULL AND c.first_response_at <= c.response_due_at) AS sla_ok
@@ -344,17 +406,30 @@ export interface SupplierCard {
  * Supplier scorecards over a range: supplier orders (original forwards) created in it, cases
  * attributed to the supplier opened in it, claims opened in it.
  */
-export async function supplierScorecards(ex: Executor, r: Pick<Range, "tenantId" | "start" | "end">, now: Date): Promise<SupplierCard[]> {
+export async function supplierScorecards(ex: Executor, r: Range, now: Date): Promise<SupplierCard[]> {
   const t = r.tenantId;
+  // Supplier orders of the days the rollup holds with final lateness, then the later days live.
+  const rolledTo = r.rollup && (r.rollup.shipThrough < r.to ? r.rollup.shipThrough : r.to);
+  const useRollup = Boolean(r.rollup && rolledTo && rolledTo >= r.from);
+  const liveStart = useRollup && r.rollup && r.rollup.shipLiveStart > r.start ? r.rollup.shipLiveStart : r.start;
+  const rolled = useRollup
+    ? sql`SELECT d.supplier_id, sum(d.supplier_orders) AS supplier_orders, sum(d.ship_due) AS ship_due, sum(d.late) AS late
+        FROM analytics_supplier_days d
+        WHERE d.tenant_id = ${t} AND d.tz = ${r.tz} AND d.day >= ${r.from}::date AND d.day <= ${rolledTo}::date
+        GROUP BY d.supplier_id UNION ALL`
+    : sql``;
   const rows = (
     await sql<Record<string, unknown>>`WITH so AS (
-        SELECT so.supplier_id, count(*) AS supplier_orders,
-          count(*) FILTER (WHERE so.ship_by IS NOT NULL AND (so.shipped_at IS NOT NULL OR so.ship_by < ${now})) AS ship_due,
-          count(*) FILTER (WHERE so.ship_by IS NOT NULL AND (so.shipped_at > so.ship_by OR (so.shipped_at IS NULL AND so.ship_by < ${now}))) AS late
-        FROM supplier_orders so
-        WHERE so.tenant_id = ${t} AND so.purpose = 'original' AND so.status NOT IN ('rejected', 'cancelled')
-          AND so.created_at >= ${r.start} AND so.created_at < ${r.end}
-        GROUP BY so.supplier_id),
+        SELECT x.supplier_id, sum(x.supplier_orders) AS supplier_orders, sum(x.ship_due) AS ship_due, sum(x.late) AS late FROM (
+          ${rolled}
+          SELECT so.supplier_id, count(*) AS supplier_orders,
+            count(*) FILTER (WHERE so.ship_by IS NOT NULL AND (so.shipped_at IS NOT NULL OR so.ship_by < ${now})) AS ship_due,
+            count(*) FILTER (WHERE so.ship_by IS NOT NULL AND (so.shipped_at > so.ship_by OR (so.shipped_at IS NULL AND so.ship_by < ${now}))) AS late
+          FROM supplier_orders so
+          WHERE so.tenant_id = ${t} AND so.purpose = 'original' AND so.status NOT IN ('rejected', 'cancelled')
+            AND so.created_at >= ${liveStart} AND so.created_at < ${r.end}
+          GROUP BY so.supplier_id) x
+        GROUP BY x.supplier_id),
       cs AS (
         SELECT c.supplier_id, count(*) AS cases,
           count(*) FILTER (WHERE c.reason IN ('quality', 'not_as_described', 'damaged_in_transit')) AS defects,
@@ -435,15 +510,14 @@ export function scoreOf(x: { orders: number; defects: number; wrong: number; due
 }
 
 /**
- * Supplier scores over the last 90 days, for routing: supplierId → 0..1 (higher is better). Every
- * supplier of the tenant is present; one without history scores from the typical rates (0.78).
+ * Supplier scores over the last 90 days (in the default time zone), for routing: supplierId → 0..1
+ * (higher is better). Every supplier of the tenant is present; one without history scores from
+ * the typical rates (0.78).
  */
 export async function supplierScores(ex: Executor, tenantId: string, now: Date = new Date()): Promise<Map<string, number>> {
-  const cards = await supplierScorecards(
-    ex,
-    { tenantId, start: new Date(now.getTime() - 90 * DAY_MS), end: new Date(now.getTime() + 1) },
-    now,
-  );
+  const to = localDate(now, DEFAULT_TZ);
+  const r = await resolveRange(ex, tenantId, { from: addDays(to, -89), to }, now);
+  const cards = await supplierScorecards(ex, r, now);
   return new Map(cards.map((c) => [c.supplierId, c.score]));
 }
 
