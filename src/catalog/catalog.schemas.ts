@@ -72,6 +72,9 @@ export const supplierOut = (s: Record<string, any>) => ({
   notes: s.notes,
   active: s.active,
   terms: { ...DEFAULT_TERMS, ...(s.terms ?? {}) },
+  /** The 90-day analytics score (0..1) and when the analytics job computed it; null before its first run. */
+  score: s.score === null || s.score === undefined ? null : Number(s.score),
+  scoredAt: s.score_at ?? null,
   createdAt: s.created_at,
   updatedAt: s.updated_at,
 });

@@ -9,14 +9,21 @@ export interface LineNeed {
   quantity: number;
 }
 
+/**
+ * A supplier's analytics score (0..1, kept by the analytics job) in steps of 0.05, so that noise
+ * in the score does not outweigh a price difference; no score yet counts as the typical 0.78.
+ */
+export const scoreBand = (score: unknown) => Math.round((score === null || score === undefined ? 0.78 : Number(score)) * 20);
+
 export interface RoutingResult {
   supplierOrderIds: string[];
   unserved: { orderLineId: string; skuCode: string; reason: string }[];
 }
 
 /**
- * Chooses, for each line, the best active offer with enough stock — highest priority, then lowest
- * cost, then the supplier with the better record (fewer rejected or late supplier orders) — and
+ * Chooses, for each line, the best active offer with enough stock — highest priority, then (when
+ * the order's shop routes by score) the supplier with the better analytics score, then lowest
+ * cost, then the supplier with the better record (fewer rejected supplier orders) — and
  * writes one supplier order per supplier, reserving stock. Offers listed in `excludeOffers` (a
  * supplier that already rejected the line) are skipped, so a reroute falls back to the next offer.
  */
@@ -34,7 +41,15 @@ export async function routeLines(
     ? await tx
         .selectFrom("offers as o")
         .innerJoin("suppliers as s", "s.id", "o.supplier_id")
-        .select(["o.id", "o.sku_id", "o.supplier_id", "o.cost", "o.stock", "o.priority", "o.lead_time_days"])
+        .select(["o.id", "o.sku_id", "o.supplier_id", "o.cost", "o.stock", "o.priority", "o.lead_time_days", "s.score"])
+        .select((eb) =>
+          eb
+            .selectFrom("orders as ord")
+            .innerJoin("shops as sh", "sh.id", "ord.shop_id")
+            .select("sh.route_by_score")
+            .where("ord.id", "=", o.orderId)
+            .as("by_score"),
+        )
         .select((eb) =>
           eb
             .selectFrom("supplier_orders as so")
@@ -58,7 +73,13 @@ export async function routeLines(
     }
     const candidates = offers
       .filter((of) => of.sku_id === need.skuId && !excludeOffers.has(of.id) && of.stock >= need.quantity)
-      .sort((a, b) => b.priority - a.priority || Number(a.cost) - Number(b.cost) || Number(a.rejections) - Number(b.rejections));
+      .sort(
+        (a, b) =>
+          b.priority - a.priority ||
+          (a.by_score ? scoreBand(b.score) - scoreBand(a.score) : 0) ||
+          Number(a.cost) - Number(b.cost) ||
+          Number(a.rejections) - Number(b.rejections),
+      );
     let chosen: (typeof candidates)[number] | undefined;
     for (const c of candidates) {
       // Reserve stock; a concurrent order may have taken it, then the next offer is tried.

@@ -33,6 +33,7 @@ export const shopOut = (s: Record<string, any>) => ({
   timezone: s.timezone,
   currency: s.currency,
   warehouseAddress: s.warehouse_address ?? null,
+  routeBySupplierScore: Boolean(s.route_by_score),
   createdAt: s.created_at,
 });
 
@@ -65,6 +66,8 @@ export function shopRoutes(app: ZApp, deps: Deps) {
     timezone: z.string().max(60),
     currency: z.string().regex(/^[A-Z]{3}$/, "a three-letter ISO code such as CNY"),
     warehouseAddress: AddressSchema.optional(),
+    /** Among offers of equal priority, forward to the supplier with the better analytics score first. */
+    routeBySupplierScore: z.boolean().optional(),
   };
   const ShopBody = z.strictObject({
     ...shopFields,
@@ -93,6 +96,7 @@ export function shopRoutes(app: ZApp, deps: Deps) {
           timezone: b.timezone,
           currency: b.currency,
           warehouse_address: b.warehouseAddress ? JSON.stringify(b.warehouseAddress) : null,
+          route_by_score: b.routeBySupplierScore ?? false,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -130,6 +134,7 @@ export function shopRoutes(app: ZApp, deps: Deps) {
             ...(b.timezone && { timezone: b.timezone }),
             ...(b.currency && { currency: b.currency }),
             ...(b.warehouseAddress && { warehouse_address: JSON.stringify(b.warehouseAddress) }),
+            ...(b.routeBySupplierScore !== undefined && { route_by_score: b.routeBySupplierScore }),
           })
           .where("id", "=", before.id)
           .returningAll()

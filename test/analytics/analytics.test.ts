@@ -1,5 +1,15 @@
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scoreOf, supplierScores } from "../../src/analytics/analytics.js";
+import {
+  type GroupBy,
+  overview,
+  resolveRange,
+  returnsReport,
+  scoreOf,
+  supplierScorecards,
+  supplierScores,
+} from "../../src/analytics/analytics.js";
+import { refreshAnalytics } from "../../src/analytics/analytics.routes.js";
 import { newId } from "../../src/platform/ids.js";
 import { DB_KINDS, startTestApp, type TestApp } from "../helpers/harness.js";
 
@@ -435,5 +445,142 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
     expect((await t.api("GET", "/api/v1/analytics/returns?from=2026-04-01&to=2026-03-01", { as: "admin" })).status).toBe(400);
     expect((await t.api("GET", "/api/v1/analytics/returns?groupBy=colour", { as: "admin" })).status).toBe(400);
     expect((await t.api("GET", `/api/v1/analytics/returns?shopId=${newId()}`, { as: "admin" })).status).toBe(404);
+  });
+
+  it("reads closed days from the daily rollup with the same figures, and follows later changes", async () => {
+    const db = t.deps.db;
+    const tenant = t.t.tenantId;
+    const groups: (GroupBy | undefined)[] = [undefined, "day", "week", "month", "sku", "supplier", "shop", "reason", "type"];
+    /** Every report over March for the shop and for the whole tenant, from the rollup or live. */
+    const figures = async (live: boolean) => {
+      const now = t.clock.now();
+      const out: Record<string, unknown> = {};
+      for (const shop of [shopId, undefined]) {
+        const r = await resolveRange(db, tenant, { from: "2026-03-01", to: "2026-03-31", shopId: shop, live }, now);
+        expect(r.rollup === null).toBe(live || !rolledUp);
+        for (const g of groups) out[`returns:${shop}:${g}`] = await returnsReport(db, r, g);
+        out[`overview:${shop}`] = await overview(db, r, now);
+        out[`suppliers:${shop}`] = await supplierScorecards(db, r, now);
+      }
+      return out;
+    };
+    let rolledUp = false;
+    // The rows above were written now (real time); date them when they happened, as they would be.
+    await sql`UPDATE orders SET updated_at = placed_at WHERE tenant_id = ${tenant}`.execute(db);
+    await sql`UPDATE supplier_orders SET updated_at = created_at WHERE tenant_id = ${tenant}`.execute(db);
+    const before = await figures(true);
+
+    // A refresh asked through the API runs as a job.
+    const asked = await t.api("POST", "/api/v1/analytics/actions/refresh", { as: "finance", body: {} });
+    expect(asked.status).toBe(202);
+    expect((await t.api("POST", "/api/v1/analytics/actions/refresh", { as: "cs", body: {} })).status).toBe(403);
+    const run = t.deps.services.runAnalyticsJobs as () => Promise<number>;
+    expect(await run()).toBe(1);
+    rolledUp = true;
+    const state = (await t.api("GET", "/api/v1/analytics/rollups", { as: "viewer" })).body.items;
+    // Now is 20 March 12:00 in Shanghai: the rollup holds up to the 19th; every lateness is final.
+    expect(state).toEqual([expect.objectContaining({ timeZone: "Asia/Shanghai", through: "2026-03-19", shipThrough: "2026-03-19" })]);
+    const days = await db.selectFrom("analytics_order_days").select(["dim", "day"]).where("tenant_id", "=", tenant).execute();
+    expect(days.length).toBeGreaterThan(0);
+    expect(await figures(false)).toEqual(before);
+    expect(await figures(true)).toEqual(before);
+
+    // The reports really read the rollup: a doctored row shows through until a full rebuild.
+    await sql`UPDATE analytics_order_days SET orders = orders + 100 WHERE tenant_id = ${tenant} AND dim = 'all' AND day = '2026-03-05'`.execute(
+      db,
+    );
+    const doctored = (await t.api("GET", `/api/v1/analytics/overview?${range}`, { as: "admin" })).body;
+    expect(doctored.orders).toBe((before[`overview:${shopId}`] as { orders: number }).orders + 100);
+    await refreshAnalytics(t.deps, tenant, true);
+    expect(await figures(false)).toEqual(before);
+
+    // Later changes to rolled-up days: O7 (6 March) is paid, O3's supplier order (5 March) is
+    // cancelled, and a new order on the 18th waits for its supplier until the 22nd.
+    t.clock.set("2026-03-21T04:00:00Z");
+    const now = t.clock.now();
+    const o7 = await db
+      .selectFrom("orders")
+      .select("id")
+      .where("platform_order_no", "=", "P-O7")
+      .where("shop_id", "=", shopId)
+      .executeTakeFirstOrThrow();
+    await db.updateTable("orders").set({ status: "paid", paid_at: now, updated_at: now }).where("id", "=", o7.id).execute();
+    const o3 = await db
+      .selectFrom("orders")
+      .select("id")
+      .where("platform_order_no", "=", "P-O3")
+      .where("shop_id", "=", shopId)
+      .executeTakeFirstOrThrow();
+    await db.updateTable("supplier_orders").set({ status: "cancelled", updated_at: now }).where("order_id", "=", o3.id).execute();
+    const o9 = newId();
+    await db
+      .insertInto("orders")
+      .values({
+        id: o9,
+        tenant_id: tenant,
+        shop_id: shopId,
+        platform_order_no: "P-O9",
+        customer: JSON.stringify({ name: "Customer" }),
+        address: JSON.stringify({ city: "Hangzhou" }),
+        status: "forwarded",
+        currency: "CNY",
+        goods_total: 6000,
+        paid_total: 6000,
+        content_hash: "O9",
+        placed_at: new Date("2026-03-18T03:00:00Z"),
+        paid_at: new Date("2026-03-18T03:00:00Z"),
+      })
+      .execute();
+    const line9 = newId();
+    await db
+      .insertInto("order_lines")
+      .values({
+        id: line9,
+        tenant_id: tenant,
+        order_id: o9,
+        line_no: 1,
+        sku_code: "SKU-A",
+        quantity: 1,
+        unit_price: 6000,
+        paid_amount: 6000,
+      })
+      .execute();
+    const so9 = newId();
+    await db
+      .insertInto("supplier_orders")
+      .values({
+        id: so9,
+        tenant_id: tenant,
+        order_id: o9,
+        supplier_id: supA,
+        status: "accepted",
+        ship_by: new Date("2026-03-22T00:00:00Z"),
+        created_at: new Date("2026-03-18T04:00:00Z"),
+        updated_at: now,
+      })
+      .execute();
+    await db
+      .insertInto("supplier_order_lines")
+      .values({ id: newId(), tenant_id: tenant, supplier_order_id: so9, order_line_id: line9, quantity: 1, unit_cost: 3000 })
+      .execute();
+    const changed = await figures(true);
+    expect(changed).not.toEqual(before);
+    const inc = await refreshAnalytics(t.deps, tenant);
+    // Only the new day (the 20th) and the changed ones (5th, 6th, 18th) were rebuilt.
+    expect(inc.zones[0]).toMatchObject({ through: "2026-03-20", shipThrough: "2026-03-17" });
+    expect(inc.zones[0].orderDays).toBe(4);
+    expect(await figures(false)).toEqual(changed);
+    // Once its ship-by time passes unshipped, the supplier order is late; the next refresh rolls it up.
+    t.clock.set("2026-03-23T04:00:00Z");
+    const late = await figures(true);
+    await refreshAnalytics(t.deps, tenant);
+    expect((await t.api("GET", "/api/v1/analytics/rollups", { as: "viewer" })).body.items[0].shipThrough).toBe("2026-03-22");
+    expect(await figures(false)).toEqual(late);
+    const alpha = (late[`suppliers:${shopId}`] as { supplierId: string; lateShipments: number }[]).find((x) => x.supplierId === supA);
+    expect(alpha?.lateShipments).toBe(2);
+    // The job also stored each supplier's routing score.
+    const stored = await db.selectFrom("suppliers").select(["id", "score"]).where("id", "in", [supA, supB]).execute();
+    const scores = await supplierScores(db, tenant, t.clock.now());
+    for (const x of stored) expect(Number(x.score)).toBe(scores.get(x.id));
   });
 });

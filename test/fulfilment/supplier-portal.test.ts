@@ -64,6 +64,32 @@ describe.each(DB_KINDS)("routing, supplier portal and parcel flows on %s", (kind
     expect(again.body.status).toBe("forwarded");
   });
 
+  it("prefers the supplier with the better analytics score when the shop routes by score", async () => {
+    await patchOffer("A-MUG", { priority: 0 });
+    const setScores = (a: number | null, b: number | null) =>
+      t.deps.db.transaction().execute(async (tx) => {
+        await tx.updateTable("suppliers").set({ score: a }).where("id", "=", cat.suppliers.a).execute();
+        await tx.updateTable("suppliers").set({ score: b }).where("id", "=", cat.suppliers.b).execute();
+      });
+    // B is cheaper but causes problems (the analytics job keeps these scores).
+    await setScores(0.95, 0.4);
+    expect((await forward()).supplierOrders[0].supplierId).toBe(cat.suppliers.b); // the option is off: cost decides
+    const shop = await t.api("PATCH", `/api/v1/shops/${cat.shopId}`, { body: { routeBySupplierScore: true } });
+    expect(shop.status).toBe(200);
+    expect(shop.body.routeBySupplierScore).toBe(true);
+    expect((await forward()).supplierOrders[0].supplierId).toBe(cat.suppliers.a);
+    // Scores within one 0.05 step are a tie, and cost decides again; so does a missing score (0.78) next to 0.8.
+    await setScores(0.81, 0.8);
+    expect((await forward()).supplierOrders[0].supplierId).toBe(cat.suppliers.b);
+    await setScores(null, 0.8);
+    expect((await forward()).supplierOrders[0].supplierId).toBe(cat.suppliers.b);
+    const sup = (await t.api("GET", `/api/v1/suppliers/${cat.suppliers.b}`)).body;
+    expect(sup.score).toBe(0.8);
+    expect((await t.api("PATCH", `/api/v1/shops/${cat.shopId}`, { body: { routeBySupplierScore: "yes" } })).status).toBe(400);
+    await t.api("PATCH", `/api/v1/shops/${cat.shopId}`, { body: { routeBySupplierScore: false } });
+    await patchOffer("A-MUG", { priority: 1 });
+  });
+
   it("lists supplier orders past their lead time as late, by the domain clock", async () => {
     const fwd = await forward();
     const so = fwd.supplierOrders[0];
