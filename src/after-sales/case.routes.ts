@@ -158,6 +158,11 @@ export function caseRoutes(app: ZApp, deps: Deps) {
     assignee: z.string().max(40).optional(),
     riskFlag: z.enum(["true", "false"]).optional(),
     q: z.string().max(100).optional(),
+    /** Cases opened at or after / before these instants (analytics drill-downs carry them). */
+    createdFrom: z.string().datetime({ offset: true }).optional(),
+    createdTo: z.string().datetime({ offset: true }).optional(),
+    /** Cases with a line of this SKU code. */
+    sku: z.string().min(1).max(100).optional(),
   });
   app.get(
     "/api/v1/cases",
@@ -181,6 +186,20 @@ export function caseRoutes(app: ZApp, deps: Deps) {
         if (f.shopId) q = q.where("c.shop_id", "=", f.shopId);
         if (f.orderId) q = q.where("c.order_id", "=", f.orderId);
         if (f.riskFlag) q = q.where("c.risk_flag", "=", f.riskFlag === "true");
+        if (f.createdFrom) q = q.where("c.created_at", ">=", new Date(f.createdFrom));
+        if (f.createdTo) q = q.where("c.created_at", "<", new Date(f.createdTo));
+        if (f.sku) {
+          const sku = f.sku;
+          q = q.where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom("case_lines as cl")
+                .innerJoin("order_lines as ol", "ol.id", "cl.order_line_id")
+                .select("cl.id")
+                .whereRef("cl.case_id", "=", "c.id")
+                .where("ol.sku_code", "=", sku),
+            ),
+          );
+        }
         if (f.assignee === "me") q = q.where("c.assignee_id", "=", a.id);
         else if (f.assignee === "none") q = q.where("c.assignee_id", "is", null);
         else if (f.assignee) q = q.where("c.assignee_id", "=", f.assignee);

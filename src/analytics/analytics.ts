@@ -5,7 +5,7 @@
 import { type RawBuilder, sql } from "kysely";
 import type { Executor } from "../platform/db.js";
 import { AppError } from "../platform/errors.js";
-import { addDays, localDate } from "../policies/time.js";
+import { addDays, localDate, startOfLocalDay } from "../policies/time.js";
 import { DEFAULT_TZ, type RollupState } from "./rollup.js";
 
 export const GROUP_BYS = ["day", "week", "month", "sku", "supplier", "shop", "reason", "type"] as const;
@@ -221,15 +221,38 @@ async function labels(
   return out;
 }
 
+/** The first day of the period after the one starting on `day`. */
+function nextPeriod(g: "day" | "week" | "month", day: string): string {
+  if (g === "day") return addDays(day, 1);
+  if (g === "week") return addDays(day, 7);
+  const [y, m] = day.split("-").map(Number);
+  return m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, "0")}-01`;
+}
+
+/**
+ * The case-list filters (`GET /api/v1/cases?…`) that list the cases behind a row: the range (or
+ * the row's period within it) as `createdFrom`/`createdTo`, and the row's dimension.
+ */
 function drill(g: GroupBy | undefined, k: string | null, r: Range): DrillDown {
   const d: DrillDown = {};
   if (r.shopId) d.shopId = r.shopId;
+  let from = r.start;
+  let to = r.end;
   if (k !== null) {
     if (g === "reason") d.reason = k;
     else if (g === "type") d.type = k;
     else if (g === "shop") d.shopId = k;
     else if (g === "supplier") d.supplierId = k;
+    else if (g === "sku") d.sku = k;
+    else if (g === "day" || g === "week" || g === "month") {
+      const a = startOfLocalDay(k, r.tz);
+      const b = startOfLocalDay(nextPeriod(g, k), r.tz);
+      if (a > from) from = a;
+      if (b < to) to = b;
+    }
   }
+  d.createdFrom = from.toISOString();
+  d.createdTo = to.toISOString();
   return d;
 }
 
@@ -455,6 +478,7 @@ export async function supplierScorecards(ex: Executor, r: Range, now: Date): Pro
       WHERE s.tenant_id = ${t}
       ORDER BY s.name, s.id`.execute(ex)
   ).rows;
+  const span = { createdFrom: r.start.toISOString(), createdTo: r.end.toISOString() };
   return rows.map((x) => {
     const orders = n(x.supplier_orders);
     const defects = n(x.defects);
@@ -490,9 +514,9 @@ export async function supplierScorecards(ex: Executor, r: Range, now: Date): Pro
       netCost: cost - recovered,
       score: scoreOf({ orders, defects, wrong, due, late }),
       drillDown: {
-        all: { supplierId: id },
-        defects: { supplierId: id, reason: "quality" },
-        wrongItem: { supplierId: id, reason: "wrong_item" },
+        all: { supplierId: id, ...span },
+        defects: { supplierId: id, reason: "quality", ...span },
+        wrongItem: { supplierId: id, reason: "wrong_item", ...span },
       },
     };
   });

@@ -25,6 +25,8 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
   const supB = newId();
   const c: Record<string, string> = {};
   const range = `from=2026-03-01&to=2026-03-31&shopId=${shopId}`;
+  // March in Shanghai as instants: what every drill-down of the range carries.
+  const span = { createdFrom: "2026-02-28T16:00:00.000Z", createdTo: "2026-03-31T16:00:00.000Z" };
 
   beforeAll(async () => {
     t = await startTestApp(kind);
@@ -306,7 +308,7 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
         refunded: 15000,
         returnRate: 1,
         refundRate: 0.4286,
-        drillDown: { shopId, supplierId: supA },
+        drillDown: { shopId, supplierId: supA, ...span },
       },
       {
         key: supB,
@@ -317,7 +319,7 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
         refunded: 2000,
         returnRate: 0.6667,
         refundRate: 0.0167,
-        drillDown: { shopId, supplierId: supB },
+        drillDown: { shopId, supplierId: supB, ...span },
       },
     ]);
     const bySku = (await t.api("GET", `/api/v1/analytics/returns?${range}&groupBy=sku`, { as: "cs" })).body.items;
@@ -332,7 +334,7 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
       cases: 3,
       returnRate: 0.5,
       refunded: 15000,
-      drillDown: { shopId, reason: "quality" },
+      drillDown: { shopId, reason: "quality", ...span },
     });
     const byDay = (await t.api("GET", `/api/v1/analytics/returns?${range}&groupBy=day`, { as: "cs" })).body.items;
     expect(byDay.slice(0, 3).map((x: Record<string, unknown>) => [x.key, x.orders, x.sales, x.cases])).toEqual([
@@ -340,6 +342,13 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
       ["2026-03-02", 2, 30000, 0],
       ["2026-03-03", 0, 0, 1],
     ]);
+    // A day's drill-down lists the cases opened that local day; a SKU's those with a line of it.
+    expect(byDay[2].drillDown).toEqual({ shopId, createdFrom: "2026-03-02T16:00:00.000Z", createdTo: "2026-03-03T16:00:00.000Z" });
+    const casesOf = async (d: Record<string, string>) =>
+      (await t.api("GET", `/api/v1/cases?${new URLSearchParams(d)}`, { as: "cs" })).body.items.map((x: { id: string }) => x.id).sort();
+    expect(await casesOf(byDay[2].drillDown)).toEqual([c.C1]);
+    expect(await casesOf(bySku[1].drillDown)).toEqual([c.C3, c.C4].sort());
+    expect(await casesOf(byReason[0].drillDown)).toEqual([c.C1, c.C2, c.C5].sort());
     const byMonth = (await t.api("GET", `/api/v1/analytics/returns?${range}&groupBy=month`, { as: "cs" })).body.items;
     expect(byMonth).toHaveLength(1);
     expect(byMonth[0]).toMatchObject({ key: "2026-03-01", orders: 6, cases: 5 });
@@ -349,16 +358,16 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
     const res = (await t.api("GET", `/api/v1/analytics/reasons?${range}`, { as: "admin" })).body;
     expect(res.total).toBe(5);
     expect(res.items).toEqual([
-      { key: "quality", label: "quality", count: 3, share: 0.6, cumulativeShare: 0.6, drillDown: { shopId, reason: "quality" } },
+      { key: "quality", label: "quality", count: 3, share: 0.6, cumulativeShare: 0.6, drillDown: { shopId, reason: "quality", ...span } },
       {
         key: "changed_mind",
         label: "changed_mind",
         count: 1,
         share: 0.2,
         cumulativeShare: 0.8,
-        drillDown: { shopId, reason: "changed_mind" },
+        drillDown: { shopId, reason: "changed_mind", ...span },
       },
-      { key: "wrong_item", label: "wrong_item", count: 1, share: 0.2, cumulativeShare: 1, drillDown: { shopId, reason: "wrong_item" } },
+      { key: "wrong_item", label: "wrong_item", count: 1, share: 0.2, cumulativeShare: 1, drillDown: { shopId, reason: "wrong_item", ...span } },
     ]);
     const byType = (await t.api("GET", `/api/v1/analytics/reasons?${range}&groupBy=type`, { as: "admin" })).body.items;
     expect(byType.map((x: { key: string; count: number }) => [x.key, x.count])).toEqual([
@@ -419,7 +428,7 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
       netCost: 2000,
       score: 0.446,
     });
-    expect(b.drillDown.wrongItem).toEqual({ supplierId: supB, reason: "wrong_item" });
+    expect(b.drillDown.wrongItem).toEqual({ supplierId: supB, reason: "wrong_item", ...span });
     // The drill-down filters are the case list's own.
     const drilled = await t.api("GET", `/api/v1/cases?${new URLSearchParams(b.drillDown.wrongItem)}`, { as: "cs" });
     expect(drilled.status).toBe(200);
