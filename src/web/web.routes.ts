@@ -45,6 +45,7 @@ export async function webRoutes(app: ZApp, _deps: Deps) {
     "/settings",
     "/claims",
     "/automation",
+    "/analytics",
     "/portal",
     "/portal/*",
     "/supplier",

@@ -367,7 +367,14 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
         cumulativeShare: 0.8,
         drillDown: { shopId, reason: "changed_mind", ...span },
       },
-      { key: "wrong_item", label: "wrong_item", count: 1, share: 0.2, cumulativeShare: 1, drillDown: { shopId, reason: "wrong_item", ...span } },
+      {
+        key: "wrong_item",
+        label: "wrong_item",
+        count: 1,
+        share: 0.2,
+        cumulativeShare: 1,
+        drillDown: { shopId, reason: "wrong_item", ...span },
+      },
     ]);
     const byType = (await t.api("GET", `/api/v1/analytics/reasons?${range}&groupBy=type`, { as: "admin" })).body.items;
     expect(byType.map((x: { key: string; count: number }) => [x.key, x.count])).toEqual([

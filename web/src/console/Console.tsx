@@ -10,6 +10,7 @@ import ImportOrders from "./Import";
 import { Automation, ClaimsAndStatements } from "./Money";
 import { Cases, Dashboard, Finance, OrderDetail, Orders, Settings, Suppliers } from "./Pages";
 import Policy from "./Policy";
+import Reports from "./Reports";
 import Warehouse from "./Warehouse";
 
 export default function Console() {
@@ -38,6 +39,7 @@ export default function Console() {
                 onClick={(e) => nav(e.key)}
                 items={[
                   { key: "/", label: t("dashboard") },
+                  { key: "/analytics", label: t("an.title") },
                   { key: "/cases", label: t("cases") },
                   { key: "/orders", label: t("orders") },
                   { key: "/imports", label: t("importOrders") },
@@ -80,6 +82,7 @@ export default function Console() {
                       </>
                     }
                   />
+                  <Route path="/analytics" element={<Reports />} />
                   <Route path="/cases" element={<Cases />} />
                   <Route path="/cases/:id" element={<CaseDetail />} />
                   <Route path="/orders" element={<Orders />} />

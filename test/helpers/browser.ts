@@ -1,0 +1,42 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { TEST_PASSWORD, type TestApp } from "./harness.js";
+
+/** Debian's Chromium (installed by scripts/setup-machine.sh); browser tests skip without it outside CI. */
+export const CHROMIUM = "/usr/bin/chromium";
+export const ARTIFACTS = join(process.cwd(), "test-artifacts");
+export const hasBrowser = existsSync(CHROMIUM) || process.env.CI === "true";
+
+/** Starts headless Chromium for a browser test and makes sure the screenshot folder exists. */
+export async function launchBrowser(): Promise<Browser> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+/** Serves the test app on a free port and returns its base URL. */
+export async function listen(t: TestApp): Promise<string> {
+  await t.app.listen({ port: 0, host: "127.0.0.1" });
+  return `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+}
+
+/** Opens `path` in a new page and signs in there as the test user of `role`. */
+export async function signedInPage(browser: Browser, t: TestApp, base: string, path: string, role: string): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  const user = await t.deps.db.selectFrom("users").select("email").where("id", "=", t.t.userIds[role]).executeTakeFirstOrThrow();
+  await page.goto(`${base}${path}`);
+  await page.getByLabel(/邮箱|Email/).fill(user.email);
+  await page.getByLabel(/密码|Password/).fill(TEST_PASSWORD);
+  await page.getByRole("button", { name: /登\s*录|Sign in/ }).click();
+  return page;
+}
