@@ -1,18 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ARTIFACTS, hasBrowser, launchBrowser } from "../helpers/browser.js";
 import { type Catalog, createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
 import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
 
 // Console screens in the browser: the admin's inbox, the warehouse's receiving screen, the policy
 // editor with its try-it panel, and the settings forms with the API's field errors.
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = join(process.cwd(), "test-artifacts");
-const haveBrowser = existsSync(CHROMIUM) || process.env.CI === "true";
 
-describe.runIf(haveBrowser)("console screens in the browser", () => {
+describe.runIf(hasBrowser)("console screens in the browser", () => {
   let t: TestApp;
   let cat: Catalog;
   let browser: Browser;
@@ -20,7 +17,6 @@ describe.runIf(haveBrowser)("console screens in the browser", () => {
   const emails: Record<string, string> = {};
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     // The server serves web/dist: build it when it is missing or older than its sources.
     execFileSync(process.execPath, [join(process.cwd(), "scripts", "build-web.mjs")], { stdio: "inherit" });
     t = await startTestApp("pglite");
@@ -33,17 +29,7 @@ describe.runIf(haveBrowser)("console screens in the browser", () => {
         await t.deps.db.selectFrom("users").select("email").where("id", "=", t.t.userIds[role]).executeTakeFirstOrThrow()
       ).email;
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchBrowser();
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,22 +1,18 @@
-import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/platform/auth.js";
 import { newId } from "../../src/platform/ids.js";
+import { ARTIFACTS, hasBrowser, launchBrowser } from "../helpers/browser.js";
 import { type Catalog, createDeliveredOrder, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = join(process.cwd(), "test-artifacts");
-
-describe.runIf(existsSync(CHROMIUM) || process.env.CI === "true")("finance claims and automation settings in the browser", () => {
+describe.runIf(hasBrowser)("finance claims and automation settings in the browser", () => {
   let t: TestApp;
   let browser: Browser;
   let base: string;
   let cat: Catalog;
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     t = await startTestApp("pglite");
     cat = await setupCatalog(t);
     t.clock.set(new Date());
@@ -34,17 +30,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === "true")("finance claim
     await t.api("POST", `/api/v1/cases/${c.id}/actions/resolve`, { body: {} });
     await t.app.listen({ port: 0, host: "127.0.0.1" });
     base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,18 +1,15 @@
-import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/platform/auth.js";
 import { newId } from "../../src/platform/ids.js";
+import { ARTIFACTS, hasBrowser, launchBrowser } from "../helpers/browser.js";
 import { type Catalog, createDeliveredOrder, createOrder, setupCatalog, shipOrder } from "../helpers/fixtures.js";
 import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = join(process.cwd(), "test-artifacts");
 // With CI=true a missing browser fails the run; on a developer machine without it the journeys are skipped.
-const haveBrowser = existsSync(CHROMIUM) || process.env.CI === "true";
 
-describe.runIf(haveBrowser)("browser journeys", () => {
+describe.runIf(hasBrowser)("browser journeys", () => {
   let t: TestApp;
   let cat: Catalog;
   let browser: Browser;
@@ -20,7 +17,6 @@ describe.runIf(haveBrowser)("browser journeys", () => {
   const emails: Record<string, string> = {};
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     t = await startTestApp("pglite");
     cat = await setupCatalog(t);
     t.clock.set(new Date());
@@ -46,17 +42,7 @@ describe.runIf(haveBrowser)("browser journeys", () => {
       })
       .execute();
     // Playwright starts Chromium with a fresh temporary profile of its own.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
