@@ -14,7 +14,8 @@ const USAGE = `dropdesk <command>
   worker                run only the job queue and SLA timers (start the API with DROPDESK_WORKER=0)
   migrate               apply database migrations and exit
   seed                  fill an empty tenant with demo data
-  create-user --email E --password P [--role admin|cs|warehouse|finance|viewer] [--name N]`;
+  create-user --email E --password P [--role admin|cs|warehouse|finance|viewer] [--name N]
+  analytics-refresh [--full]   rebuild the analytics rollups and supplier scores of every tenant now`;
 
 /** Stops what the capabilities started (the job queue) and closes the database, so the command exits. */
 async function closeDeps(deps: Awaited<ReturnType<typeof openDeps>>) {
