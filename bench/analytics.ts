@@ -153,6 +153,8 @@ export async function benchAnalytics(): Promise<string[]> {
     const orders = await pool.query("SELECT count(*) AS n FROM orders WHERE tenant_id = $1", [BENCH_TENANT]);
     const cases = await pool.query("SELECT count(*) AS n FROM cases WHERE tenant_id = $1", [BENCH_TENANT]);
     say(`tenant with ${orders.rows[0].n} orders and ${cases.rows[0].n} cases; ${RUNS} runs after 2 warm-ups`);
+    // Undo the changes an earlier run made (orders are generated with updated_at = placed_at).
+    await pool.query("UPDATE orders SET updated_at = placed_at WHERE tenant_id = $1 AND updated_at <> placed_at", [BENCH_TENANT]);
     const full = await refreshAnalytics(deps, BENCH_TENANT, true);
     await pool.query(
       `UPDATE orders SET updated_at = $2 WHERE id IN (SELECT id FROM orders WHERE tenant_id = $1
