@@ -4,6 +4,7 @@ import { benchAnalytics } from "./analytics.js";
 import { benchHttp } from "./http.js";
 import { benchImport } from "./import.js";
 import { benchLifecycle } from "./lifecycle.js";
+import { benchStatements } from "./statements.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const all: Record<string, (s: number) => Promise<string[]>> = {
@@ -12,6 +13,8 @@ const all: Record<string, (s: number) => Promise<string[]>> = {
   import: benchImport,
   // On the 1M-order tenant of bench/data.ts (generated on first use, ~2.5 min).
   analytics: () => benchAnalytics(),
+  // Not a timing: the SQL statements each lifecycle step sends (VERBOSE=1 lists them).
+  statements: () => benchStatements(),
 };
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const names = chosen.length ? chosen : Object.keys(all);
