@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { SupplierTerms } from "../catalog/catalog.schemas.js";
 import { DEFAULT_TERMS } from "../catalog/catalog.schemas.js";
 import { post } from "../money/ledger.js";
@@ -589,40 +590,69 @@ export function isOverdue(c: Record<string, any>, now: Date) {
  * The case as the API shows it. `detail` adds the refund quote and the resolution economics,
  * which cost several queries: GET /cases/:id has them; action responses leave them out.
  */
+interface CaseViewLine {
+  order_line_id: string;
+  quantity: number;
+  sku_code: string;
+  title: string;
+  ordered: number;
+  paid_amount: number;
+  sku_id: string | null;
+}
+
 export async function caseView(ex: Executor, actor: Actor, caseId: string, opts: { detail?: boolean } = {}) {
   const detail = opts.detail ?? true;
+  // One statement: the case with its order, shop and supplier, and its lines, timeline, evidence,
+  // refunds and open claim as JSON arrays (each statement is a round trip; this view answers
+  // every case action).
   let q = ex
     .selectFrom("cases as c")
     .innerJoin("orders as o", "o.id", "c.order_id")
+    .innerJoin("shops as sh", "sh.id", "c.shop_id")
+    .leftJoin("suppliers as s", "s.id", "c.supplier_id")
     .selectAll("c")
     .select(["o.platform_order_no", "o.currency", "o.delivered_at as order_delivered_at", "o.customer as order_customer"])
+    .select(["sh.timezone as shop_timezone", "s.name as supplier_name", "s.terms as supplier_terms"])
+    .select(
+      sql<CaseViewLine[]>`(SELECT coalesce(json_agg(x), '[]') FROM (SELECT cl.order_line_id, cl.quantity, ol.sku_code, ol.title,
+        ol.quantity AS ordered, ol.paid_amount, ol.sku_id FROM case_lines cl JOIN order_lines ol ON ol.id = cl.order_line_id
+        WHERE cl.case_id = c.id ORDER BY cl.id) x)`.as("lines_json"),
+    )
+    .select(
+      sql<Record<string, any>[]>`(SELECT coalesce(json_agg(e ORDER BY e.at, e.id), '[]') FROM (SELECT id, action, actor_type, actor_id,
+        from_status, to_status, note, data, at FROM case_events WHERE case_id = c.id) e)`.as("events_json"),
+    )
+    .select(
+      sql<Record<string, any>[]>`(SELECT coalesce(json_agg(v ORDER BY v.created_at, v.id), '[]') FROM (SELECT id, kind, mime, size_bytes,
+        filename, uploaded_by, created_at FROM evidence WHERE case_id = c.id) v)`.as("evidence_json"),
+    )
+    .select(
+      sql<Record<string, any>[]>`(SELECT coalesce(json_agg(r ORDER BY r.created_at, r.id), '[]') FROM (SELECT id, kind, amount, method,
+        status, created_at, confirmed_at FROM refunds WHERE case_id = c.id) r)`.as("refunds_json"),
+    )
+    .select(
+      sql<Record<string, any> | null>`(SELECT row_to_json(k) FROM (SELECT id, status, amount FROM supplier_claims
+        WHERE case_id = c.id AND status <> 'cancelled' LIMIT 1) k)`.as("claim_json"),
+    )
     .where("c.tenant_id", "=", actor.tenantId)
     .where("c.id", "=", caseId);
   if (actor.role === "customer") q = q.where("c.order_id", "=", actor.orderId ?? "");
   if (actor.role === "supplier") q = q.where("c.supplier_id", "=", actor.supplierId ?? "");
   const c = await q.executeTakeFirst();
   if (!c) throw notFound("case");
-  const [lines, events, evidence, refunds, claim, supplier, shop] = await Promise.all([
-    ex
-      .selectFrom("case_lines as cl")
-      .innerJoin("order_lines as ol", "ol.id", "cl.order_line_id")
-      .select(["cl.order_line_id", "cl.quantity", "ol.sku_code", "ol.title", "ol.quantity as ordered", "ol.paid_amount", "ol.sku_id"])
-      .where("cl.case_id", "=", caseId)
-      .execute(),
-    ex.selectFrom("case_events").selectAll().where("case_id", "=", caseId).orderBy("at").orderBy("id").execute(),
-    ex
-      .selectFrom("evidence")
-      .select(["id", "kind", "mime", "size_bytes", "filename", "uploaded_by", "created_at"])
-      .where("case_id", "=", caseId)
-      .orderBy("created_at")
-      .execute(),
-    ex.selectFrom("refunds").selectAll().where("case_id", "=", caseId).orderBy("created_at").execute(),
-    ex.selectFrom("supplier_claims").selectAll().where("case_id", "=", caseId).where("status", "!=", "cancelled").executeTakeFirst(),
-    c.supplier_id
-      ? ex.selectFrom("suppliers").select(["id", "name", "terms"]).where("id", "=", c.supplier_id).executeTakeFirst()
-      : Promise.resolve(undefined),
-    ex.selectFrom("shops").select(["timezone"]).where("id", "=", c.shop_id).executeTakeFirstOrThrow(),
-  ]);
+  const at = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+  const json = <T>(v: unknown): T => (typeof v === "string" ? JSON.parse(v) : v) as T;
+  const lines = json<CaseViewLine[]>(c.lines_json);
+  type Row = Record<string, any>;
+  const events = json<Row[]>(c.events_json).map((e): Row => ({ ...e, at: at(e.at) }));
+  const evidence = json<Row[]>(c.evidence_json).map((e): Row => ({ ...e, created_at: at(e.created_at) }));
+  const refunds = json<Row[]>(c.refunds_json).map((r): Row => ({ ...r, created_at: at(r.created_at), confirmed_at: at(r.confirmed_at) }));
+  const claim = json<Record<string, any> | null>(c.claim_json);
+  const supplier =
+    c.supplier_id && c.supplier_name
+      ? { id: c.supplier_id as string, name: c.supplier_name as string, terms: c.supplier_terms }
+      : undefined;
+  const shop = { timezone: c.shop_timezone as string };
   const staff = !["customer", "supplier"].includes(actor.role);
   let refundQuote: Awaited<ReturnType<typeof quoteCaseRefund>> | null = null;
   if (

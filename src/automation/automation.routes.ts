@@ -6,7 +6,7 @@ import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId, randomToken } from "../platform/ids.js";
 import { runPendingJobs, startJobs } from "../platform/jobs.js";
 import { decodeCursor, keysetPage, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
-import { type Channels, channelsFromEnv, createSurvey, deliverWebhooks, notify, sendDelivery } from "./delivery.js";
+import { type Channels, channelsFromEnv, createSurvey, deliverWebhooks, eventWanted, notify, sendDelivery } from "./delivery.js";
 import { runSlaSweep } from "./sla.js";
 import { DEFAULT_TEMPLATES } from "./templates.js";
 
@@ -37,7 +37,10 @@ export async function setupAutomation(deps: Deps) {
   deps.services.jobs = jobs;
   deps.services.runPendingJobs = () => runPendingJobs(deps, [handler], jobs.boss);
   deps.services.runSlaSweep = () => runSlaSweep(deps);
-  deps.eventSinks.push((tx, event) => jobs.enqueue(tx, event));
+  // Events nobody listens to (no template, no survey, no matching webhook) get no job.
+  deps.eventSinks.push(async (tx, event) => {
+    if (await eventWanted(tx, event)) await jobs.enqueue(tx, event);
+  });
   let timer: NodeJS.Timeout | undefined;
   if (work) {
     // Deadlines are rows; a sweep a minute fires the due ones, in whichever worker gets there first.

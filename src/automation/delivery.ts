@@ -1,7 +1,7 @@
 import { createHash, createHmac } from "node:crypto";
 import nodemailer from "nodemailer";
 import type { Deps, DomainEvent } from "../platform/context.js";
-import type { Executor } from "../platform/db.js";
+import type { Executor, Tx } from "../platform/db.js";
 import { newId, randomToken } from "../platform/ids.js";
 import { DEFAULT_TEMPLATES, formatAmount, type Locale, render } from "./templates.js";
 
@@ -204,8 +204,24 @@ export async function notify(deps: Deps, event: DomainEvent, channels: Channels)
   if (failures.length) throw new Error(`notification not sent (${failures.join("; ")}); it will be retried`);
 }
 
-const matches = (patterns: string[], type: string) =>
+export const matches = (patterns: string[], type: string) =>
   patterns.some((p) => p === type || p === "*" || (p.endsWith(".*") && type.startsWith(p.slice(0, -1))));
+
+/**
+ * Whether an event needs a job at all: a message template or the survey listens to its type, or
+ * an active webhook of the tenant subscribes to it. Read in the transaction that emits the event,
+ * so a webhook receives every event committed after it was created.
+ */
+export async function eventWanted(tx: Tx, event: DomainEvent): Promise<boolean> {
+  if (DEFAULT_TEMPLATES[event.type] || event.type === "case.closed") return true;
+  const hooks = await tx
+    .selectFrom("webhooks")
+    .select("events")
+    .where("tenant_id", "=", event.tenantId)
+    .where("active", "=", true)
+    .execute();
+  return hooks.some((h) => matches(h.events as string[], event.type));
+}
 
 export function signWebhook(secret: string, timestamp: number, body: string): string {
   return createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");

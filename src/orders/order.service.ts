@@ -198,8 +198,39 @@ async function postPayment(tx: Tx, tenantId: string, orderId: string, currency: 
 
 export type OrderView = Awaited<ReturnType<typeof buildOrderView>>;
 
+/**
+ * What the order view shows besides the order row, as JSON arrays selected beside it: lines,
+ * discounts, payments, supplier orders (with their supplier's name and lines), cases and the
+ * refunds in flight — one statement instead of seven round trips.
+ */
+const orderExtras = (id: ReturnType<typeof sql.ref> | string) => {
+  const oid = typeof id === "string" ? sql`${id}::uuid` : id;
+  return [
+    sql<Row[]>`(SELECT coalesce(json_agg(l ORDER BY l.line_no), '[]') FROM order_lines l WHERE l.order_id = ${oid})`.as("lines_json"),
+    sql<Row[]>`(SELECT coalesce(json_agg(d ORDER BY d.id), '[]') FROM order_discounts d WHERE d.order_id = ${oid})`.as("discounts_json"),
+    sql<Row[]>`(SELECT coalesce(json_agg(p ORDER BY p.id), '[]') FROM payments p WHERE p.order_id = ${oid})`.as("payments_json"),
+    sql<Row[]>`(SELECT coalesce(json_agg(x ORDER BY x.created_at, x.id), '[]') FROM (
+        SELECT so.*, s.name AS supplier_name, (SELECT coalesce(json_agg(y ORDER BY y.id), '[]') FROM (
+          SELECT l.id, l.order_line_id, l.quantity, l.unit_cost, ol.sku_code, ol.title FROM supplier_order_lines l
+          JOIN order_lines ol ON ol.id = l.order_line_id WHERE l.supplier_order_id = so.id) y) AS lines
+        FROM supplier_orders so JOIN suppliers s ON s.id = so.supplier_id WHERE so.order_id = ${oid}) x)`.as("sos_json"),
+    sql<Row[]>`(SELECT coalesce(json_agg(c ORDER BY c.created_at, c.id), '[]') FROM (SELECT id, case_no, type, reason, status, created_at
+        FROM cases WHERE order_id = ${oid}) c)`.as("cases_json"),
+    sql<number>`(SELECT coalesce(sum(amount), 0) FROM refunds WHERE order_id = ${oid} AND status IN ('pending', 'processing'))`.as(
+      "pending_refunds",
+    ),
+  ];
+};
+type Row = Record<string, any>;
+
 export async function orderView(ex: Executor, actor: Actor, orderId: string) {
-  const o = await ex.selectFrom("orders").selectAll().where("tenant_id", "=", actor.tenantId).where("id", "=", orderId).executeTakeFirst();
+  const o = await ex
+    .selectFrom("orders as o")
+    .selectAll("o")
+    .select(orderExtras(sql.ref("o.id")))
+    .where("o.tenant_id", "=", actor.tenantId)
+    .where("o.id", "=", orderId)
+    .executeTakeFirst();
   if (!o) throw notFound("order");
   if (actor.role === "customer" && actor.orderId !== orderId) throw notFound("order");
   return buildOrderView(ex, actor, o);
@@ -234,44 +265,29 @@ export const supplierOrderOut = (s: Record<string, any>, lines: Record<string, a
   allowedActions: actor.role === "customer" ? [] : supplierOrderActions(s.status, actor.role === "supplier" ? "supplier" : "staff"),
 });
 
-async function buildOrderView(ex: Executor, actor: Actor, o: Record<string, any>) {
-  const [lines, discounts, payments, sos, cases, pending] = await Promise.all([
-    ex.selectFrom("order_lines").selectAll().where("order_id", "=", o.id).orderBy("line_no").execute(),
-    ex.selectFrom("order_discounts").selectAll().where("order_id", "=", o.id).execute(),
-    ex.selectFrom("payments").selectAll().where("order_id", "=", o.id).execute(),
-    ex
-      .selectFrom("supplier_orders as so")
-      .innerJoin("suppliers as s", "s.id", "so.supplier_id")
-      .selectAll("so")
-      .select("s.name as supplier_name")
-      .where("so.order_id", "=", o.id)
-      .orderBy("so.created_at")
-      .execute(),
-    ex
-      .selectFrom("cases")
-      .select(["id", "case_no", "type", "reason", "status", "created_at"])
-      .where("order_id", "=", o.id)
-      .orderBy("created_at")
-      .execute(),
-    ex
-      .selectFrom("refunds")
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("amount"), eb.lit(0)).as("n"))
-      .where("order_id", "=", o.id)
-      .where("status", "in", ["pending", "processing"])
-      .executeTakeFirst(),
-  ]);
-  const soLines = sos.length
-    ? await ex
-        .selectFrom("supplier_order_lines as l")
-        .innerJoin("order_lines as ol", "ol.id", "l.order_line_id")
-        .select(["l.supplier_order_id", "l.order_line_id", "l.quantity", "l.unit_cost", "ol.sku_code", "ol.title"])
-        .where(
-          "l.supplier_order_id",
-          "in",
-          sos.map((s) => s.id),
-        )
-        .execute()
-    : [];
+async function buildOrderView(ex: Executor, actor: Actor, row: Record<string, any>) {
+  // Callers holding only the order row read the rest in one statement.
+  const o = "lines_json" in row ? row : { ...row, ...(await ex.selectNoFrom(orderExtras(String(row.id))).executeTakeFirstOrThrow()) };
+  const json = (v: unknown): Row[] => (typeof v === "string" ? JSON.parse(v) : (v as Row[]));
+  const at = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+  const lines = json(o.lines_json);
+  const discounts = json(o.discounts_json);
+  const payments = json(o.payments_json).map((p): Row => ({ ...p, paid_at: at(p.paid_at) }));
+  const sos = json(o.sos_json).map(
+    (x): Row => ({
+      ...x,
+      ship_by: at(x.ship_by),
+      accepted_at: at(x.accepted_at),
+      shipped_at: at(x.shipped_at),
+      delivered_at: at(x.delivered_at),
+      cancelled_at: at(x.cancelled_at),
+      created_at: at(x.created_at),
+      updated_at: at(x.updated_at),
+    }),
+  );
+  const cases = json(o.cases_json).map((c): Row => ({ ...c, created_at: at(c.created_at) }));
+  const pending = { n: Number(o.pending_refunds ?? 0) };
+  const soLines = sos.flatMap((so) => (so.lines as Row[]).map((l) => ({ ...l, supplier_order_id: so.id })));
   const supplierScoped = actor.role === "supplier";
   const visibleSos = supplierScoped ? sos.filter((s) => s.supplier_id === actor.supplierId) : sos;
   const isStaff = !["customer", "supplier"].includes(actor.role);

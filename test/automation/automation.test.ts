@@ -198,6 +198,29 @@ describe.each(DB_KINDS)("automation on %s", (kind) => {
     }
   });
 
+  it("queues no job for an event nobody listens to, until a webhook subscribes to it", async () => {
+    await run(t);
+    const ping = (i: number) =>
+      t.deps.db.transaction().execute((tx) =>
+        emit(t.deps, tx, {
+          type: "inventory.pinged",
+          tenantId: t.t.tenantId,
+          entityId: t.t.tenantId,
+          data: { i },
+          key: `ping-${kind}-${i}`,
+        }),
+      );
+    await ping(1);
+    expect(await run(t)).toBe(0);
+    const hook = await t.api("POST", "/api/v1/webhooks", { body: { url: "http://127.0.0.1:9/hook", events: ["inventory.*"] } });
+    expect(hook.status).toBe(201);
+    await ping(2);
+    expect(await run(t)).toBe(1);
+    const deliveries = await t.deps.db.selectFrom("webhook_deliveries").select("event").where("webhook_id", "=", hook.body.id).execute();
+    expect(deliveries.map((d) => d.event)).toEqual(["inventory.pinged"]);
+    expect((await t.api("DELETE", `/api/v1/webhooks/${hook.body.id}`)).status).toBe(200);
+  });
+
   it("fires the merchant-response deadline once, at the right time, and a state change cancels it", async () => {
     t.clock.set("2026-03-02T04:00:00Z");
     const order = await createDeliveredOrder(t, cat, { deliveredAt: "2026-03-01T10:00:00+08:00" });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.js";
 import { emit } from "../../src/platform/context.js";
+import { newId } from "../../src/platform/ids.js";
 import { createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, freshDb, startTestApp, type TestApp } from "../helpers/harness.js";
 
@@ -48,6 +49,11 @@ describe.runIf(DB_KINDS.includes("postgres"))("jobs across processes on PostgreS
         log: () => {},
       });
       const tenantId = first.tenantId;
+      // A webhook subscribed to the test events, so that they get jobs (events nobody wants get none).
+      await first.deps.db
+        .insertInto("webhooks")
+        .values({ id: newId(), tenant_id: tenantId, url: "http://127.0.0.1:9/hook", secret: "s", events: ["test.*"], active: true })
+        .execute();
       for (let i = 0; i < 40; i++) {
         await first.deps.db
           .transaction()
