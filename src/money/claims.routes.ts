@@ -169,6 +169,7 @@ export function claimRoutes(app: ZApp, deps: Deps) {
           ...pageQuery,
           status: z.enum(["open", "accepted", "disputed", "settled", "cancelled"]).optional(),
           supplierId: z.string().uuid().optional(),
+          caseId: z.string().uuid().optional(),
         }),
       },
     },
@@ -184,6 +185,7 @@ export function claimRoutes(app: ZApp, deps: Deps) {
         const supplierId = a.role === "supplier" ? a.supplierId : req.query.supplierId;
         if (supplierId) q = q.where("sc.supplier_id", "=", supplierId);
         if (req.query.status) q = q.where("sc.status", "=", req.query.status);
+        if (req.query.caseId) q = q.where("sc.case_id", "=", req.query.caseId);
         const page = await keysetPage(q, "sc.id", cursor, limit);
         return { ...page, items: page.items.map((x) => claimOut(x, String(a.role))) };
       };

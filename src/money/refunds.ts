@@ -444,8 +444,10 @@ export async function openClaimForCase(tx: Tx, deps: Deps, actor: Actor, caseId:
   const compensation = Number(c.offer?.amount ?? 0) * (c.offer?.accepted ? 1 : 0);
   const amount = goodsCost + freight + compensation;
   if (amount <= 0) return null;
-  const supplier = await tx.selectFrom("suppliers").select("terms").where("id", "=", c.supplier_id).executeTakeFirstOrThrow();
-  const answerDays = Number(supplier.terms?.claimDeadlineDays ?? 7);
+  // The supplier answers within the shop policy's time (its terms' claimDeadlineDays is how long
+  // after delivery a claim may be filed, checked when the case is opened).
+  const policy = c.policy_id ? await loadPolicyById(tx, c.tenant_id, c.policy_id) : null;
+  const answerDays = policy?.rules.sla.supplierClaimAnswerDays ?? 7;
   const id = newId();
   const now = deps.clock.now();
   await tx

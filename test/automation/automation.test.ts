@@ -3,6 +3,7 @@ import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../../src/automation/delivery.js";
 import { emit } from "../../src/platform/context.js";
+import { PRESETS } from "../../src/policies/rules.js";
 import { type Catalog, createDeliveredOrder, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, startTestApp, type TestApp } from "../helpers/harness.js";
 
@@ -291,6 +292,62 @@ describe.each(DB_KINDS)("automation on %s", (kind) => {
     expect((await sweep(t)).fired.filter((f) => f.includes(c.id))).toEqual([]);
     const row = await t.deps.db.selectFrom("cases").select("sla_fired").where("id", "=", c.id).executeTakeFirstOrThrow();
     expect(row.sla_fired).toHaveProperty("refund_due");
+  });
+
+  it("refunds by itself when the policy says so and the refund falls due, then accepts the unanswered claim", async () => {
+    // A shop of its own whose policy refunds automatically once the refund is due.
+    const shop = (await t.api("POST", "/api/v1/shops", { body: { name: "Auto-refund shop", platform: "douyin" } })).body;
+    const own = { ...cat, shopId: shop.id as string };
+    const policy = await t.api("GET", `/api/v1/shops/${own.shopId}/policy`);
+    const rules = { ...PRESETS.cn_default, sla: { ...PRESETS.cn_default.sla, autoRefundWhenDue: true, supplierClaimAnswerDays: 3 } };
+    expect(policy.status).toBe(200);
+    expect((await t.api("PUT", `/api/v1/shops/${own.shopId}/policy`, { body: { rules } })).status).toBe(200);
+    t.clock.set("2026-06-03T02:00:00Z");
+    const order = await createDeliveredOrder(t, own, {
+      lines: [{ skuCode: "TEE", quantity: 1 }],
+      deliveredAt: "2026-06-02T10:00:00+08:00",
+    });
+    const c = (
+      await t.api("POST", "/api/v1/cases", {
+        body: { orderId: order.id, type: "return_refund", reason: "quality", lines: [{ orderLineId: order.lines[0].id, quantity: 1 }] },
+      })
+    ).body;
+    const act = async (action: string, body: object) => {
+      const r = await t.api("POST", `/api/v1/cases/${c.id}/actions/${action}`, { body });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return r.body;
+    };
+    if (c.status === "submitted") await act("approve", {});
+    await act("ship-return", { carrier: "SF", trackingNo: "SF6000001" });
+    await act("receive", {});
+    await act("inspect", { grade: "repairable", matchesOrder: true, complete: true, disposition: "return_to_supplier" });
+    const due = new Date((await t.api("GET", `/api/v1/cases/${c.id}`)).body.deadlines.refundDueAt);
+    t.clock.set(new Date(due.getTime() - 60_000).toISOString());
+    expect((await sweep(t)).fired.filter((f) => f.includes(c.id))).toEqual([]);
+    t.clock.set(new Date(due.getTime() + 60_000).toISOString());
+    expect((await sweep(t)).fired.filter((f) => f.includes(c.id))).toEqual([`refund_due:${c.id}`, `refund:${c.id}`]);
+    expect((await sweep(t)).fired.filter((f) => f.includes(c.id))).toEqual([]);
+    // The refund goes back by the original route: the sandbox gateway confirms it shortly after.
+    let after = (await t.api("GET", `/api/v1/cases/${c.id}`)).body;
+    for (let i = 0; i < 100 && after.status === "refund_pending"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = (await t.api("GET", `/api/v1/cases/${c.id}`)).body;
+    }
+    expect(["refunded", "closed"]).toContain(after.status);
+    expect(after.refunds.filter((r: { status: string }) => r.status === "succeeded")).toHaveLength(1);
+    expect(after.refunds[0].amount).toBe(order.lines[0].paidAmount);
+    // The supplier caused it: a claim is open, due in three days; unanswered, it is accepted then.
+    const claim = (await t.api("GET", `/api/v1/supplier-claims?caseId=${c.id}`)).body.items[0];
+    expect(claim.status).toBe("open");
+    const claimDue = new Date(claim.dueAt);
+    expect(claimDue.getTime() - (due.getTime() + 60_000)).toBe(3 * 86_400_000);
+    t.clock.set(new Date(claimDue.getTime() - 60_000).toISOString());
+    expect((await sweep(t)).fired).not.toContain(`claim_accept:${claim.id}`);
+    t.clock.set(new Date(claimDue.getTime() + 60_000).toISOString());
+    expect((await sweep(t)).fired).toContain(`claim_accept:${claim.id}`);
+    expect((await sweep(t)).fired).not.toContain(`claim_accept:${claim.id}`);
+    const accepted = (await t.api("GET", `/api/v1/supplier-claims?caseId=${c.id}`)).body.items[0];
+    expect(accepted.status).toBe("accepted");
   });
 
   it("sends a survey link when a case closes and records the answer once", async () => {
