@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Catalog, createOrder, setupCatalog, shipOrder } from "../helpers/fixtures.js";
-import { DB_KINDS, startTestApp, type TestApp } from "../helpers/harness.js";
+import { DB_KINDS, startTestApp, supplierSession, type TestApp } from "../helpers/harness.js";
 
 describe.each(DB_KINDS)("interception and refused delivery on %s", (kind) => {
   let t: TestApp;
@@ -25,6 +25,46 @@ describe.each(DB_KINDS)("interception and refused delivery on %s", (kind) => {
     expect(approved.status).toBe("approved");
     return { order, so: shipped.supplierOrders[0], caseId: c.id as string };
   }
+
+  it("cancels a supplier order about to ship the wrong item, then forwards the line again; no money moves", async () => {
+    const order = await createOrder(t, cat, { lines: [{ skuCode: "TEE", quantity: 1 }] });
+    const stock = async () =>
+      (await t.api("GET", `/api/v1/offers?skuId=${cat.skus.TEE.id}`)).body.items.find((o: { id: string }) => o.id === cat.offers["A-TEE"])
+        .stock;
+    const before = await stock();
+    const so = (await t.api("POST", `/api/v1/orders/${order.id}/actions/forward`)).body.supplierOrders[0];
+    expect(await stock()).toBe(before - 1);
+    expect((await t.api("POST", `/api/v1/supplier-orders/${so.id}/actions/accept`)).status).toBe(200);
+    // The supplier's packer picked the wrong colour; CS asks to cancel before it ships (发错货取消发货).
+    const asked = await t.api("POST", `/api/v1/supplier-orders/${so.id}/actions/request-cancel`, { body: { note: "发错货：颜色不对" } });
+    expect(asked.status).toBe(200);
+    expect(asked.body.status).toBe("cancel_requested");
+    // The supplier sees the request in its portal and confirms it (had the parcel left, it would
+    // answer by shipping, and CS would ask for an interception instead).
+    const supplier = await supplierSession(t.app, t.deps, t.t.tenantId, cat.suppliers.a);
+    const waiting = await t.api("GET", "/api/v1/supplier-orders?status=cancel_requested", { headers: supplier });
+    expect(waiting.body.items.map((x: { id: string }) => x.id)).toContain(so.id);
+    const confirmed = await t.api("POST", `/api/v1/supplier-orders/${so.id}/actions/confirm-cancel`, {
+      headers: supplier,
+      body: { note: "已取消，重新配货" },
+    });
+    expect(confirmed.status, confirmed.text).toBe(200);
+    expect(await stock()).toBe(before);
+    const back = (await t.api("GET", `/api/v1/orders/${order.id}`)).body;
+    expect(back.status).toBe("paid");
+    expect(back.allowedActions).toContain("forward");
+    // Forwarded again, the right item ships; the cancelled supplier order stays on record.
+    const again = (await t.api("POST", `/api/v1/orders/${order.id}/actions/forward`)).body;
+    const fresh = again.supplierOrders.find((x: { status: string }) => x.status === "pending");
+    expect(again.supplierOrders.map((x: { status: string }) => x.status).sort()).toEqual(["cancelled", "pending"]);
+    await t.api("POST", `/api/v1/supplier-orders/${fresh.id}/actions/accept`);
+    await t.api("POST", `/api/v1/supplier-orders/${fresh.id}/actions/ship`, { body: { carrier: "SF", trackingNo: "SFRIGHT1" } });
+    const shipped = (await t.api("GET", `/api/v1/orders/${order.id}`)).body;
+    expect(shipped.status).toBe("shipped");
+    expect(shipped.money).toMatchObject({ paid: 9900, refunded: 0, pending: 0 });
+    expect((await t.api("GET", `/api/v1/refunds?orderId=${order.id}`)).body.items).toEqual([]);
+    expect((await t.api("GET", "/api/v1/ledger/trial-balance", { as: "finance" })).body.balanced).toBe(true);
+  });
 
   it("refunds the customer when the parcel is intercepted", async () => {
     const { order, so, caseId } = await refundOnlyInTransit();
