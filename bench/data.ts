@@ -182,6 +182,11 @@ export async function generate(url = BENCH_URL) {
      CROSS JOIN LATERAL (SELECT (ARRAY['settled','accepted','disputed','open','settled'])[1 + abs(hashtext(c.case_no)) % 5] AS status) s
      WHERE c.tenant_id = '${BENCH_TENANT}' AND c.responsibility = 'supplier'`,
   );
+  await step(
+    "case refunded totals",
+    `UPDATE cases c SET refunded_total = x.total FROM (SELECT case_id, sum(amount) AS total FROM refunds
+       WHERE status = 'succeeded' AND case_id IS NOT NULL GROUP BY case_id) x WHERE x.case_id = c.id`,
+  );
   await step("vacuum analyze", "VACUUM ANALYZE");
   await h.close();
   console.log(`generated in ${((Date.now() - started) / 1000).toFixed(0)} s into ${new URL(url).pathname.slice(1)}`);

@@ -86,7 +86,8 @@ export async function resolveRange(ex: Executor, tenantId: string, input: RangeI
 
 const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 10000) / 10000 : null);
-const hours = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v) * 100) / 100);
+/** Hours with two decimals from a value in hours, or in seconds with `per` = 3600. */
+const hours = (v: unknown, per = 1) => (v === null || v === undefined ? null : Math.round((Number(v) / per) * 100) / 100);
 
 const shopFilter = (alias: string, r: Range) => (r.shopId ? sql`AND ${sql.ref(`${alias}.shop_id`)} = ${r.shopId}` : sql``);
 
@@ -182,19 +183,16 @@ async function ordersLive(ex: Executor, r: Range, g: GroupBy | undefined): Promi
  * Cases opened in the range and what was refunded on them, per group. A case's refunds are all made
  * after it was opened, so only refunds created since the range's start are read.
  */
-async function casesBy(ex: Executor, r: Range, g: GroupBy | undefined, withRefunds = true) {
+async function casesBy(ex: Executor, r: Range, g: GroupBy | undefined) {
   const { key, join } = caseKey(g, r);
-  const refunds = withRefunds
-    ? sql`LEFT JOIN (SELECT rf.case_id, sum(rf.amount) AS refunded FROM refunds rf
-        WHERE rf.tenant_id = ${r.tenantId} AND rf.case_id IS NOT NULL AND rf.status = 'succeeded' AND rf.created_at >= ${r.start}
-        GROUP BY rf.case_id) rf ON rf.case_id = x.id`
-    : sql``;
+  // Time keys: group by the truncated local time, format the few groups afterwards.
+  const period = g === "day" || g === "week" || g === "month";
+  const groupKey = period ? sql`date_trunc(${g}, c.created_at AT TIME ZONE ${r.tz})` : key;
   const rows = (
-    await sql<{ k: string | null; cases: string; refunded: string }>`SELECT x.k, count(*) AS cases,
-        ${withRefunds ? sql`coalesce(sum(rf.refunded), 0)` : sql`0`} AS refunded
-      FROM (SELECT ${join === noJoin ? sql`` : sql`DISTINCT`} c.id, ${key} AS k FROM cases c ${join}
+    await sql<{ k: string | null; cases: string; refunded: string }>`SELECT ${period ? sql`to_char(x.k, 'YYYY-MM-DD')` : sql`x.k`} AS k,
+        count(*) AS cases, coalesce(sum(x.refunded_total), 0) AS refunded
+      FROM (SELECT ${join === noJoin ? sql`` : sql`DISTINCT`} c.id, c.refunded_total, ${groupKey} AS k FROM cases c ${join}
         WHERE c.tenant_id = ${r.tenantId} AND c.created_at >= ${r.start} AND c.created_at < ${r.end} ${shopFilter("c", r)}) x
-      ${refunds}
       GROUP BY x.k`.execute(ex)
   ).rows;
   return new Map(rows.map((x) => [x.k, { cases: n(x.cases), refunded: n(x.refunded) }]));
@@ -311,7 +309,7 @@ export interface ParetoRow {
 /** Cases of the range by reason (or another dimension), most frequent first, with cumulative share. */
 export async function reasonsReport(ex: Executor, r: Range, g: GroupBy | undefined): Promise<ParetoRow[]> {
   const dim = g ?? "reason";
-  const cases = await casesBy(ex, r, dim, false);
+  const cases = await casesBy(ex, r, dim);
   const entries = [...cases.entries()].sort((a, b) => b[1].cases - a[1].cases || String(a[0]).localeCompare(String(b[0])));
   const total = entries.reduce((s, [, v]) => s + v.cases, 0);
   const names = await labels(
@@ -353,11 +351,12 @@ export interface TimingsRow {
  */
 export async function timingsReport(ex: Executor, r: Range, g: GroupBy | undefined, now: Date): Promise<TimingsRow[]> {
   const { key, join } = caseKey(g, r);
-  const span = (col: string) => sql`extract(epoch FROM (${sql.ref(`c.${col}`)} - c.created_at)) / 3600.0`;
+  // Seconds as float8 (date_part), both percentiles from one sort per stage: numeric epochs sorted
+  // four times took a year's report from 160 ms to 330 ms.
+  const span = (col: string) => sql`date_part('epoch', ${sql.ref(`c.${col}`)} - c.created_at)`;
   const stat = (col: string, name: string) =>
     sql`count(${sql.ref(`c.${col}`)}) AS ${sql.raw(`${name}_n`)},
-      percentile_cont(0.5) WITHIN GROUP (ORDER BY ${span(col)}) AS ${sql.raw(`${name}_p50`)},
-      percentile_cont(0.9) WITHIN GROUP (ORDER BY ${span(col)}) AS ${sql.raw(`${name}_p90`)}`;
+      percentile_cont(ARRAY[0.5, 0.9]::float8[]) WITHIN GROUP (ORDER BY ${span(col)}) AS ${sql.raw(`${name}_p`)}`;
   const rows = (
     await sql<Record<string, unknown>>`SELECT ${key} AS k, ${join === noJoin ? sql`count(*)` : sql`count(DISTINCT c.id)`} AS cases,
       ${stat("first_response_at", "fr")}, ${stat("approved_at", "ap")}, ${stat("refunded_at", "rf")}, ${stat("closed_at", "cl")},
@@ -373,11 +372,10 @@ export async function timingsReport(ex: Executor, r: Range, g: GroupBy | undefin
     g,
     rows.map((x) => x.k as string | null),
   );
-  const pick = (x: Record<string, unknown>, p: string) => ({
-    count: n(x[`${p}_n`]),
-    medianHours: hours(x[`${p}_p50`]),
-    p90Hours: hours(x[`${p}_p90`]),
-  });
+  const pick = (x: Record<string, unknown>, p: string) => {
+    const [p50, p90] = (x[`${p}_p`] as (number | null)[] | null) ?? [null, null];
+    return { count: n(x[`${p}_n`]), medianHours: hours(p50, 3600), p90Hours: hours(p90, 3600) };
+  };
   const out = rows.map((x) => {
     const k = x.k as string | null;
     const due = n(x.sla_due);
@@ -457,8 +455,7 @@ export async function supplierScorecards(ex: Executor, r: Range, now: Date): Pro
         SELECT c.supplier_id, count(*) AS cases,
           count(*) FILTER (WHERE c.reason IN ('quality', 'not_as_described', 'damaged_in_transit')) AS defects,
           count(*) FILTER (WHERE c.reason = 'wrong_item') AS wrong_items,
-          coalesce(sum((SELECT sum(rf.amount) FROM refunds rf WHERE rf.case_id = c.id AND rf.status = 'succeeded'))
-            FILTER (WHERE c.responsibility = 'supplier'), 0) AS cost_caused
+          coalesce(sum(c.refunded_total) FILTER (WHERE c.responsibility = 'supplier'), 0) AS cost_caused
         FROM cases c
         WHERE c.tenant_id = ${t} AND c.supplier_id IS NOT NULL AND c.created_at >= ${r.start} AND c.created_at < ${r.end}
         GROUP BY c.supplier_id),

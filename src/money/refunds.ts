@@ -304,6 +304,13 @@ export async function settleRefund(
       .set((eb) => ({ refunded_total: eb("refunded_total", "+", Number(r.amount)), updated_at: now }))
       .where("id", "=", r.order_id)
       .execute();
+    // The case keeps its own total too, so that reports sum one column instead of joining refunds.
+    if (r.case_id)
+      await tx
+        .updateTable("cases")
+        .set((eb) => ({ refunded_total: eb("refunded_total", "+", Number(r.amount)) }))
+        .where("id", "=", r.case_id)
+        .execute();
     await tx
       .updateTable("refunds")
       .set({ status: "succeeded", gateway_ref: reference ?? r.gateway_ref, confirmed_at: now, updated_at: now, last_error: null })

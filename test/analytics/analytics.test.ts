@@ -192,6 +192,9 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
         refund("O4", "C4", "case", 40000, "2026-03-19T05:00:00Z", "failed"), // failed: never counted
       ])
       .execute();
+    // What the refund settlement keeps on each case (the money tests check that it does).
+    await sql`UPDATE cases c SET refunded_total = x.total FROM (SELECT case_id, sum(amount) AS total FROM refunds
+      WHERE status = 'succeeded' AND case_id IS NOT NULL GROUP BY case_id) x WHERE x.case_id = c.id`.execute(db);
     await db
       .insertInto("supplier_claims")
       .values([

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueCompensation } from "../../src/money/compensation.js";
 import { SandboxGateway } from "../../src/money/gateways.js";
@@ -21,6 +22,13 @@ describe.each(DB_KINDS)("money: a case refunded end to end through an asynchrono
     if (r.status !== 200) throw new Error(`${action}: ${r.status} ${r.text}`);
     return r.body;
   };
+
+  /** Cases whose kept refunded total differs from the sum of their succeeded refunds. */
+  const casesOffTheirRefunds = async () =>
+    (
+      await sql<{ id: string }>`SELECT c.id FROM cases c WHERE c.tenant_id = ${t.t.tenantId} AND c.refunded_total <>
+        (SELECT coalesce(sum(r.amount), 0) FROM refunds r WHERE r.case_id = c.id AND r.status = 'succeeded')`.execute(t.deps.db)
+    ).rows;
 
   it("quotes, refunds once, settles by signed callback, opens one supplier claim and keeps the books balanced", async () => {
     const sandbox = new SandboxGateway({
@@ -108,6 +116,7 @@ describe.each(DB_KINDS)("money: a case refunded end to end through an asynchrono
     expect(ledger.pnl.recovered).toBe(Number(claims[0].amount));
     for (const p of ledger.postings) expect(p.entries.reduce((s: number, e: any) => s + e.amount, 0)).toBe(0);
     expect((await t.api("GET", "/api/v1/ledger/trial-balance", { as: "finance" })).body.balanced).toBe(true);
+    expect(await casesOffTheirRefunds()).toEqual([]);
     // Another tenant sees none of it.
     expect((await t.api("GET", `/api/v1/cases/${caseId}/ledger`, { as: "other:finance" })).status).toBe(404);
   });
@@ -148,6 +157,7 @@ describe.each(DB_KINDS)("money: a case refunded end to end through an asynchrono
     expect(ledger.postings.map((p: any) => p.code)).toEqual(["coupon_issued"]);
     expect(ledger.pnl.compensation).toBe(500);
     expect((await t.api("GET", "/api/v1/ledger/trial-balance", { as: "finance" })).body.balanced).toBe(true);
+    expect(await casesOffTheirRefunds()).toEqual([]);
   });
   it("gives 50 parallel refund requests on one case exactly one refund, one posting and one gateway call", async () => {
     const sandbox = new SandboxGateway({ secret: "unused" });
