@@ -200,6 +200,17 @@ describe.each(DB_KINDS)("platform on %s", (kind) => {
       actorId: expect.any(String),
       after: expect.objectContaining({ name: "Renamed viewer" }),
     });
+    // By action, exactly or every action of an entity ("user."), and by who did it.
+    const exact = (await t.api("GET", "/api/v1/audit-log?action=user.update")).body.items;
+    expect(exact.length).toBeGreaterThan(0);
+    expect(exact.every((e: { action: string }) => e.action === "user.update")).toBe(true);
+    const prefix = (await t.api("GET", "/api/v1/audit-log?action=user.")).body.items;
+    expect(prefix.length).toBeGreaterThanOrEqual(exact.length);
+    expect(prefix.every((e: { action: string }) => e.action.startsWith("user."))).toBe(true);
+    expect((await t.api("GET", "/api/v1/audit-log?action=user%25")).body.items).toEqual([]);
+    const mine = (await t.api("GET", `/api/v1/audit-log?actorId=${log.body.items[0].actorId}`)).body.items;
+    expect(mine.every((e: { actorId: string }) => e.actorId === log.body.items[0].actorId)).toBe(true);
+    expect((await t.api("GET", "/api/v1/audit-log", { as: "cs" })).status).toBe(403);
   });
 });
 

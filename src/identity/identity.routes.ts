@@ -269,7 +269,14 @@ export function identityRoutes(app: ZApp, deps: Deps) {
       config: { roles: ["admin", "finance"] },
       schema: {
         tags: ["audit"],
-        querystring: z.strictObject({ ...pageQuery, entityType: z.string().max(50).optional(), entityId: z.string().max(100).optional() }),
+        querystring: z.strictObject({
+          ...pageQuery,
+          entityType: z.string().max(50).optional(),
+          entityId: z.string().max(100).optional(),
+          /** An action (`case.approve`) or every action of an entity with a trailing dot (`case.`). */
+          action: z.string().max(60).optional(),
+          actorId: z.string().max(100).optional(),
+        }),
       },
     },
     async (req, reply) => {
@@ -278,6 +285,10 @@ export function identityRoutes(app: ZApp, deps: Deps) {
         let q = deps.db.selectFrom("audit_log").selectAll().where("tenant_id", "=", a.tenantId);
         if (req.query.entityType) q = q.where("entity_type", "=", req.query.entityType);
         if (req.query.entityId) q = q.where("entity_id", "=", req.query.entityId);
+        const action = req.query.action;
+        if (action)
+          q = action.endsWith(".") ? q.where("action", "like", `${action.replace(/[%_\\]/g, "\\$&")}%`) : q.where("action", "=", action);
+        if (req.query.actorId) q = q.where("actor_id", "=", req.query.actorId);
         const page = await keysetPage(q, "id", cursor, limit);
         return {
           ...page,

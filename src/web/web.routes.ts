@@ -46,6 +46,7 @@ export async function webRoutes(app: ZApp, _deps: Deps) {
     "/claims",
     "/automation",
     "/analytics",
+    "/audit",
     "/portal",
     "/portal/*",
     "/supplier",

@@ -150,6 +150,29 @@ describe.runIf(hasBrowser)("console screens in the browser", () => {
     expect(page.errors).toEqual([]);
   });
 
+  it("settings switch a shop to route by supplier score, and the audit log shows the change", async () => {
+    const page = await signedIn("admin", "/settings");
+    const toggle = page.getByRole("switch", { name: /按供应商评分派单|Route by supplier score/ }).first();
+    await toggle.waitFor();
+    await toggle.click();
+    await page
+      .getByText(/已保存|Saved/)
+      .first()
+      .waitFor();
+    const shops = (await t.api("GET", "/api/v1/shops")).body.items;
+    expect(shops.some((s: { routeBySupplierScore: boolean }) => s.routeBySupplierScore)).toBe(true);
+    await page.goto(`${base}/audit`);
+    await page.getByPlaceholder(/对象类型|Entity type/).fill("shop");
+    await page.getByPlaceholder(/对象类型|Entity type/).press("Enter");
+    const row = page.locator("tr.ant-table-row", { hasText: "shop.update" }).first();
+    await row.waitFor();
+    await row.locator(".ant-table-row-expand-icon").click();
+    await page.getByText('"routeBySupplierScore": true').first().waitFor();
+    expect(await page.getByTestId("audit-changes").first().textContent()).toContain("routeBySupplierScore false → true");
+    await page.screenshot({ path: join(ARTIFACTS, "console-audit.png"), fullPage: true });
+    expect(page.errors).toEqual([]);
+  });
+
   it("the case detail shows the photo, the refund breakdown and translated actions in both languages", async () => {
     const c = await openCase(await delivered());
     // A real 1×1 PNG, so that the evidence viewer has something to draw.

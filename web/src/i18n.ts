@@ -293,6 +293,18 @@ const zh = {
   "an.csatAverage": "平均",
   "an.responses": "{{count}} 条评价",
   "an.more": "查看完整分析",
+  routeByScore: "按供应商评分派单",
+  "audit.title": "审计日志",
+  "audit.entityType": "对象类型（如 case、order）",
+  "audit.action": "操作",
+  "audit.actionHint": "操作（如 case.approve，或 case. 查全部）",
+  "audit.at": "时间",
+  "audit.actor": "操作人",
+  "audit.entity": "对象",
+  "audit.before": "修改前",
+  "audit.after": "修改后",
+  "audit.more": "加载更多",
+  "audit.changed": "改动",
 };
 
 const en: Record<keyof typeof zh, string> = {
@@ -588,6 +600,18 @@ const en: Record<keyof typeof zh, string> = {
   "an.csatAverage": "average",
   "an.responses": "{{count}} responses",
   "an.more": "Full analytics",
+  routeByScore: "Route by supplier score",
+  "audit.title": "Audit log",
+  "audit.entityType": "Entity type (e.g. case, order)",
+  "audit.action": "Action",
+  "audit.actionHint": "Action (e.g. case.approve, or case. for all)",
+  "audit.at": "Time",
+  "audit.actor": "Who",
+  "audit.entity": "What",
+  "audit.before": "Before",
+  "audit.after": "After",
+  "audit.more": "Load more",
+  "audit.changed": "Changed",
 };
 
 export const LANG_KEY = "dd_lang";

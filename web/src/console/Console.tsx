@@ -5,6 +5,7 @@ import { Route, Routes, useLocation, useNavigate } from "react-router-dom";
 import { api } from "../api";
 import { LanguageButton, Loadable, LoginForm, useMe } from "../shared";
 import AnalyticsPanel from "./Analytics";
+import AuditLog from "./Audit";
 import CaseDetail from "./CaseDetail";
 import ImportOrders from "./Import";
 import { Automation, ClaimsAndStatements } from "./Money";
@@ -50,6 +51,7 @@ export default function Console() {
                   { key: "/policies", label: t("policies") },
                   { key: "/settings", label: t("settings") },
                   { key: "/automation", label: t("automation") },
+                  { key: "/audit", label: t("audit.title") },
                 ]}
               />
             </Layout.Sider>
@@ -95,6 +97,7 @@ export default function Console() {
                   <Route path="/settings" element={<Settings />} />
                   <Route path="/claims" element={<ClaimsAndStatements />} />
                   <Route path="/automation" element={<Automation />} />
+                  <Route path="/audit" element={<AuditLog />} />
                   <Route path="*" element={<Dashboard />} />
                 </Routes>
               </Layout.Content>

@@ -17,22 +17,18 @@ import {
   Select,
   Space,
   Statistic,
+  Switch,
   Table,
   Tag,
   Typography,
 } from "antd";
-import { BarChart } from "echarts/charts";
-import { GridComponent, TooltipComponent } from "echarts/components";
-import * as echarts from "echarts/core";
-import { CanvasRenderer } from "echarts/renderers";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { ApiError, api, money, when } from "../api";
 import { REASONS } from "../i18n";
 import { applyFieldErrors, Loadable, StatusTag, useMe } from "../shared";
-
-echarts.use([BarChart, GridComponent, TooltipComponent, CanvasRenderer]);
+import { Chart } from "./Reports";
 
 const STATUSES = [
   "submitted",
@@ -51,25 +47,7 @@ const STATUSES = [
   "rejected",
   "cancelled",
 ];
-const CLOSED = ["resolved", "closed", "rejected", "cancelled", "refunded"];
 const TYPES = ["refund_only", "return_refund", "exchange", "repair", "reship", "compensation"];
-
-function Bar({ data }: { data: { name: string; value: number }[] }) {
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!ref.current) return;
-    const chart = echarts.init(ref.current);
-    chart.setOption({
-      tooltip: {},
-      grid: { left: 40, right: 10, top: 10, bottom: 60 },
-      xAxis: { type: "category", data: data.map((d) => d.name), axisLabel: { rotate: 30 } },
-      yAxis: { type: "value", minInterval: 1 },
-      series: [{ type: "bar", data: data.map((d) => d.value), itemStyle: { color: "#d4380d" } }],
-    });
-    return () => chart.dispose();
-  }, [data]);
-  return <div ref={ref} style={{ height: 260 }} />;
-}
 
 /** Counts the items of a list, up to the API's page limit (shown as "500+" above it). */
 async function count(path: string): Promise<{ n: number; more: boolean }> {
@@ -78,48 +56,38 @@ async function count(path: string): Promise<{ n: number; more: boolean }> {
 }
 const shown = (c: { n: number; more: boolean }) => (c.more ? `${c.n}+` : String(c.n));
 
+/** Open cases by status, overdue cases and today's refunds (exact, from the analytics overview), and the orders waiting. */
 export function Dashboard() {
   const { t } = useTranslation();
   const nav = useNavigate();
   const q = useQuery({
     queryKey: ["dashboard"],
     queryFn: async () => {
-      const [byStatus, overdue, orders, toShip, refunds] = await Promise.all([
-        Promise.all(STATUSES.map(async (s) => ({ status: s, ...(await count(`/api/v1/cases?status=${s}`)) }))),
-        count("/api/v1/cases?overdue=true"),
+      const [overview, orders, toShip] = await Promise.all([
+        api<any>("GET", "/api/v1/analytics/overview"),
         count("/api/v1/orders"),
         count("/api/v1/orders?status=forwarded"),
-        api<any>("GET", "/api/v1/refunds?status=succeeded&limit=500").catch(() => ({ items: [] })),
       ]);
-      const today = new Date().toDateString();
-      return {
-        byStatus,
-        overdue,
-        orders,
-        toShip,
-        refundsToday: refunds.items
-          .filter((r: any) => r.confirmedAt && new Date(r.confirmedAt).toDateString() === today)
-          .reduce((s: number, r: any) => s + r.amount, 0),
-      };
+      return { overview, orders, toShip };
     },
   });
   return (
     <Loadable q={q}>
       {(d) => {
-        const open = d.byStatus.filter((x) => !CLOSED.includes(x.status));
-        const openCount = { n: open.reduce((s, x) => s + x.n, 0), more: open.some((x) => x.more) };
-        const chart = d.byStatus.filter((x) => x.n > 0).map((x) => ({ name: t(`status.${x.status}`), value: x.n }));
+        const open = d.overview.openCases as { status: string; count: number; drillDown: Record<string, string> }[];
+        const openCount = open.reduce((s, x) => s + x.count, 0);
+        const overdue = d.overview.overdue.count as number;
         return (
           <Space direction="vertical" style={{ width: "100%" }}>
             <Row gutter={[16, 16]}>
               <Col xs={12} lg={6}>
                 <Card onClick={() => nav("/cases")} style={{ cursor: "pointer" }}>
-                  <Statistic title={t("openCases")} value={shown(openCount)} />
+                  <Statistic title={t("openCases")} value={openCount} />
                 </Card>
               </Col>
               <Col xs={12} lg={6}>
                 <Card onClick={() => nav("/cases?overdue=true")} style={{ cursor: "pointer" }}>
-                  <Statistic title={t("overdue")} value={shown(d.overdue)} valueStyle={{ color: d.overdue.n ? "#cf1322" : undefined }} />
+                  <Statistic title={t("overdue")} value={overdue} valueStyle={{ color: overdue ? "#cf1322" : undefined }} />
                 </Card>
               </Col>
               <Col xs={12} lg={6}>
@@ -137,12 +105,31 @@ export function Dashboard() {
               </Col>
               <Col xs={12} lg={6}>
                 <Card>
-                  <Statistic title={t("refundsToday")} value={money(d.refundsToday)} />
+                  <Statistic
+                    title={t("refundsToday")}
+                    value={money(d.overview.refundsToday.amount)}
+                    suffix={<small>· {d.overview.refundsToday.count}</small>}
+                  />
                 </Card>
               </Col>
             </Row>
             <Card title={t("byStatus")} data-testid="cases-by-status">
-              {chart.length ? <Bar data={chart} /> : <Empty description={t("empty")} />}
+              {open.length ? (
+                <Chart
+                  testId="open-cases-chart"
+                  height={260}
+                  onPick={(i) => void nav(`/cases?${new URLSearchParams(open[i].drillDown)}`)}
+                  option={{
+                    tooltip: {},
+                    grid: { left: 40, right: 10, top: 10, bottom: 60 },
+                    xAxis: { type: "category", data: open.map((x) => t(`status.${x.status}`)), axisLabel: { rotate: 30 } },
+                    yAxis: { type: "value", minInterval: 1 },
+                    series: [{ type: "bar", data: open.map((x) => x.count), itemStyle: { color: "#d4380d" } }],
+                  }}
+                />
+              ) : (
+                <Empty description={t("empty")} />
+              )}
             </Card>
           </Space>
         );
@@ -738,6 +725,21 @@ export function Settings() {
                 { title: t("name"), dataIndex: "name" },
                 { title: "platform", dataIndex: "platform" },
                 { title: "timezone", dataIndex: "timezone" },
+                {
+                  title: t("routeByScore"),
+                  render: (_: unknown, s: any) => (
+                    <Switch
+                      size="small"
+                      aria-label={`${t("routeByScore")} ${s.name}`}
+                      checked={s.routeBySupplierScore}
+                      onChange={async (on) => {
+                        await api("PATCH", `/api/v1/shops/${s.id}`, { routeBySupplierScore: on });
+                        message.success(t("saved"));
+                        void qc.invalidateQueries({ queryKey: ["shops"] });
+                      }}
+                    />
+                  ),
+                },
                 {
                   title: "",
                   render: (_: unknown, s: any) => (
