@@ -115,6 +115,32 @@ describe.runIf(hasBrowser)("console screens in the browser", () => {
   it("the policy editor shows the API's field errors and the try-it panel answers for an order", async () => {
     const order = await delivered();
     const page = await signedIn("admin", "/policies");
+    // The form: a longer no-reason window and a refund-without-return limit in yuan.
+    const shopId = (await t.api("GET", "/api/v1/shops")).body.items[0].id;
+    const version = (await t.api("GET", `/api/v1/shops/${shopId}/policy`)).body.version;
+    const noReason = page.getByLabel(/七天无理由退货|No-reason return/).first();
+    await noReason.waitFor();
+    await noReason.fill("15");
+    await page.getByLabel(/金额不超过此数时免退货退款|Refund without return up to/).fill("20");
+    await page.getByTestId("policy-form-save").click();
+    await page
+      .getByText(new RegExp(`v${version + 1}`))
+      .first()
+      .waitFor();
+    const saved = (await t.api("GET", `/api/v1/shops/${shopId}/policy`)).body;
+    expect(saved.version).toBe(version + 1);
+    expect(saved.rules.windows.noReasonReturnDays).toBe(15);
+    expect(saved.rules.auto.keepItemUpTo).toBe(2000);
+    // Below the legal floor: the API's message sits under the field, and nothing is saved.
+    await noReason.fill("3");
+    await page.getByTestId("policy-form-save").click();
+    await page
+      .getByText(/the law requires at least 7 days/)
+      .first()
+      .waitFor();
+    expect((await t.api("GET", `/api/v1/shops/${shopId}/policy`)).body.version).toBe(version + 1);
+    // The JSON view for what the form does not cover.
+    await page.getByRole("tab", { name: /JSON/ }).click();
     const editor = page.getByTestId("policy-json");
     await editor.waitFor();
     const rules = JSON.parse(await editor.inputValue());
@@ -127,7 +153,8 @@ describe.runIf(hasBrowser)("console screens in the browser", () => {
     await page.getByTitle(new RegExp(order.platformOrderNo)).click();
     await page.getByRole("button", { name: /试\s*算|Check/ }).click();
     await page
-      .getByText(/退货退款|Return & refund/)
+      .locator(".ant-list")
+      .getByText(/^(退货退款|Return & refund)$/)
       .first()
       .waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "console-policy.png"), fullPage: true });

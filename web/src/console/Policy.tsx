@@ -1,13 +1,14 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert, App, Button, Card, Col, DatePicker, Form, Input, List, Row, Select, Space, Tag, Typography } from "antd";
+import { Alert, App, Button, Card, Col, DatePicker, Form, Input, List, Row, Select, Space, Tabs, Tag, Typography } from "antd";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useSearchParams } from "react-router-dom";
 import { ApiError, api } from "../api";
 import { REASONS } from "../i18n";
 import { Loadable } from "../shared";
+import { PolicyForm } from "./PolicyForm";
 
-/** The return policy of one shop: its rules as JSON, saved as a new version, and a panel to try it on an order. */
+/** The return policy of one shop: its rules as a form (or JSON), saved as a new version, and a panel to try it on an order. */
 export default function Policy() {
   const [sp, setSp] = useSearchParams();
   const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<any>("GET", "/api/v1/shops") });
@@ -51,7 +52,8 @@ function PolicyEditor({ shopId }: { shopId: string }) {
     if (q.data) setText(JSON.stringify(q.data.rules, null, 2));
     setErrors([]);
   }, [q.data]);
-  const save = async (body: Record<string, unknown>) => {
+  /** Saves a new version; on failure lists the API's field errors and rethrows for the form. */
+  const saveOrThrow = async (body: Record<string, unknown>) => {
     setSaving(true);
     setErrors([]);
     try {
@@ -61,10 +63,12 @@ function PolicyEditor({ shopId }: { shopId: string }) {
     } catch (e) {
       if (e instanceof ApiError && e.fields.length) setErrors(e.fields);
       else setErrors([{ field: "", message: (e as Error).message }]);
+      throw e;
     } finally {
       setSaving(false);
     }
   };
+  const save = (body: Record<string, unknown>) => saveOrThrow(body).catch(() => {});
   const saveText = () => {
     let rules: unknown;
     try {
@@ -89,12 +93,33 @@ function PolicyEditor({ shopId }: { shopId: string }) {
                 </Button>
               ))}
             </Space>
-            <Input.TextArea
-              value={text}
-              onChange={(e) => setText(e.target.value)}
-              autoSize={{ minRows: 16, maxRows: 32 }}
-              style={{ fontFamily: "monospace", fontSize: 12 }}
-              data-testid="policy-json"
+            <Tabs
+              defaultActiveKey="form"
+              items={[
+                {
+                  key: "form",
+                  label: t("pf.form"),
+                  children: <PolicyForm rules={p.rules} saving={saving} onSave={(rules) => saveOrThrow({ rules })} />,
+                },
+                {
+                  key: "json",
+                  label: t("pf.json"),
+                  children: (
+                    <Space direction="vertical" style={{ width: "100%" }}>
+                      <Input.TextArea
+                        value={text}
+                        onChange={(e) => setText(e.target.value)}
+                        autoSize={{ minRows: 16, maxRows: 32 }}
+                        style={{ fontFamily: "monospace", fontSize: 12 }}
+                        data-testid="policy-json"
+                      />
+                      <Button type="primary" onClick={saveText} loading={saving} data-testid="policy-save">
+                        {t("saveNewVersion")}
+                      </Button>
+                    </Space>
+                  ),
+                },
+              ]}
             />
             {errors.length > 0 && (
               <Alert
@@ -113,9 +138,6 @@ function PolicyEditor({ shopId }: { shopId: string }) {
                 }
               />
             )}
-            <Button type="primary" onClick={saveText} loading={saving} data-testid="policy-save">
-              {t("saveNewVersion")}
-            </Button>
           </Space>
         )}
       </Loadable>
