@@ -131,15 +131,25 @@ async function runImport(deps: Deps, actor: Actor, id: string, path: string, sho
     );
     current = [];
   };
+  // One batch is written while the next is parsed: the database and the parser overlap, batches
+  // still commit one after the other (same order, no two import transactions at once).
+  let writing: Promise<void> = Promise.resolve();
+  let failure: unknown = null;
   const flushBatch = async () => {
     const b = batch;
     batch = [];
-    await importBatch(deps, actor, shopId, currency, b, counts, addErrors);
-    await deps.db
-      .updateTable("imports")
-      .set({ ...counts, errors: JSON.stringify(errors), heartbeat_at: new Date() })
-      .where("id", "=", id)
-      .execute();
+    await writing;
+    if (failure) throw failure;
+    writing = (async () => {
+      await importBatch(deps, actor, shopId, currency, b, counts, addErrors);
+      await deps.db
+        .updateTable("imports")
+        .set({ ...counts, errors: JSON.stringify(errors), heartbeat_at: new Date() })
+        .where("id", "=", id)
+        .execute();
+    })().catch((e) => {
+      failure = e;
+    });
   };
   for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
     const line = lastLine + 1;
@@ -154,6 +164,8 @@ async function runImport(deps: Deps, actor: Actor, id: string, path: string, sho
   }
   flushOrder();
   await flushBatch();
+  await writing;
+  if (failure) throw failure;
   await deps.db
     .updateTable("imports")
     .set({ ...counts, status: "done", finished_at: new Date(), errors: JSON.stringify(errors) })

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { allocate } from "../money/allocate.js";
 import { post } from "../money/ledger.js";
 import { audit } from "../platform/audit.js";
+import { type BulkColumn, insertMany } from "../platform/bulk.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
 import type { Executor, Tx } from "../platform/db.js";
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
@@ -773,6 +774,82 @@ export async function recordTrackingEvent(
   });
 }
 
+const ORDER_COLUMNS: readonly BulkColumn[] = [
+  ["id", "uuid"],
+  ["tenant_id", "uuid"],
+  ["shop_id", "uuid"],
+  ["platform_order_no", "text"],
+  ["customer_id", "uuid"],
+  ["customer", "jsonb"],
+  ["address", "jsonb"],
+  ["status", "text"],
+  ["currency", "text"],
+  ["goods_total", "bigint"],
+  ["line_discount_total", "bigint"],
+  ["order_discount_total", "bigint"],
+  ["shipping_fee", "bigint"],
+  ["paid_total", "bigint"],
+  ["content_hash", "text"],
+  ["source", "text"],
+  ["placed_at", "timestamptz"],
+  ["paid_at", "timestamptz"],
+  ["created_at", "timestamptz"],
+  ["updated_at", "timestamptz"],
+];
+const LINE_COLUMNS: readonly BulkColumn[] = [
+  ["id", "uuid"],
+  ["tenant_id", "uuid"],
+  ["order_id", "uuid"],
+  ["line_no", "int"],
+  ["sku_id", "uuid"],
+  ["sku_code", "text"],
+  ["title", "text"],
+  ["category", "text"],
+  ["quantity", "int"],
+  ["unit_price", "bigint"],
+  ["discount", "bigint"],
+  ["order_discount_alloc", "bigint"],
+  ["paid_amount", "bigint"],
+  ["is_gift", "boolean"],
+  ["gift_price", "bigint"],
+  ["no_reason_return_waived", "boolean"],
+];
+const DISCOUNT_COLUMNS: readonly BulkColumn[] = [
+  ["id", "uuid"],
+  ["tenant_id", "uuid"],
+  ["order_id", "uuid"],
+  ["kind", "text"],
+  ["amount", "bigint"],
+  ["threshold", "bigint"],
+  ["code", "text"],
+];
+const PAYMENT_COLUMNS: readonly BulkColumn[] = [
+  ["id", "uuid"],
+  ["tenant_id", "uuid"],
+  ["order_id", "uuid"],
+  ["method", "text"],
+  ["amount", "bigint"],
+  ["reference", "text"],
+  ["paid_at", "timestamptz"],
+];
+const POSTING_COLUMNS: readonly BulkColumn[] = [
+  ["id", "uuid"],
+  ["tenant_id", "uuid"],
+  ["code", "text"],
+  ["memo", "text"],
+  ["currency", "text"],
+  ["order_id", "uuid"],
+  ["source_key", "text"],
+  ["at", "timestamptz"],
+];
+const ENTRY_COLUMNS: readonly BulkColumn[] = [
+  ["id", "uuid"],
+  ["tenant_id", "uuid"],
+  ["posting_id", "uuid"],
+  ["account", "text"],
+  ["amount", "bigint"],
+];
+
 export type PreparedOrder = { input: OrderInput; prepared: ReturnType<typeof prepareOrder>; hash: string };
 
 /**
@@ -906,13 +983,13 @@ export async function insertOrders(
       entries.push({ id: newId(), tenant_id: tenantId, posting_id: postingId, account: "revenue", amount: -prepared.paidTotal });
     }
   }
-  await tx.insertInto("orders").values(orders).execute();
-  await tx.insertInto("order_lines").values(lines).execute();
-  if (discounts.length) await tx.insertInto("order_discounts").values(discounts).execute();
-  if (payments.length) await tx.insertInto("payments").values(payments).execute();
+  await insertMany(tx, "orders", ORDER_COLUMNS, orders);
+  await insertMany(tx, "order_lines", LINE_COLUMNS, lines);
+  await insertMany(tx, "order_discounts", DISCOUNT_COLUMNS, discounts);
+  await insertMany(tx, "payments", PAYMENT_COLUMNS, payments);
   if (postings.length) {
-    await tx.insertInto("ledger_postings").values(postings).execute();
-    await tx.insertInto("ledger_entries").values(entries).execute();
+    await insertMany(tx, "ledger_postings", POSTING_COLUMNS, postings);
+    await insertMany(tx, "ledger_entries", ENTRY_COLUMNS, entries);
   }
   return ids;
 }
