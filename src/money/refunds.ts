@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { onCaseRefundSettled } from "../after-sales/case.service.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
@@ -12,6 +13,7 @@ import { post } from "./ledger.js";
 import { type Quote, quoteRefund } from "./quote.js";
 
 const R = (code: string, message: string, messageEn: string) => ({ code, message, messageEn });
+type Row = Record<string, any>;
 
 /** What remains refundable on an order: paid − refunded − refunds still under way. */
 export async function refundableOf(ex: Executor, orderId: string) {
@@ -42,22 +44,42 @@ export async function quoteCaseRefund(
 ): Promise<CaseQuote> {
   const c = await ex.selectFrom("cases").selectAll().where("tenant_id", "=", tenantId).where("id", "=", caseId).executeTakeFirst();
   if (!c) throw notFound("case");
-  const [order, lines, discounts, payments, caseLines, earlier] = await Promise.all([
-    ex.selectFrom("orders").selectAll().where("id", "=", c.order_id).executeTakeFirstOrThrow(),
-    ex.selectFrom("order_lines").selectAll().where("order_id", "=", c.order_id).orderBy("line_no").execute(),
-    ex.selectFrom("order_discounts").selectAll().where("order_id", "=", c.order_id).execute(),
-    ex.selectFrom("payments").select(["method", "amount"]).where("order_id", "=", c.order_id).orderBy("paid_at").execute(),
-    ex.selectFrom("case_lines").select(["order_line_id", "quantity"]).where("case_id", "=", caseId).execute(),
-    // Units already given back by other cases that were refunded.
-    ex
-      .selectFrom("case_lines as cl")
-      .innerJoin("cases as oc", "oc.id", "cl.case_id")
-      .innerJoin("refunds as r", (j) => j.onRef("r.case_id", "=", "oc.id").on("r.kind", "=", "case").on("r.status", "!=", "failed"))
-      .select(["cl.order_line_id", "cl.quantity"])
-      .where("oc.order_id", "=", c.order_id)
-      .where("oc.id", "!=", caseId)
-      .execute(),
-  ]);
+  // Everything the quote reads about the order, in one statement: the order, its lines,
+  // discounts and payments, this case's lines, the units other refunded cases took back, the
+  // refunds under way, and this case's own refund if it has one.
+  const facts = await sql<{
+    order: Row;
+    lines: Row[];
+    discounts: Row[];
+    payments: Row[];
+    case_lines: Row[];
+    earlier: Row[];
+    pending: string | number;
+    own: Row | null;
+  }>`SELECT row_to_json(o) AS order,
+      (SELECT coalesce(json_agg(l ORDER BY l.line_no), '[]') FROM order_lines l WHERE l.order_id = o.id) AS lines,
+      (SELECT coalesce(json_agg(d ORDER BY d.id), '[]') FROM order_discounts d WHERE d.order_id = o.id) AS discounts,
+      (SELECT coalesce(json_agg(json_build_object('method', p.method, 'amount', p.amount) ORDER BY p.paid_at, p.id), '[]')
+        FROM payments p WHERE p.order_id = o.id) AS payments,
+      (SELECT coalesce(json_agg(json_build_object('order_line_id', cl.order_line_id, 'quantity', cl.quantity)), '[]')
+        FROM case_lines cl WHERE cl.case_id = ${caseId}) AS case_lines,
+      (SELECT coalesce(json_agg(json_build_object('order_line_id', cl.order_line_id, 'quantity', cl.quantity)), '[]')
+        FROM case_lines cl JOIN cases oc ON oc.id = cl.case_id
+        JOIN refunds r ON r.case_id = oc.id AND r.kind = 'case' AND r.status <> 'failed'
+        WHERE oc.order_id = o.id AND oc.id <> ${caseId}) AS earlier,
+      (SELECT coalesce(sum(amount), 0) FROM refunds WHERE order_id = o.id AND status IN ('pending', 'processing')) AS pending,
+      (SELECT row_to_json(x) FROM (SELECT amount, status FROM refunds WHERE case_id = ${caseId} AND kind = 'case' LIMIT 1) x) AS own
+    FROM orders o WHERE o.id = ${c.order_id}`
+    .execute(ex)
+    .then((r) => r.rows[0]);
+  if (!facts) throw notFound("order");
+  const json = <T>(v: unknown): T => (typeof v === "string" ? JSON.parse(v) : v) as T;
+  const order = json<Row>(facts.order);
+  const lines = json<Row[]>(facts.lines);
+  const discounts = json<Row[]>(facts.discounts);
+  const payments = json<Row[]>(facts.payments);
+  const caseLines = json<Row[]>(facts.case_lines);
+  const earlier = json<Row[]>(facts.earlier);
   const policy = c.policy_id ? await loadPolicyById(ex, tenantId, c.policy_id) : await loadPolicy(ex, tenantId, c.shop_id);
   const returnedBefore: Record<string, number> = {};
   for (const e of earlier) returnedBefore[e.order_line_id] = (returnedBefore[e.order_line_id] ?? 0) + e.quantity;
@@ -77,14 +99,10 @@ export async function quoteCaseRefund(
   const returnFreight = payer !== "customer" && c.type === "return_refund" ? customerPaidReturn : 0;
   const inspection = c.inspection as { deduction?: { amount: number; reason: string } } | null;
   const deductions = inspection?.deduction?.amount ? [{ amount: inspection.deduction.amount, reason: inspection.deduction.reason }] : [];
-  const remaining = await refundableOf(ex, c.order_id);
+  const paid = Number(order.paid_total);
+  const remaining = { remaining: paid - Number(order.refunded_total) - Number(facts.pending) };
   // A refund already made for this case counts as its own.
-  const own = await ex
-    .selectFrom("refunds")
-    .select(["amount", "status"])
-    .where("case_id", "=", caseId)
-    .where("kind", "=", "case")
-    .executeTakeFirst();
+  const own = json<Row | null>(facts.own);
   const q = quoteRefund({
     lines: lines.map((l) => ({
       id: l.id,

@@ -646,36 +646,34 @@ export async function supplierOrderActionTx(tx: Tx, deps: Deps, actor: Actor, so
 }
 
 export async function supplierOrderView(ex: Executor, actor: Actor, soId: string) {
+  // One statement: the supplier order with its supplier, order, lines and tracking events.
   let q = ex
     .selectFrom("supplier_orders as so")
     .innerJoin("suppliers as s", "s.id", "so.supplier_id")
     .innerJoin("orders as o", "o.id", "so.order_id")
     .selectAll("so")
     .select(["s.name as supplier_name", "o.platform_order_no", "o.address", "o.customer"])
+    .select(
+      sql<
+        Row[]
+      >`(SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (SELECT l.id, l.order_line_id, l.quantity, l.unit_cost, ol.sku_code, ol.title
+        FROM supplier_order_lines l JOIN order_lines ol ON ol.id = l.order_line_id WHERE l.supplier_order_id = so.id) x)`.as("lines_json"),
+    )
+    .select(
+      sql<Row[]>`(SELECT coalesce(json_agg(e ORDER BY e.occurred_at, e.id), '[]') FROM (SELECT id, status, occurred_at, description
+        FROM tracking_events WHERE tenant_id = so.tenant_id AND tracking_no = so.tracking_no) e)`.as("tracking_json"),
+    )
     .where("so.tenant_id", "=", actor.tenantId)
     .where("so.id", "=", soId);
   if (actor.role === "supplier") q = q.where("so.supplier_id", "=", actor.supplierId ?? "");
   const so = await q.executeTakeFirst();
   if (!so) throw notFound("supplier order");
-  const lines = await ex
-    .selectFrom("supplier_order_lines as l")
-    .innerJoin("order_lines as ol", "ol.id", "l.order_line_id")
-    .select(["l.order_line_id", "l.quantity", "l.unit_cost", "ol.sku_code", "ol.title"])
-    .where("l.supplier_order_id", "=", soId)
-    .execute();
-  const events = so.tracking_no
-    ? await ex
-        .selectFrom("tracking_events")
-        .select(["status", "occurred_at", "description"])
-        .where("tenant_id", "=", actor.tenantId)
-        .where("tracking_no", "=", so.tracking_no)
-        .orderBy("occurred_at")
-        .execute()
-    : [];
+  const json = (v: unknown): Row[] => (typeof v === "string" ? JSON.parse(v) : (v as Row[]));
+  const events = so.tracking_no ? json(so.tracking_json) : [];
   return {
-    ...supplierOrderOut(so, lines, actor),
+    ...supplierOrderOut(so, json(so.lines_json), actor),
     shipTo: { address: so.address, customer: { name: so.customer?.name } },
-    tracking: events.map((e) => ({ status: e.status, occurredAt: e.occurred_at, description: e.description })),
+    tracking: events.map((e) => ({ status: e.status, occurredAt: new Date(e.occurred_at), description: e.description })),
   };
 }
 
