@@ -47,6 +47,7 @@ export async function webRoutes(app: ZApp, _deps: Deps) {
     "/automation",
     "/analytics",
     "/audit",
+    "/complaints",
     "/portal",
     "/portal/*",
     "/supplier",

@@ -24,7 +24,7 @@ describe.runIf(hasBrowser)("console screens in the browser", () => {
     t.clock.set(new Date());
     await t.app.listen({ port: 0, host: "127.0.0.1" });
     base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
-    for (const role of ["admin", "warehouse"]) {
+    for (const role of ["admin", "warehouse", "cs"]) {
       emails[role] = (
         await t.deps.db.selectFrom("users").select("email").where("id", "=", t.t.userIds[role]).executeTakeFirstOrThrow()
       ).email;
@@ -198,6 +198,45 @@ describe.runIf(hasBrowser)("console screens in the browser", () => {
     expect(await page.getByTestId("audit-changes").first().textContent()).toContain("routeBySupplierScore false → true");
     await page.screenshot({ path: join(ARTIFACTS, "console-audit.png"), fullPage: true });
     expect(page.errors).toEqual([]);
+  });
+
+  it("CS logs a complaint about an order, takes it, resolves and closes it; the admin blocks a phone", async () => {
+    const order = await delivered();
+    const page = await signedIn("cs", "/complaints");
+    await page.getByLabel(/订单号或售后单号|Order or case number/).fill(order.platformOrderNo);
+    await page.getByLabel(/投诉事由|Subject/).fill("快递员态度差，包裹被扔在门口");
+    await page.getByRole("button", { name: /提\s*交|Submit/ }).click();
+    const row = page.locator("tr.ant-table-row", { hasText: "快递员态度差" });
+    await row.waitFor();
+    const [complaint] = (await t.api("GET", "/api/v1/complaints?status=open")).body.items.filter(
+      (c: { orderId: string }) => c.orderId === order.id,
+    );
+    expect(complaint).toMatchObject({ severity: "medium", status: "open", subject: "快递员态度差，包裹被扔在门口" });
+    await row.getByRole("button", { name: /我来处理|Take it/ }).click();
+    await row.locator("[data-status=assigned]").waitFor();
+    await row.getByRole("button", { name: /处理完成|Resolve/ }).click();
+    await page.getByLabel(/处理结果|Resolution/).fill("已向快递公司投诉并补偿 10 元优惠券");
+    await page.getByRole("button", { name: /确\s*定|OK/ }).click();
+    await row.locator("[data-status=resolved]").waitFor();
+    await row.getByRole("button", { name: /关\s*闭|Close/ }).click();
+    await page
+      .locator(".ant-popconfirm")
+      .getByRole("button", { name: /确\s*定|OK/ })
+      .click();
+    await row.locator("[data-status=closed]").waitFor();
+    const done = (await t.api("GET", "/api/v1/complaints?status=closed")).body.items.find((c: { id: string }) => c.id === complaint.id);
+    expect(done).toMatchObject({ resolution: "已向快递公司投诉并补偿 10 元优惠券", ownerId: t.t.userIds.cs });
+    await page.screenshot({ path: join(ARTIFACTS, "console-complaints.png"), fullPage: true });
+    expect(page.errors).toEqual([]);
+
+    const admin = await signedIn("admin", "/complaints");
+    await admin.getByRole("tab", { name: /黑名单|Blocklist/ }).click();
+    await admin.getByLabel(/^(值|Value)$/).fill("13900009999");
+    await admin.getByRole("button", { name: /加入黑名单|Block/ }).click();
+    await admin.locator("tr.ant-table-row", { hasText: "13900009999" }).waitFor();
+    const list = (await t.api("GET", "/api/v1/blocklist")).body.items;
+    expect(list.some((b: { kind: string; value: string }) => b.kind === "phone" && b.value === "13900009999")).toBe(true);
+    expect(admin.errors).toEqual([]);
   });
 
   it("the case detail shows the photo, the refund breakdown and translated actions in both languages", async () => {

@@ -7,6 +7,7 @@ import { LanguageButton, Loadable, LoginForm, useMe } from "../shared";
 import AnalyticsPanel from "./Analytics";
 import AuditLog from "./Audit";
 import CaseDetail from "./CaseDetail";
+import Complaints from "./Complaints";
 import ImportOrders from "./Import";
 import { Automation, ClaimsAndStatements } from "./Money";
 import { Cases, Dashboard, Finance, OrderDetail, Orders, Settings, Suppliers } from "./Pages";
@@ -42,6 +43,7 @@ export default function Console() {
                   { key: "/", label: t("dashboard") },
                   { key: "/analytics", label: t("an.title") },
                   { key: "/cases", label: t("cases") },
+                  { key: "/complaints", label: t("cp.title") },
                   { key: "/orders", label: t("orders") },
                   { key: "/imports", label: t("importOrders") },
                   { key: "/warehouse", label: t("warehouse") },
@@ -86,6 +88,7 @@ export default function Console() {
                   />
                   <Route path="/analytics" element={<Reports />} />
                   <Route path="/cases" element={<Cases />} />
+                  <Route path="/complaints" element={<Complaints />} />
                   <Route path="/cases/:id" element={<CaseDetail />} />
                   <Route path="/orders" element={<Orders />} />
                   <Route path="/orders/:id" element={<OrderDetail />} />
