@@ -120,6 +120,29 @@ export async function runSlaSweep(deps: Deps): Promise<{ fired: string[] }> {
   });
   for (const so of lateShips) fired.push(`late_ship:${so.id}`);
 
+  // A complaint still open past the deadline its severity set: alert once (the owner, or the
+  // team when nobody took it, hears through the event's webhooks and the console's red deadline).
+  const overdueComplaints = await db.transaction().execute(async (tx) => {
+    const rows = await tx
+      .updateTable("complaints")
+      .set({ overdue_alerted_at: now })
+      .where("status", "in", ["open", "assigned"])
+      .where("due_at", "<", now)
+      .where("overdue_alerted_at", "is", null)
+      .returning(["id", "tenant_id", "severity", "owner_id", "order_id", "case_id"])
+      .execute();
+    for (const c of rows)
+      await emit(deps, tx, {
+        type: "complaint.overdue",
+        tenantId: c.tenant_id,
+        entityId: c.id,
+        data: { severity: c.severity, ownerId: c.owner_id, orderId: c.order_id, caseId: c.case_id },
+        key: `complaint.overdue:${c.id}`,
+      });
+    return rows;
+  });
+  for (const c of overdueComplaints) fired.push(`complaint_overdue:${c.id}`);
+
   // A claim the supplier did not answer in time is accepted.
   const claims = await db
     .selectFrom("supplier_claims")

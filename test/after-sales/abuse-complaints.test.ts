@@ -84,4 +84,24 @@ describe.each(DB_KINDS)("blocklist and complaints on %s", (kind) => {
     expect(open).toHaveLength(1);
     expect((await t.api("GET", "/api/v1/complaints", { as: "other:admin" })).body.items).toEqual([]);
   });
+
+  it("reports a complaint still open past its deadline once, and not one resolved in time", async () => {
+    t.clock.set("2026-04-01T04:00:00Z");
+    const order = await createDeliveredOrder(t, cat, { deliveredAt: "2026-03-31T10:00:00+08:00" });
+    const file = async (subject: string) =>
+      (await t.api("POST", "/api/v1/complaints", { as: "cs", body: { orderId: order.id, severity: "critical", subject } })).body
+        .id as string;
+    const late = await file("包裹破损无人处理");
+    const handled = await file("客服回复太慢");
+    await t.api("POST", `/api/v1/complaints/${handled}/actions/resolve`, { as: "cs", body: { resolution: "已致歉" } });
+    const sweep = () => (t.deps.services.runSlaSweep as () => Promise<{ fired: string[] }>)();
+    const ours = (f: string[]) => f.filter((x) => x.includes(late) || x.includes(handled));
+    t.clock.set("2026-04-01T05:59:00Z"); // critical: due in 2 hours
+    expect(ours((await sweep()).fired)).toEqual([]);
+    t.clock.set("2026-04-01T06:01:00Z");
+    expect(ours((await sweep()).fired)).toEqual([`complaint_overdue:${late}`]);
+    expect(ours((await sweep()).fired)).toEqual([]);
+    const row = await t.deps.db.selectFrom("complaints").select("overdue_alerted_at").where("id", "=", late).executeTakeFirstOrThrow();
+    expect(new Date(row.overdue_alerted_at).toISOString()).toBe("2026-04-01T06:01:00.000Z");
+  });
 });
