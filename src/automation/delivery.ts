@@ -207,6 +207,8 @@ export async function notify(deps: Deps, event: DomainEvent, channels: Channels)
 export const matches = (patterns: string[], type: string) =>
   patterns.some((p) => p === type || p === "*" || (p.endsWith(".*") && type.startsWith(p.slice(0, -1))));
 
+const hooksInTx = new WeakMap<Tx, Map<string, string[][]>>();
+
 /**
  * Whether an event needs a job at all: a message template or the survey listens to its type, or
  * an active webhook of the tenant subscribes to it. Read in the transaction that emits the event,
@@ -214,13 +216,17 @@ export const matches = (patterns: string[], type: string) =>
  */
 export async function eventWanted(tx: Tx, event: DomainEvent): Promise<boolean> {
   if (DEFAULT_TEMPLATES[event.type] || event.type === "case.closed") return true;
-  const hooks = await tx
-    .selectFrom("webhooks")
-    .select("events")
-    .where("tenant_id", "=", event.tenantId)
-    .where("active", "=", true)
-    .execute();
-  return hooks.some((h) => matches(h.events as string[], event.type));
+  // Read once per transaction: a request that emits three events asks once.
+  let hooks = hooksInTx.get(tx)?.get(event.tenantId);
+  if (!hooks) {
+    hooks = (
+      await tx.selectFrom("webhooks").select("events").where("tenant_id", "=", event.tenantId).where("active", "=", true).execute()
+    ).map((h) => h.events as string[]);
+    const byTenant = hooksInTx.get(tx) ?? new Map<string, string[][]>();
+    byTenant.set(event.tenantId, hooks);
+    hooksInTx.set(tx, byTenant);
+  }
+  return hooks.some((events) => matches(events, event.type));
 }
 
 export function signWebhook(secret: string, timestamp: number, body: string): string {

@@ -316,12 +316,13 @@ export async function settleRefund(
       });
       return true;
     }
-    const order = await tx.selectFrom("orders").select(["currency"]).where("id", "=", r.order_id).forUpdate().executeTakeFirstOrThrow();
-    await tx
+    // The update locks the order row, like the refund's creation did.
+    const order = await tx
       .updateTable("orders")
       .set((eb) => ({ refunded_total: eb("refunded_total", "+", Number(r.amount)), updated_at: now }))
       .where("id", "=", r.order_id)
-      .execute();
+      .returning(["currency"])
+      .executeTakeFirstOrThrow();
     // The case keeps its own total too, so that reports sum one column instead of joining refunds.
     if (r.case_id)
       await tx
