@@ -66,15 +66,8 @@ export async function createCase(deps: Deps, actor: Actor, input: CaseInput) {
   const now = deps.clock.now();
   let refundId: string | null = null;
   const caseId = await deps.db.transaction().execute(async (tx) => {
-    const locked = await tx
-      .selectFrom("orders")
-      .select("id")
-      .where("tenant_id", "=", actor.tenantId)
-      .where("id", "=", input.orderId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!locked) throw notFound("order");
-    const facts = await orderFacts(tx, actor, input.orderId);
+    // Locks the order: cases of one order are created one at a time, so quantities add up.
+    const facts = await orderFacts(tx, actor, input.orderId, { lock: true });
     const claimed = await claimedQuantities(tx, input.orderId);
     const seen = new Set<string>();
     const options = input.lines.map((cl, i) => {

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { Actor } from "../platform/context.js";
 import type { Executor } from "../platform/db.js";
 import { notFound } from "../platform/errors.js";
@@ -74,27 +75,34 @@ export interface OrderFacts {
   policy: LoadedPolicy;
 }
 
-export async function orderFacts(ex: Executor, who: Actor | string, orderId: string): Promise<OrderFacts> {
+/**
+ * The order, its lines, its shop's time zone and when it first shipped, in one statement; with
+ * `lock` the order row is locked for the caller's transaction (never the shop's row).
+ */
+export async function orderFacts(ex: Executor, who: Actor | string, orderId: string, opts: { lock?: boolean } = {}): Promise<OrderFacts> {
   const actor = { tenantId: typeof who === "string" ? who : who.tenantId };
-  const order = await ex
-    .selectFrom("orders")
-    .selectAll()
-    .where("tenant_id", "=", actor.tenantId)
-    .where("id", "=", orderId)
-    .executeTakeFirst();
-  if (!order) throw notFound("order");
-  const [lines, shop, shipped, policy] = await Promise.all([
-    ex.selectFrom("order_lines").selectAll().where("order_id", "=", orderId).orderBy("line_no").execute(),
-    ex.selectFrom("shops").select("timezone").where("id", "=", order.shop_id).executeTakeFirstOrThrow(),
-    ex
-      .selectFrom("supplier_orders")
-      .select((eb) => eb.fn.min("shipped_at").as("first"))
-      .where("order_id", "=", orderId)
-      .where("purpose", "=", "original")
-      .executeTakeFirst(),
-    loadPolicy(ex, actor.tenantId, order.shop_id),
-  ]);
-  return { order, lines, timezone: shop.timezone, shippedAt: shipped?.first ? new Date(shipped.first as string) : null, policy };
+  let q = ex
+    .selectFrom("orders as o")
+    .innerJoin("shops as sh", "sh.id", "o.shop_id")
+    .selectAll("o")
+    .select("sh.timezone as shop_timezone")
+    .select(
+      sql<unknown>`(SELECT coalesce(json_agg(l ORDER BY l.line_no), '[]') FROM order_lines l WHERE l.order_id = o.id)`.as("lines_json"),
+    )
+    .select(
+      sql<Date | null>`(SELECT min(so.shipped_at) FROM supplier_orders so WHERE so.order_id = o.id AND so.purpose = 'original')`.as(
+        "first_shipped",
+      ),
+    )
+    .where("o.tenant_id", "=", actor.tenantId)
+    .where("o.id", "=", orderId);
+  if (opts.lock) q = q.modifyEnd(sql`FOR UPDATE OF o`);
+  const row = await q.executeTakeFirst();
+  if (!row) throw notFound("order");
+  const { shop_timezone, lines_json, first_shipped, ...order } = row;
+  const lines = (typeof lines_json === "string" ? JSON.parse(lines_json) : lines_json) as Record<string, any>[];
+  const policy = await loadPolicy(ex, actor.tenantId, order.shop_id);
+  return { order, lines, timezone: shop_timezone, shippedAt: first_shipped ? new Date(first_shipped) : null, policy };
 }
 
 /**
