@@ -848,6 +848,55 @@ const ENTRY_COLUMNS: readonly BulkColumn[] = [
   ["amount", "bigint"],
 ];
 
+/**
+ * The ids of the orders' customers, creating the new ones. Known customers are only read (and
+ * renamed when the order brings a new name), so that a repeat customer's concurrent orders do
+ * not queue on a write lock of the customer row.
+ */
+async function upsertCustomers(tx: Tx, tenantId: string, customers: Map<string, OrderInput["customer"]>) {
+  const ids = new Map<string, string>();
+  if (customers.size === 0) return ids;
+  const keys = [...customers.keys()];
+  const known = await tx
+    .selectFrom("customers")
+    .select(["id", "key", "name"])
+    .where("tenant_id", "=", tenantId)
+    .where("key", "in", keys)
+    .execute();
+  for (const r of known) {
+    ids.set(r.key as string, r.id as string);
+    const name = customers.get(r.key as string)?.name;
+    if (name && name !== r.name) await tx.updateTable("customers").set({ name }).where("id", "=", r.id).execute();
+  }
+  const missing = keys.filter((k) => !ids.has(k));
+  if (missing.length) {
+    const made = await tx
+      .insertInto("customers")
+      .values(
+        missing.map((key) => {
+          const c = customers.get(key) as OrderInput["customer"];
+          return { id: newId(), tenant_id: tenantId, key, name: c.name ?? null, phone: c.phone ?? null, email: c.email ?? null };
+        }),
+      )
+      .onConflict((oc) => oc.columns(["tenant_id", "key"]).doNothing())
+      .returning(["id", "key"])
+      .execute();
+    for (const r of made) ids.set(r.key as string, r.id as string);
+    // Created meanwhile by a concurrent order: read them.
+    const raced = missing.filter((k) => !ids.has(k));
+    if (raced.length) {
+      const rows = await tx
+        .selectFrom("customers")
+        .select(["id", "key"])
+        .where("tenant_id", "=", tenantId)
+        .where("key", "in", raced)
+        .execute();
+      for (const r of rows) ids.set(r.key as string, r.id as string);
+    }
+  }
+  return ids;
+}
+
 export type PreparedOrder = { input: OrderInput; prepared: ReturnType<typeof prepareOrder>; hash: string };
 
 /**
@@ -870,25 +919,7 @@ export async function insertOrders(
     const k = customerKey(it.input.customer);
     if (k && !customers.has(k)) customers.set(k, it.input.customer);
   }
-  const customerIds = new Map<string, string>();
-  if (customers.size) {
-    const rows = await tx
-      .insertInto("customers")
-      .values(
-        [...customers].map(([key, c]) => ({
-          id: newId(),
-          tenant_id: tenantId,
-          key,
-          name: c.name ?? null,
-          phone: c.phone ?? null,
-          email: c.email ?? null,
-        })),
-      )
-      .onConflict((oc) => oc.columns(["tenant_id", "key"]).doUpdateSet({ name: sql`coalesce(excluded.name, customers.name)` }))
-      .returning(["id", "key"])
-      .execute();
-    for (const r of rows) customerIds.set(r.key as string, r.id as string);
-  }
+  const customerIds = await upsertCustomers(tx, tenantId, customers);
   const orders: Record<string, unknown>[] = [];
   const lines: Record<string, unknown>[] = [];
   const discounts: Record<string, unknown>[] = [];
