@@ -219,11 +219,13 @@ export function analyticsRoutes(app: ZApp, deps: Deps) {
 
   app.get(
     "/api/v1/analytics/suppliers",
-    { config: { roles: REPORT_ROLES }, schema: { tags: ["analytics"], querystring: z.object(rangeQuery) } },
+    // A supplier user sees its own scorecard only, to see what it is measured on.
+    { config: { roles: [...REPORT_ROLES, "supplier"] }, schema: { tags: ["analytics"], querystring: z.object(rangeQuery) } },
     async (req, reply) => {
       const a = actorOf(req);
-      const r = await range(a.tenantId, req.query);
-      const items = await supplierScorecards(deps.db, r, deps.clock.now());
+      const r = await range(a.tenantId, a.role === "supplier" ? { from: req.query.from, to: req.query.to } : req.query);
+      const all = await supplierScorecards(deps.db, r, deps.clock.now());
+      const items = a.role === "supplier" ? all.filter((x) => x.supplierId === a.supplierId) : all;
       if (wantsCsv(req)) return csv(reply, "analytics-suppliers", items);
       return { range: { from: r.from, to: r.to, timeZone: r.tz }, items };
     },

@@ -11,7 +11,7 @@ import {
 } from "../../src/analytics/analytics.js";
 import { refreshAnalytics } from "../../src/analytics/analytics.routes.js";
 import { newId } from "../../src/platform/ids.js";
-import { DB_KINDS, startTestApp, type TestApp } from "../helpers/harness.js";
+import { DB_KINDS, startTestApp, supplierSession, type TestApp } from "../helpers/harness.js";
 
 // A small month (March 2026, shop in Asia/Shanghai) whose every figure can be worked out by hand;
 // the expected numbers below are derived in the comments.
@@ -448,6 +448,12 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
     expect(scores.get(supB)).toBe(0.446);
     expect(scores.get(supA)).toBe(0);
     expect(scoreOf({ orders: 0, defects: 0, wrong: 0, due: 0, late: 0 })).toBe(0.78);
+    // A supplier user sees its own scorecard and no other.
+    const beta = await supplierSession(t.app, t.deps, t.t.tenantId, supB);
+    const own = (await t.api("GET", `/api/v1/analytics/suppliers?from=2026-03-01&to=2026-03-31`, { headers: beta })).body.items;
+    expect(own.map((x: { supplierId: string }) => x.supplierId)).toEqual([supB]);
+    expect(own[0].wrongItemCases).toBe(1);
+    expect((await t.api("GET", `/api/v1/analytics/returns?${range}`, { headers: beta })).status).toBe(403);
   });
 
   it("exports every report as CSV with a BOM and validates its query", async () => {

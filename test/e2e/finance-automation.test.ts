@@ -102,5 +102,11 @@ describe.runIf(hasBrowser)("finance claims and automation settings in the browse
     await page.screenshot({ path: join(ARTIFACTS, "supplier-ship-csv.png"), fullPage: true });
     const o = (await t.api("GET", `/api/v1/orders/${order.id}`)).body;
     expect(o.supplierOrders[0]).toMatchObject({ status: "shipped", trackingNo: "YD4400556677" });
+    // Its own scorecard: the wrong item reshipped at the start of this file counts against it.
+    await page.getByRole("tab", { name: /我的评分|My scorecard/ }).click();
+    const card = page.getByTestId("scorecard");
+    await card.waitFor();
+    expect(await card.textContent()).toContain("发错货率");
+    await page.screenshot({ path: join(ARTIFACTS, "supplier-scorecard.png"), fullPage: true });
   });
 });

@@ -386,6 +386,14 @@ const zh = {
   "cp.value": "值",
   "cp.block": "加入黑名单",
   "cp.unblock": "移出",
+  "sc.title": "我的评分",
+  "sc.note": "近 90 天。评分 0–1：质量问题、发错货各按 4 倍、发货超时按 1 倍扣分；商家可按评分优先派单。",
+  "sc.score": "评分",
+  "sc.defectRate": "质量问题率",
+  "sc.wrongItemRate": "发错货率",
+  "sc.lateShipRate": "发货超时率",
+  "sc.claims": "索赔 · 接受率",
+  "sc.recovered": "已赔付",
 };
 
 const en: Record<keyof typeof zh, string> = {
@@ -774,6 +782,15 @@ const en: Record<keyof typeof zh, string> = {
   "cp.value": "Value",
   "cp.block": "Block",
   "cp.unblock": "Remove",
+  "sc.title": "My scorecard",
+  "sc.note":
+    "Last 90 days. Score 0–1: defects and wrong items weigh 4, late shipments 1; merchants may send orders to better-scored suppliers first.",
+  "sc.score": "Score",
+  "sc.defectRate": "Defect rate",
+  "sc.wrongItemRate": "Wrong-item rate",
+  "sc.lateShipRate": "Late-ship rate",
+  "sc.claims": "Claims · accepted",
+  "sc.recovered": "Paid back",
 };
 
 export const LANG_KEY = "dd_lang";

@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { App, Button, Input, Layout, Space, Table, Tabs, Tag, Typography } from "antd";
+import { App, Button, Card, Col, Input, Layout, Row, Space, Statistic, Table, Tabs, Tag, Typography } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, money, when } from "../api";
@@ -265,6 +265,11 @@ export default function Supplier() {
                     children: <Statements />,
                   },
                   {
+                    key: "scorecard",
+                    label: t("sc.title"),
+                    children: <Scorecard />,
+                  },
+                  {
                     key: "claims",
                     label: t("claims"),
                     children: (
@@ -308,6 +313,74 @@ export default function Supplier() {
           </Layout>
         )
       }
+    </Loadable>
+  );
+}
+
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(1)} %`);
+
+/** The supplier's own scorecard over the last 90 days: what the merchant measures it on. */
+function Scorecard() {
+  const { t } = useTranslation();
+  const to = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
+  const from = new Date(Date.parse(`${to}T00:00:00Z`) - 89 * 86_400_000).toISOString().slice(0, 10);
+  const q = useQuery({
+    queryKey: ["my-scorecard", from, to],
+    queryFn: () => api<any>("GET", `/api/v1/analytics/suppliers?from=${from}&to=${to}`),
+  });
+  return (
+    <Loadable q={q} empty={(d) => d.items.length === 0}>
+      {(d) => {
+        const c = d.items[0];
+        return (
+          <Space direction="vertical" style={{ width: "100%" }} data-testid="scorecard">
+            <Typography.Text type="secondary">
+              {from} – {to} · {t("sc.note")}
+            </Typography.Text>
+            <Row gutter={[16, 16]}>
+              <Col xs={12} lg={6}>
+                <Card size="small">
+                  <Statistic
+                    title={t("sc.score")}
+                    value={c.score.toFixed(2)}
+                    valueStyle={{ color: c.score >= 0.8 ? "#389e0d" : c.score >= 0.6 ? "#d48806" : "#cf1322" }}
+                  />
+                </Card>
+              </Col>
+              <Col xs={12} lg={6}>
+                <Card size="small">
+                  <Statistic title={t("supplierOrders")} value={c.supplierOrders} />
+                </Card>
+              </Col>
+              <Col xs={12} lg={6}>
+                <Card size="small">
+                  <Statistic title={t("sc.defectRate")} value={pct(c.defectRate)} suffix={<small>({c.defectCases})</small>} />
+                </Card>
+              </Col>
+              <Col xs={12} lg={6}>
+                <Card size="small">
+                  <Statistic title={t("sc.wrongItemRate")} value={pct(c.wrongItemRate)} suffix={<small>({c.wrongItemCases})</small>} />
+                </Card>
+              </Col>
+              <Col xs={12} lg={6}>
+                <Card size="small">
+                  <Statistic title={t("sc.lateShipRate")} value={pct(c.lateShipRate)} suffix={<small>({c.lateShipments})</small>} />
+                </Card>
+              </Col>
+              <Col xs={12} lg={6}>
+                <Card size="small">
+                  <Statistic title={t("sc.claims")} value={c.claims.opened} suffix={<small>· {pct(c.claims.acceptanceRate)}</small>} />
+                </Card>
+              </Col>
+              <Col xs={12} lg={6}>
+                <Card size="small">
+                  <Statistic title={t("sc.recovered")} value={money(c.claims.recovered)} />
+                </Card>
+              </Col>
+            </Row>
+          </Space>
+        );
+      }}
     </Loadable>
   );
 }
