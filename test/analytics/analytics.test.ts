@@ -480,7 +480,7 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
     const figures = async (live: boolean) => {
       const now = t.clock.now();
       const out: Record<string, unknown> = {};
-      for (const shop of [shopId, undefined]) {
+      for (const shop of [shopId, berlin, undefined]) {
         const r = await resolveRange(db, tenant, { from: "2026-03-01", to: "2026-03-31", shopId: shop, live }, now);
         expect(r.rollup === null).toBe(live || !rolledUp);
         for (const g of groups) out[`returns:${shop}:${g}`] = await returnsReport(db, r, g);
@@ -490,6 +490,51 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
       return out;
     };
     let rolledUp = false;
+    // A second shop in Berlin, with orders either side of its midnight (and of Shanghai's): its
+    // reports read its own zone's rollup, the tenant's read Shanghai's.
+    const berlin = newId();
+    await db
+      .insertInto("shops")
+      .values({ id: berlin, tenant_id: tenant, name: "Berlin shop", platform: "shopify", timezone: "Europe/Berlin", currency: "EUR" })
+      .execute();
+    for (const [no, placed, paid] of [
+      ["B1", "2026-03-09T22:30:00Z", 3000], // 23:30 on the 9th in Berlin, 06:30 on the 10th in Shanghai
+      ["B2", "2026-03-09T23:30:00Z", 4000], // 00:30 on the 10th in Berlin
+      ["B3", "2026-03-10T15:30:00Z", 5000], // 16:30 on the 10th in Berlin, 23:30 in Shanghai
+    ] as const) {
+      const id = newId();
+      await db
+        .insertInto("orders")
+        .values({
+          id,
+          tenant_id: tenant,
+          shop_id: berlin,
+          platform_order_no: no,
+          customer: JSON.stringify({ name: "Kunde" }),
+          address: JSON.stringify({ city: "Berlin" }),
+          status: "delivered",
+          currency: "EUR",
+          goods_total: paid,
+          paid_total: paid,
+          content_hash: no,
+          placed_at: new Date(placed),
+          paid_at: new Date(placed),
+        })
+        .execute();
+      await db
+        .insertInto("order_lines")
+        .values({
+          id: newId(),
+          tenant_id: tenant,
+          order_id: id,
+          line_no: 1,
+          sku_code: "SKU-EU",
+          quantity: 1,
+          unit_price: paid,
+          paid_amount: paid,
+        })
+        .execute();
+    }
     // The rows above were written now (real time); date them when they happened, as they would be.
     await sql`UPDATE orders SET updated_at = placed_at WHERE tenant_id = ${tenant}`.execute(db);
     await sql`UPDATE supplier_orders SET updated_at = created_at WHERE tenant_id = ${tenant}`.execute(db);
@@ -504,7 +549,15 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
     rolledUp = true;
     const state = (await t.api("GET", "/api/v1/analytics/rollups", { as: "viewer" })).body.items;
     // Now is 20 March 12:00 in Shanghai: the rollup holds up to the 19th; every lateness is final.
-    expect(state).toEqual([expect.objectContaining({ timeZone: "Asia/Shanghai", through: "2026-03-19", shipThrough: "2026-03-19" })]);
+    expect(state).toEqual([
+      expect.objectContaining({ timeZone: "Asia/Shanghai", through: "2026-03-19", shipThrough: "2026-03-19" }),
+      expect.objectContaining({ timeZone: "Europe/Berlin", through: "2026-03-19" }),
+    ]);
+    const berlinDays = (before[`returns:${berlin}:day`] as { key: string; orders: number }[]).map((x) => [x.key, x.orders]);
+    expect(berlinDays).toEqual([
+      ["2026-03-09", 1],
+      ["2026-03-10", 2],
+    ]);
     const days = await db.selectFrom("analytics_order_days").select(["dim", "day"]).where("tenant_id", "=", tenant).execute();
     expect(days.length).toBeGreaterThan(0);
     expect(await figures(false)).toEqual(before);
