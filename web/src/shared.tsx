@@ -88,6 +88,16 @@ export function applyFieldErrors(form: { setFields: (f: { name: string; errors: 
     form.setFields(e.fields.map((f) => ({ name: f.field.split(".").pop() ?? f.field, errors: [f.message] })));
 }
 
+/** Puts the API's field errors under the form's fields, or shows its message when none names a field. */
+export function reportError(
+  form: { setFields: (f: { name: string; errors: string[] }[]) => void },
+  message: { error: (text: string) => unknown },
+  e: unknown,
+) {
+  applyFieldErrors(form, e);
+  if (!(e instanceof ApiError && e.fields.length)) message.error((e as Error).message);
+}
+
 export function LoginForm({ onDone, title }: { onDone: () => void; title: string }) {
   const { t } = useTranslation();
   const [form] = Form.useForm();

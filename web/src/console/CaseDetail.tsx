@@ -24,7 +24,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate, useParams } from "react-router-dom";
 import { api, money, when } from "../api";
-import { applyFieldErrors, Loadable, StatusTag } from "../shared";
+import { Loadable, reportError, StatusTag } from "../shared";
 
 type Field = { name: string; kind: "text" | "number" | "select" | "bool"; options?: string[]; required?: boolean };
 /** The body each case action takes, as form fields. */
@@ -81,8 +81,7 @@ export function ActionButton({ caseId, action, onDone }: { caseId: string; actio
       form.resetFields();
       onDone();
     } catch (e) {
-      applyFieldErrors(form, e);
-      message.error((e as Error).message);
+      reportError(form, message, e);
     }
   };
   const needsForm = fields.some((f) => f.required || action === "inspect");

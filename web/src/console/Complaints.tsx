@@ -6,7 +6,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router-dom";
 import { ApiError, api, when } from "../api";
-import { applyFieldErrors, Loadable, useMe } from "../shared";
+import { Loadable, reportError, useMe } from "../shared";
 
 const SEVERITY_COLORS: Record<string, string> = { low: "default", medium: "gold", high: "orange", critical: "red" };
 const STATUSES = ["open", "assigned", "resolved", "closed"];
@@ -82,8 +82,7 @@ function ComplaintList() {
               form.resetFields();
               refresh();
             } catch (e) {
-              applyFieldErrors(form, e);
-              if (!(e instanceof ApiError && e.fields.length)) message.error((e as Error).message);
+              reportError(form, message, e);
             }
           }}
         >
@@ -225,8 +224,7 @@ function Blocklist() {
             form.resetFields();
             refresh();
           } catch (e) {
-            applyFieldErrors(form, e);
-            if (!(e instanceof ApiError && e.fields.length)) message.error((e as Error).message);
+            reportError(form, message, e);
           }
         }}
       >

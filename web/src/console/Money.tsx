@@ -3,7 +3,7 @@ import { App, Button, Card, Form, Input, Modal, Select, Space, Switch, Table, Ta
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, money, when } from "../api";
-import { applyFieldErrors, Loadable } from "../shared";
+import { applyFieldErrors, Loadable, reportError } from "../shared";
 
 /** Finance's supplier side: claims (索赔) to settle and statements (对账单) to draw up and close. */
 export function ClaimsAndStatements() {
@@ -77,8 +77,7 @@ export function ClaimsAndStatements() {
               await api("POST", "/api/v1/supplier-statements", v);
               refresh();
             } catch (e) {
-              applyFieldErrors(form, e);
-              message.error((e as Error).message);
+              reportError(form, message, e);
             }
           }}
         >
@@ -237,8 +236,7 @@ export function Automation() {
               hookForm.resetFields();
               void qc.invalidateQueries({ queryKey: ["webhooks"] });
             } catch (e) {
-              applyFieldErrors(hookForm, e);
-              message.error((e as Error).message);
+              reportError(hookForm, message, e);
             }
           }}
         >

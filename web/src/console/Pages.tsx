@@ -25,9 +25,9 @@ import {
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
-import { ApiError, api, money, when } from "../api";
+import { api, money, when } from "../api";
 import { REASONS } from "../i18n";
-import { applyFieldErrors, Loadable, StatusTag, useMe } from "../shared";
+import { Loadable, reportError, StatusTag, useMe } from "../shared";
 import { Chart } from "./Reports";
 
 const STATUSES = [
@@ -325,8 +325,7 @@ function GoodwillRefund({ orderId, onDone }: { orderId: string; onDone: () => vo
               setOpen(false);
               onDone();
             } catch (e) {
-              applyFieldErrors(form, e);
-              message.error((e as Error).message);
+              reportError(form, message, e);
             }
           }}
         >
@@ -668,8 +667,7 @@ export function Settings() {
               userForm.resetFields();
               void qc.invalidateQueries({ queryKey: ["users"] });
             } catch (e) {
-              applyFieldErrors(userForm, e);
-              if (!(e instanceof ApiError && e.fields.length)) message.error((e as Error).message);
+              reportError(userForm, message, e);
             }
           }}
         >
@@ -766,8 +764,7 @@ export function Settings() {
               tokenForm.resetFields();
               void qc.invalidateQueries({ queryKey: ["api-tokens"] });
             } catch (e) {
-              applyFieldErrors(tokenForm, e);
-              message.error((e as Error).message);
+              reportError(tokenForm, message, e);
             }
           }}
         >
