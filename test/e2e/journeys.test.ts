@@ -3,7 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/platform/auth.js";
 import { newId } from "../../src/platform/ids.js";
-import { ARTIFACTS, hasBrowser, launchBrowser } from "../helpers/browser.js";
+import { ARTIFACTS, chooseOption, hasBrowser, launchBrowser } from "../helpers/browser.js";
 import { type Catalog, createDeliveredOrder, createOrder, setupCatalog, shipOrder } from "../helpers/fixtures.js";
 import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
 
@@ -78,8 +78,7 @@ describe.runIf(hasBrowser)("browser journeys", () => {
     await customer.getByRole("button", { name: /查询订单|Find my order/ }).click();
     await customer.getByText(/希望如何处理|What would you like/).waitFor();
     await customer.screenshot({ path: join(ARTIFACTS, "portal-order.png"), fullPage: true });
-    await customer.getByLabel(/希望如何处理|What would you like/).click();
-    await customer.getByTitle(/退货退款|Return & refund/).click();
+    await chooseOption(customer, /希望如何处理|What would you like/, "退货退款");
     await customer.getByLabel(/问题描述|Describe/).fill("领口开线");
     const png = Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), Buffer.alloc(64, 1)]);
     await customer.locator("input[type=file]").setInputFiles({ name: "seam.png", mimeType: "image/png", buffer: png });
@@ -106,13 +105,8 @@ describe.runIf(hasBrowser)("browser journeys", () => {
     await wh.locator("[data-action=receive]").click();
     await wh.locator("[data-status=received]").first().waitFor();
     await wh.locator("[data-action=inspect]").click();
-    await wh.getByLabel("grade").click();
-    await wh.getByTitle("resellable").click();
-    // The chosen value shows in the field (a second element with the title) before the next drop-down.
-    await wh.getByTitle("resellable").nth(1).waitFor({ state: "attached" });
-    await wh.getByLabel("disposition").click();
-    await wh.getByTitle("restock").click();
-    await wh.getByTitle("restock").nth(1).waitFor({ state: "attached" });
+    await chooseOption(wh, "grade", "resellable");
+    await chooseOption(wh, "disposition", "restock");
     await wh.getByTestId("action-ok").click();
     await wh.locator("[data-status=inspected]").first().waitFor();
     await wh.screenshot({ path: join(ARTIFACTS, "console-inspected.png"), fullPage: true });

@@ -30,6 +30,25 @@ export async function listen(t: TestApp): Promise<string> {
   return `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
 }
 
+/**
+ * Picks an option of an Ant Design select found by its label, and waits until the field shows it.
+ * A busy machine sometimes drops the click on the drop-down while it animates: it tries again.
+ */
+export async function chooseOption(page: Page, label: string | RegExp, option: string) {
+  const field = page.locator(".ant-select", { has: page.getByLabel(label) }).first();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.getByLabel(label).click({ timeout: 10_000 });
+      await page.locator(".ant-select-dropdown:visible").getByTitle(option, { exact: true }).first().click({ timeout: 10_000 });
+      await field.getByTitle(option, { exact: true }).first().waitFor({ state: "attached", timeout: 5_000 });
+      return;
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      await page.keyboard.press("Escape").catch(() => {});
+    }
+  }
+}
+
 /** Opens `path` in a new page and signs in there as the test user of `role`. */
 export async function signedInPage(browser: Browser, t: TestApp, base: string, path: string, role: string): Promise<Page> {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
