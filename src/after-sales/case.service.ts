@@ -6,7 +6,7 @@ import { createCaseRefund, createOrderRefund, executeRefund, openClaimForCase, q
 import { createFollowUpSupplierOrder, requestInterceptForOrder } from "../orders/order.service.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
-import type { Executor, Tx } from "../platform/db.js";
+import { type Executor, jsonColumn, jsonDate, type Tx } from "../platform/db.js";
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { newId, randomToken } from "../platform/ids.js";
 import { decideSubmission, evaluateEligibility, type PolicyReason, returnFreightPayer, suggestResponsibility } from "../policies/engine.js";
@@ -633,14 +633,14 @@ export async function caseView(ex: Executor, actor: Actor, caseId: string, opts:
   if (actor.role === "supplier") q = q.where("c.supplier_id", "=", actor.supplierId ?? "");
   const c = await q.executeTakeFirst();
   if (!c) throw notFound("case");
-  const at = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
-  const json = <T>(v: unknown): T => (typeof v === "string" ? JSON.parse(v) : v) as T;
-  const lines = json<CaseViewLine[]>(c.lines_json);
+  const lines = jsonColumn<CaseViewLine[]>(c.lines_json);
   type Row = Record<string, any>;
-  const events = json<Row[]>(c.events_json).map((e): Row => ({ ...e, at: at(e.at) }));
-  const evidence = json<Row[]>(c.evidence_json).map((e): Row => ({ ...e, created_at: at(e.created_at) }));
-  const refunds = json<Row[]>(c.refunds_json).map((r): Row => ({ ...r, created_at: at(r.created_at), confirmed_at: at(r.confirmed_at) }));
-  const claim = json<Record<string, any> | null>(c.claim_json);
+  const events = jsonColumn<Row[]>(c.events_json).map((e): Row => ({ ...e, at: jsonDate(e.at) }));
+  const evidence = jsonColumn<Row[]>(c.evidence_json).map((e): Row => ({ ...e, created_at: jsonDate(e.created_at) }));
+  const refunds = jsonColumn<Row[]>(c.refunds_json).map(
+    (r): Row => ({ ...r, created_at: jsonDate(r.created_at), confirmed_at: jsonDate(r.confirmed_at) }),
+  );
+  const claim = jsonColumn<Record<string, any> | null>(c.claim_json);
   const supplier =
     c.supplier_id && c.supplier_name
       ? { id: c.supplier_id as string, name: c.supplier_name as string, terms: c.supplier_terms }

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { onCaseRefundSettled } from "../after-sales/case.service.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
-import type { Executor, Tx } from "../platform/db.js";
+import { type Executor, jsonColumn, type Tx } from "../platform/db.js";
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { refundsShipping, returnFreightPayer } from "../policies/engine.js";
@@ -73,13 +73,12 @@ export async function quoteCaseRefund(
     .execute(ex)
     .then((r) => r.rows[0]);
   if (!facts) throw notFound("order");
-  const json = <T>(v: unknown): T => (typeof v === "string" ? JSON.parse(v) : v) as T;
-  const order = json<Row>(facts.order);
-  const lines = json<Row[]>(facts.lines);
-  const discounts = json<Row[]>(facts.discounts);
-  const payments = json<Row[]>(facts.payments);
-  const caseLines = json<Row[]>(facts.case_lines);
-  const earlier = json<Row[]>(facts.earlier);
+  const order = jsonColumn<Row>(facts.order);
+  const lines = jsonColumn<Row[]>(facts.lines);
+  const discounts = jsonColumn<Row[]>(facts.discounts);
+  const payments = jsonColumn<Row[]>(facts.payments);
+  const caseLines = jsonColumn<Row[]>(facts.case_lines);
+  const earlier = jsonColumn<Row[]>(facts.earlier);
   const policy = c.policy_id ? await loadPolicyById(ex, tenantId, c.policy_id) : await loadPolicy(ex, tenantId, c.shop_id);
   const returnedBefore: Record<string, number> = {};
   for (const e of earlier) returnedBefore[e.order_line_id] = (returnedBefore[e.order_line_id] ?? 0) + e.quantity;
@@ -102,7 +101,7 @@ export async function quoteCaseRefund(
   const paid = Number(order.paid_total);
   const remaining = { remaining: paid - Number(order.refunded_total) - Number(facts.pending) };
   // A refund already made for this case counts as its own.
-  const own = json<Row | null>(facts.own);
+  const own = jsonColumn<Row | null>(facts.own);
   const q = quoteRefund({
     lines: lines.map((l) => ({
       id: l.id,

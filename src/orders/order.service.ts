@@ -4,7 +4,7 @@ import { post } from "../money/ledger.js";
 import { audit } from "../platform/audit.js";
 import { type BulkColumn, insertMany } from "../platform/bulk.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
-import type { Executor, Tx } from "../platform/db.js";
+import { type Executor, jsonColumn, jsonDate, type Tx } from "../platform/db.js";
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { newId, sha256 } from "../platform/ids.js";
 import type { OrderInput } from "./order.schemas.js";
@@ -269,8 +269,8 @@ export const supplierOrderOut = (s: Record<string, any>, lines: Record<string, a
 async function buildOrderView(ex: Executor, actor: Actor, row: Record<string, any>) {
   // Callers holding only the order row read the rest in one statement.
   const o = "lines_json" in row ? row : { ...row, ...(await ex.selectNoFrom(orderExtras(String(row.id))).executeTakeFirstOrThrow()) };
-  const json = (v: unknown): Row[] => (typeof v === "string" ? JSON.parse(v) : (v as Row[]));
-  const at = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+  const json = (v: unknown) => jsonColumn<Row[]>(v);
+  const at = jsonDate;
   const lines = json(o.lines_json);
   const discounts = json(o.discounts_json);
   const payments = json(o.payments_json).map((p): Row => ({ ...p, paid_at: at(p.paid_at) }));
@@ -668,7 +668,7 @@ export async function supplierOrderView(ex: Executor, actor: Actor, soId: string
   if (actor.role === "supplier") q = q.where("so.supplier_id", "=", actor.supplierId ?? "");
   const so = await q.executeTakeFirst();
   if (!so) throw notFound("supplier order");
-  const json = (v: unknown): Row[] => (typeof v === "string" ? JSON.parse(v) : (v as Row[]));
+  const json = (v: unknown) => jsonColumn<Row[]>(v);
   const events = so.tracking_no ? json(so.tracking_json) : [];
   return {
     ...supplierOrderOut(so, json(so.lines_json), actor),

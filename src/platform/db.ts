@@ -23,6 +23,11 @@ export type Executor = Db | Tx;
 
 export type DbKind = "pglite" | "postgres";
 
+/** A `json`/`jsonb` value selected with `json_agg`/`row_to_json`: parsed when a driver hands back text. */
+export const jsonColumn = <T>(v: unknown): T => (typeof v === "string" ? JSON.parse(v) : v) as T;
+/** A timestamp read from inside a JSON value (an ISO string there), as a Date; null stays null. */
+export const jsonDate = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string));
+
 export interface DbHandle {
   db: Db;
   kind: DbKind;

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { Actor } from "../platform/context.js";
-import type { Executor } from "../platform/db.js";
+import { type Executor, jsonColumn } from "../platform/db.js";
 import { notFound } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { type EligibilityInput, evaluateEligibility, type TypeOption } from "./engine.js";
@@ -100,7 +100,7 @@ export async function orderFacts(ex: Executor, who: Actor | string, orderId: str
   const row = await q.executeTakeFirst();
   if (!row) throw notFound("order");
   const { shop_timezone, lines_json, first_shipped, ...order } = row;
-  const lines = (typeof lines_json === "string" ? JSON.parse(lines_json) : lines_json) as Record<string, any>[];
+  const lines = jsonColumn<Record<string, any>[]>(lines_json);
   const policy = await loadPolicy(ex, actor.tenantId, order.shop_id);
   return { order, lines, timezone: shop_timezone, shippedAt: first_shipped ? new Date(first_shipped) : null, policy };
 }
