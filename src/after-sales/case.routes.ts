@@ -1,3 +1,4 @@
+import type { FastifyReply } from "fastify";
 import { z } from "zod";
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps } from "../platform/context.js";
@@ -8,7 +9,7 @@ import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
 import { CASE_TYPES, REASONS, RESPONSIBILITIES } from "../policies/rules.js";
 import { caseListItem, caseView, createCase, runCaseAction } from "./case.service.js";
 import { CASE_STATUSES, type CaseAction } from "./case.states.js";
-import { MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, sniff } from "./evidence.js";
+import { evidenceDisposition, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, sniff } from "./evidence.js";
 
 const idParam = z.object({ id: z.string().uuid() });
 const money = z.number().int().min(0).max(1e11);
@@ -95,6 +96,12 @@ export async function storeEvidence(deps: Deps, actor: Actor, caseId: string, fi
   const max = kind.kind === "image" ? MAX_IMAGE_BYTES : MAX_VIDEO_BYTES;
   if (file.data.length > max)
     throw new AppError("payload_too_large", `file: a ${kind.kind} may be at most ${max / 1024 / 1024} MB`, { field: "file" });
+  // The name is the client's: kept for people to read, without control characters (a NUL cannot
+  // be stored at all) and within the column's length.
+  const filename = [...file.filename]
+    .filter((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f)
+    .join("")
+    .slice(0, 200);
   const id = newId();
   const key = `${actor.tenantId}/evidence/${caseId}/${id}`;
   await deps.storage.put(key, file.data, kind.mime);
@@ -109,7 +116,7 @@ export async function storeEvidence(deps: Deps, actor: Actor, caseId: string, fi
         mime: kind.mime,
         size_bytes: file.data.length,
         storage_key: key,
-        filename: file.filename.slice(0, 200),
+        filename,
         uploaded_by: `${actor.kind}:${actor.id}`,
       })
       .execute();
@@ -122,12 +129,36 @@ export async function storeEvidence(deps: Deps, actor: Actor, caseId: string, fi
         action: "evidence",
         actor_type: actor.kind === "customer" ? "customer" : String(actor.role),
         actor_id: actor.id,
-        note: file.filename.slice(0, 200),
+        note: filename,
         data: JSON.stringify({ evidenceId: id, kind: kind.kind }),
       })
       .execute();
   });
   return { id, kind: kind.kind, mime: kind.mime, sizeBytes: file.data.length };
+}
+
+/**
+ * Sends one evidence file to whoever may see its case: staff, the case's supplier, or the customer
+ * of its order (the portal). One copy for every route, so the headers cannot drift apart: the type
+ * the content was recognised as, `inline` with the uploaded name, and no sniffing by the browser.
+ */
+export async function sendEvidence(deps: Deps, actor: Actor, evidenceId: string, reply: FastifyReply) {
+  const e = await deps.db
+    .selectFrom("evidence")
+    .selectAll()
+    .where("tenant_id", "=", actor.tenantId)
+    .where("id", "=", evidenceId)
+    .executeTakeFirst();
+  if (!e) throw notFound("evidence");
+  await caseView(deps.db, actor, e.case_id);
+  const data = await deps.storage.get(e.storage_key);
+  if (!data) throw notFound("evidence file");
+  return reply
+    .type(e.mime)
+    .header("content-disposition", evidenceDisposition(e.filename, e.id, e.mime))
+    .header("cache-control", "private, max-age=3600")
+    .header("x-content-type-options", "nosniff")
+    .send(data);
 }
 
 export async function readUpload(req: { file: () => Promise<any> }): Promise<{ filename: string; data: Buffer }> {
@@ -249,20 +280,7 @@ export function caseRoutes(app: ZApp, deps: Deps) {
   app.get(
     "/api/v1/evidence/:id",
     { config: { roles: ROLES.anyStaffOrSupplier }, schema: { tags: ["cases"], params: idParam } },
-    async (req, reply) => {
-      const a = actorOf(req);
-      const e = await deps.db
-        .selectFrom("evidence")
-        .selectAll()
-        .where("tenant_id", "=", a.tenantId)
-        .where("id", "=", req.params.id)
-        .executeTakeFirst();
-      if (!e) throw notFound("evidence");
-      await caseView(deps.db, a, e.case_id);
-      const data = await deps.storage.get(e.storage_key);
-      if (!data) throw notFound("evidence file");
-      return reply.type(e.mime).header("cache-control", "private, max-age=3600").header("x-content-type-options", "nosniff").send(data);
-    },
+    async (req, reply) => sendEvidence(deps, actorOf(req), req.params.id, reply),
   );
 
   // Complaints --------------------------------------------------------------------------------

@@ -82,11 +82,22 @@ export async function createCase(deps: Deps, actor: Actor, input: CaseInput) {
         });
       seen.add(cl.orderLineId);
       const available = line.quantity - (claimed.get(line.id) ?? 0);
-      if (cl.quantity > available) {
-        throw new AppError("validation_failed", `lines.${i}.quantity: only ${available} of this item can still be claimed`, {
-          fields: [{ field: `lines.${i}.quantity`, message: `at most ${available}` }],
+      if (cl.quantity > line.quantity)
+        throw new AppError("validation_failed", `lines.${i}.quantity: only ${line.quantity} of this item were bought`, {
+          fields: [{ field: `lines.${i}.quantity`, message: `at most ${line.quantity}` }],
           available,
         });
+      // Within what was bought, but other cases already hold the units: the order's state, not the
+      // request, is in the way.
+      if (cl.quantity > available) {
+        throw new AppError(
+          "conflict",
+          `lines.${i}.quantity: only ${available} of this item can still be claimed; other cases hold the rest`,
+          {
+            fields: [{ field: `lines.${i}.quantity`, message: `at most ${available}` }],
+            available,
+          },
+        );
       }
       const opts = evaluateEligibility(eligibilityInput(facts, line, input.reason, at, claimed.get(line.id) ?? 0));
       return { line, quantity: cl.quantity, option: opts.find((o) => o.type === input.type)! };

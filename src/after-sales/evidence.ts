@@ -20,3 +20,38 @@ export function sniff(buf: Buffer): Sniffed {
   if (buf.length >= 4 && b(0) === 0x1a && b(1) === 0x45 && b(2) === 0xdf && b(3) === 0xa3) return { kind: "video", mime: "video/webm" };
   return null;
 }
+
+const EXTENSION: Record<string, string> = {
+  "image/jpeg": "jpg",
+  "image/png": "png",
+  "image/gif": "gif",
+  "image/webp": "webp",
+  "image/heic": "heic",
+  "video/mp4": "mp4",
+  "video/quicktime": "mov",
+  "video/webm": "webm",
+};
+
+/**
+ * `Content-Disposition: inline` for a stored evidence file (RFC 6266): a plain-ASCII `filename`
+ * every client understands and, when the name is not plain ASCII, the exact name as
+ * `filename*=UTF-8''…` (RFC 5987). Quotes, backslashes, separators and control characters never
+ * reach the header; a missing name becomes `evidence-<id>.<ext>`.
+ */
+export function evidenceDisposition(filename: string | null | undefined, id: string, mime: string): string {
+  // Only the last path segment, without control characters (CR/LF would split the header).
+  const last = String(filename ?? "")
+    .split(/[\\/]/)
+    .pop() as string;
+  const name = [...last]
+    .filter((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f)
+    .join("")
+    .trim();
+  const safe = name || `evidence-${id}.${EXTENSION[mime] ?? "bin"}`;
+  const ascii = safe.replace(/[^\x20-\x7e]/g, "_").replace(/["\\%]/g, "_");
+  if (ascii === safe) return `inline; filename="${ascii}"`;
+  const encoded = encodeURIComponent(
+    safe.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd"),
+  ).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `inline; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CaseBody, readUpload, storeEvidence } from "../after-sales/case.routes.js";
+import { CaseBody, readUpload, sendEvidence, storeEvidence } from "../after-sales/case.routes.js";
 import { caseView, createCase, runCaseAction } from "../after-sales/case.service.js";
 import { orderView } from "../orders/order.service.js";
 import { signPortalToken } from "../platform/auth.js";
@@ -128,20 +128,9 @@ export function portalRoutes(app: ZApp, deps: Deps) {
     },
   );
 
-  app.get("/portal/api/evidence/:id", { config: CUSTOMER, schema: { tags: ["portal"], params: idParam } }, async (req, reply) => {
-    const a = actorOf(req);
-    const e = await deps.db
-      .selectFrom("evidence")
-      .selectAll()
-      .where("tenant_id", "=", a.tenantId)
-      .where("id", "=", req.params.id)
-      .executeTakeFirst();
-    if (!e) throw notFound("evidence");
-    await caseView(deps.db, a, e.case_id);
-    const data = await deps.storage.get(e.storage_key);
-    if (!data) throw notFound("evidence file");
-    return reply.type(e.mime).header("x-content-type-options", "nosniff").send(data);
-  });
+  app.get("/portal/api/evidence/:id", { config: CUSTOMER, schema: { tags: ["portal"], params: idParam } }, async (req, reply) =>
+    sendEvidence(deps, actorOf(req), req.params.id, reply),
+  );
 
   app.post(
     "/portal/api/cases/:id/return-shipment",

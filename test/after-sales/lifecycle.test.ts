@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { evidenceDisposition } from "../../src/after-sales/evidence.js";
 import { type Catalog, createDeliveredOrder, createOrder, setupCatalog, shipOrder } from "../helpers/fixtures.js";
 import { DB_KINDS, startTestApp, supplierSession, type TestApp } from "../helpers/harness.js";
 
@@ -13,6 +14,23 @@ function multipart(filename: string, data: Buffer, mime = "application/octet-str
   ]);
   return { body, headers: { "content-type": `multipart/form-data; boundary=${boundary}` } };
 }
+
+describe("evidence Content-Disposition", () => {
+  const id = "0190a0a0-0000-7000-8000-000000000001";
+  it("keeps a plain name as it is and adds the exact UTF-8 name when it is not plain ASCII", () => {
+    expect(evidenceDisposition("box.png", id, "image/png")).toBe('inline; filename="box.png"');
+    expect(evidenceDisposition("é.jpg", id, "image/jpeg")).toBe(`inline; filename="_.jpg"; filename*=UTF-8''%C3%A9.jpg`);
+    expect(evidenceDisposition("it's (1).png", id, "image/png")).toBe(`inline; filename="it's (1).png"`);
+  });
+  it("never lets a quote, a backslash, a path or a line break into the header", () => {
+    const d = evidenceDisposition('C:\\Users\\x\\a"b\r\nSet-Cookie: x=1.png', id, "image/png");
+    expect(d).not.toMatch(/[\r\n]/);
+    expect(d).toBe(`inline; filename="a_bSet-Cookie: x=1.png"; filename*=UTF-8''a%22bSet-Cookie%3A%20x%3D1.png`);
+    expect(evidenceDisposition("100%.png", id, "image/png")).toBe(`inline; filename="100_.png"; filename*=UTF-8''100%25.png`);
+    expect(evidenceDisposition("", id, "video/quicktime")).toBe(`inline; filename="evidence-${id}.mov"`);
+    expect(evidenceDisposition("\ud800.png", id, "image/png")).toBe(`inline; filename="_.png"; filename*=UTF-8''%EF%BF%BD.png`);
+  });
+});
 
 describe.each(DB_KINDS)("after-sales lifecycle on %s", (kind) => {
   let t: TestApp;
@@ -211,9 +229,20 @@ describe.each(DB_KINDS)("after-sales lifecycle on %s", (kind) => {
     const third = await t.api("POST", "/api/v1/cases", {
       body: { orderId: order.id, type: "return_refund", reason: "quality", lines: [{ orderLineId: order.lines[0].id, quantity: 1 }] },
     });
-    expect(third.status).toBe(400);
+    // The unit is already claimed by the other cases: a conflict with the order's state (409), and
+    // the field and what is left are named.
+    expect(third.status).toBe(409);
+    expect(third.body.error.code).toBe("conflict");
     expect(third.body.error.details.fields[0].field).toBe("lines.0.quantity");
     expect(third.body.error.details.available).toBe(0);
+    // Asking for more than was ever bought stays a bad request.
+    const tooMany = await t.api("POST", "/api/v1/cases", {
+      body: { orderId: order.id, type: "return_refund", reason: "quality", lines: [{ orderLineId: order.lines[0].id, quantity: 3 }] },
+    });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.code).toBe("validation_failed");
+    expect(tooMany.body.error.details.fields[0].field).toBe("lines.0.quantity");
+    expect((await t.api("GET", `/api/v1/cases?orderId=${order.id}`)).body.items).toHaveLength(2);
   });
 
   it("answers an invalid action with 409, the status and the allowed actions", async () => {
@@ -263,6 +292,58 @@ describe.each(DB_KINDS)("after-sales lifecycle on %s", (kind) => {
     });
     expect(file.statusCode).toBe(200);
     expect(file.headers["content-type"]).toBe("image/png");
+  });
+
+  it("serves evidence inline under its uploaded name, the same way to staff and to the portal", async () => {
+    t.clock.set("2026-03-02T04:00:00Z");
+    const order = await createDeliveredOrder(t, cat, { phone: "13900008642", deliveredAt: "2026-03-01T10:00:00+08:00" });
+    const c = await open(order, "return_refund", "quality");
+    const upload = async (name: string) => {
+      const mp = multipart(name, PNG);
+      const r = await t.app.inject({
+        method: "POST",
+        url: `/api/v1/cases/${c.id}/evidence`,
+        headers: { ...mp.headers, authorization: `Bearer ${t.t.tokens.cs}` },
+        payload: mp.body,
+      });
+      expect(r.statusCode).toBe(201);
+      return r.json().id as string;
+    };
+    const plain = await upload("box.png");
+    const chinese = await upload("开箱 照片.png");
+    const lookup = await t.api("POST", "/portal/api/lookup", {
+      body: { platformOrderNo: order.platformOrderNo, phoneLast4: "8642" },
+      headers: { authorization: "" },
+    });
+    expect(lookup.status).toBe(200);
+    const portalUrls = (await t.api("GET", `/portal/api/cases/${c.id}`, { headers: { authorization: `Bearer ${lookup.body.token}` } })).body
+      .evidence;
+    expect(portalUrls.map((e: any) => e.url)).toContain(`/portal/api/evidence/${chinese}`);
+    const fetchBoth = async (id: string) => {
+      const staff = await t.app.inject({
+        method: "GET",
+        url: `/api/v1/evidence/${id}`,
+        headers: { authorization: `Bearer ${t.t.tokens.viewer}` },
+      });
+      const portal = await t.app.inject({
+        method: "GET",
+        url: `/portal/api/evidence/${id}`,
+        headers: { authorization: `Bearer ${lookup.body.token}` },
+      });
+      for (const r of [staff, portal]) {
+        expect(r.statusCode).toBe(200);
+        expect(r.headers["content-type"]).toBe("image/png");
+        expect(r.headers["x-content-type-options"]).toBe("nosniff");
+        expect(r.rawPayload.equals(PNG)).toBe(true);
+      }
+      // One route serves both: the headers are the same, not two copies that drift apart.
+      for (const h of ["content-type", "content-disposition", "cache-control", "x-content-type-options"])
+        expect(portal.headers[h], h).toBe(staff.headers[h]);
+      return staff.headers["content-disposition"];
+    };
+    expect(await fetchBoth(plain)).toBe('inline; filename="box.png"');
+    // A name that is not plain ASCII: an ASCII fallback, and the exact name in UTF-8 (RFC 5987).
+    expect(await fetchBoth(chinese)).toBe(`inline; filename="__ __.png"; filename*=UTF-8''${encodeURIComponent("开箱 照片.png")}`);
   });
 
   it("shows suppliers only their cases, read-only", async () => {
