@@ -163,6 +163,111 @@ describe("refund quote", () => {
       { numRuns: 300 },
     );
   });
+  it("property: after returns that break a 满减, paid − refunded is exactly the kept goods at the re-settled terms plus the shipping still paid", () => {
+    // A line's units share its total as allocate does: the first (total mod quantity) units carry
+    // one fen more, and returns take units from the front.
+    const unitsFrom = (total: number, quantity: number, from: number) => {
+      let s = 0;
+      for (let j = from; j < quantity; j++) s += Math.floor(total / quantity) + (j < total % quantity ? 1 : 0);
+      return s;
+    };
+    // Steps checked for equality while a threshold stood broken, so the property cannot pass vacuously.
+    let resettled = 0;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            quantity: fc.integer({ min: 1, max: 5 }),
+            unitPrice: fc.integer({ min: 1, max: 30000 }),
+            lineDiscountPct: fc.integer({ min: 0, max: 20 }),
+          }),
+          { minLength: 1, maxLength: 4 },
+        ),
+        fc.array(fc.record({ thresholdPct: fc.integer({ min: 10, max: 100 }), discountPct: fc.integer({ min: 1, max: 40 }) }), {
+          minLength: 1,
+          maxLength: 2,
+        }),
+        fc.constantFrom<"none" | "coupon" | "points">("none", "coupon", "points"),
+        fc.integer({ min: 0, max: 10 }),
+        fc.integer({ min: 0, max: 1500 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 12 }),
+        (specs, tiers, extraKind, extraPct, shippingFee, picks) => {
+          const nets = specs.map((s) => s.quantity * s.unitPrice - Math.floor((s.quantity * s.unitPrice * s.lineDiscountPct) / 100));
+          const netGoods = nets.reduce((a, b) => a + b, 0);
+          const discounts: QuoteInput["discounts"] = tiers.map((x) => {
+            const threshold = Math.floor((netGoods * x.thresholdPct) / 100);
+            return { kind: "threshold", amount: Math.floor((threshold * x.discountPct) / 100), threshold, code: null };
+          });
+          if (extraKind !== "none")
+            discounts.push({ kind: extraKind, amount: Math.floor((netGoods * extraPct) / 100), threshold: null, code: "X" });
+          // The order spreads all its discounts over the lines by net amount, as the order service does.
+          const allocs = allocate(
+            discounts.reduce((s, d) => s + d.amount, 0),
+            nets,
+          );
+          const lines = specs.map((s, i) => ({
+            id: `l${i}`,
+            quantity: s.quantity,
+            unitPrice: s.unitPrice,
+            discount: s.quantity * s.unitPrice - nets[i],
+            paidAmount: nets[i] - allocs[i],
+            isGift: false,
+            giftPrice: 0,
+          }));
+          const paid = lines.reduce((s, l) => s + l.paidAmount, 0) + shippingFee;
+          /** The kept goods at the re-settled terms: net less their share of the discounts that still apply. */
+          const keptCost = (returned: Record<string, number>) => {
+            const keptNet = lines.reduce((s, l, i) => s + unitsFrom(nets[i], l.quantity, returned[l.id] ?? 0), 0);
+            const still = discounts
+              .filter((d) => d.kind !== "threshold" || keptNet >= (d.threshold ?? 0))
+              .reduce((s, d) => s + d.amount, 0);
+            const shares = allocate(still, nets);
+            return lines.reduce((s, l, i) => s + unitsFrom(nets[i] - shares[i], l.quantity, returned[l.id] ?? 0), 0);
+          };
+          const returned: Record<string, number> = {};
+          let refunded = 0;
+          let shippingRefunded = false;
+          // A return whose goods are worth less than the discount it withholds refunds 0, not a
+          // charge: from then on the customer keeps the difference and only ≤ holds.
+          let undercharged = false;
+          let k = 0;
+          while (lines.some((l) => (returned[l.id] ?? 0) < l.quantity)) {
+            const open = lines.filter((x) => (returned[x.id] ?? 0) < x.quantity);
+            const l = open[picks[k % picks.length] % open.length];
+            const n = 1 + (picks[(k + 1) % picks.length] % (l.quantity - (returned[l.id] ?? 0)));
+            k += 1;
+            const full = lines.every((x) => (returned[x.id] ?? 0) + (x.id === l.id ? n : 0) >= x.quantity);
+            const q = quoteRefund(
+              base({
+                lines,
+                discounts,
+                shippingFee,
+                refundShipping: full,
+                returnedBefore: { ...returned },
+                caseLines: [{ orderLineId: l.id, quantity: n }],
+                remaining: paid - refunded,
+                payments: [{ method: "alipay", amount: paid }],
+              }),
+            );
+            if (q.goods + q.shipping - q.thresholdResettlement < 0) undercharged = true;
+            refunded += q.total;
+            shippingRefunded ||= q.shipping > 0;
+            returned[l.id] = (returned[l.id] ?? 0) + n;
+            expect(refunded).toBeLessThanOrEqual(paid);
+            const held = keptCost(returned) + (shippingRefunded ? 0 : shippingFee);
+            if (undercharged) expect(paid - refunded).toBeLessThanOrEqual(held);
+            else {
+              expect(paid - refunded).toBe(held);
+              if (q.thresholdResettlement !== 0) resettled += 1;
+            }
+          }
+          expect(refunded).toBe(paid);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    expect(resettled).toBeGreaterThan(100);
+  });
   it("property: with a 满减 threshold, partial returns in any order never exceed what was paid and a full return adds up exactly", () => {
     fc.assert(
       fc.property(

@@ -78,23 +78,26 @@ export function quoteRefund(q: QuoteInput): Quote {
   }
 
   // 满减: if what the customer keeps no longer reaches a threshold, the kept items are settled at
-  // their purchase price, i.e. the threshold discount they carried comes back out of the refund.
-  // What is withheld is measured before and after this case, so a later return of the kept items
+  // their purchase price less only the discounts that still apply, and the difference comes back
+  // out of the refund. The re-settlement is worked out from the kept goods' totals — each line's
+  // total under the re-settled terms, less what its kept units were paid — so that paid − refunded
+  // is exactly what the kept goods cost under those terms (shares rounded one unit at a time would
+  // drift by a fen). It is measured before and after this case, so a later return of the kept items
   // gives it back and all the refunds of a fully returned order still add up to what was paid.
   const nets = q.lines.map((l) => (l.isGift ? 0 : l.quantity * l.unitPrice - l.discount));
-  const keptNet = (returned: Record<string, number>) =>
-    q.lines.reduce((s, l, i) => (l.isGift ? s : s + Math.round((nets[i] * (l.quantity - (returned[l.id] ?? 0))) / l.quantity)), 0);
+  /** What the units of a line not yet returned carry of an amount of the whole line. */
+  const keptOf = (amount: number, l: QuoteLine, returned: Record<string, number>) =>
+    amount - unitsSum(amount, l.quantity, 0, Math.min(l.quantity, returned[l.id] ?? 0));
+  const orderDiscounts = q.discounts.reduce((s, d) => s + d.amount, 0);
   const withheld = (returned: Record<string, number>) => {
-    let w = 0;
-    for (const d of q.discounts.filter((x) => x.kind === "threshold" && x.threshold !== null)) {
-      if (keptNet(returned) >= (d.threshold ?? 0)) continue;
-      const shares = allocate(d.amount, nets);
-      q.lines.forEach((l, i) => {
-        const back = Math.min(l.quantity, returned[l.id] ?? 0);
-        if (l.quantity - back > 0 && shares[i] > 0) w += unitsSum(shares[i], l.quantity, back, l.quantity - back);
-      });
-    }
-    return w;
+    const keptNet = q.lines.reduce((s, l, i) => (l.isGift ? s : s + keptOf(nets[i], l, returned)), 0);
+    const broken = q.discounts
+      .filter((d) => d.kind === "threshold" && d.threshold !== null && keptNet < d.threshold)
+      .reduce((s, d) => s + d.amount, 0);
+    if (broken === 0) return 0;
+    // The discounts that still apply, spread over the lines by net amount as at sale.
+    const still = allocate(orderDiscounts - broken, nets);
+    return q.lines.reduce((s, l, i) => (l.isGift ? s : s + keptOf(nets[i] - still[i], l, returned) - keptOf(l.paidAmount, l, returned)), 0);
   };
   const thresholdResettlement = withheld(after) - withheld(q.returnedBefore);
 
