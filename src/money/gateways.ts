@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import type { Deps } from "../platform/context.js";
 
 /**
@@ -102,7 +102,8 @@ export const signSandbox = (secret: string, body: string) => createHmac("sha256"
 export function gateways(deps: Deps): Record<string, RefundGateway> {
   const g = deps.services.gateways as Record<string, RefundGateway> | undefined;
   if (g) return g;
-  const made = { manual: manualGateway, balance: balanceGateway, sandbox: new SandboxGateway({ secret: "sandbox" }) };
+  // Without setupMoney nothing receives the sandbox's callbacks; its key is random all the same.
+  const made = { manual: manualGateway, balance: balanceGateway, sandbox: new SandboxGateway({ secret: randomBytes(32).toString("hex") }) };
   deps.services.gateways = made;
   return made;
 }

@@ -6,6 +6,7 @@ import type { Tx } from "../platform/db.js";
 import { AppError, notFound } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
+import { installationSecret } from "../platform/secrets.js";
 import { gateways, SandboxGateway, signSandbox } from "./gateways.js";
 import { trialBalance } from "./ledger.js";
 import {
@@ -20,12 +21,23 @@ import {
 } from "./refunds.js";
 
 const idParam = z.object({ id: z.string().uuid() });
-const SANDBOX_SECRET = process.env.DROPDESK_SANDBOX_SECRET ?? "dropdesk-sandbox";
+
+/**
+ * The key that signs the sandbox gateway's callbacks: `DROPDESK_SANDBOX_GATEWAY_SECRET` when set,
+ * otherwise one the installation made at random on first start and keeps in its database.
+ */
+export const sandboxSecretOf = (deps: Deps): string => {
+  const s = deps.services.sandboxSecret;
+  if (typeof s !== "string" || !s) throw new Error("the sandbox gateway's secret is not set up");
+  return s;
+};
 
 /** Wires the payment gateways, the cancellation refunds and reconciliation into the application. */
 export async function setupMoney(deps: Deps) {
+  const secret = deps.config.sandboxGatewaySecret || (await installationSecret(deps.db, "sandbox_gateway_secret"));
+  deps.services.sandboxSecret = secret;
   const sandbox = new SandboxGateway({
-    secret: SANDBOX_SECRET,
+    secret,
     confirmAfterMs: Number(process.env.DROPDESK_SANDBOX_CONFIRM_MS ?? 300),
     failEvery: Number(process.env.DROPDESK_SANDBOX_FAIL_EVERY ?? 0) || undefined,
     onCallback: async (body, signature) => {
@@ -63,14 +75,26 @@ export async function setupMoney(deps: Deps) {
   }
 }
 
+/**
+ * A signed answer of the sandbox gateway. It settles only a refund sent through the sandbox: a
+ * manual refund waits for finance's bank reference, and no other gateway's refund is the sandbox's
+ * to settle, whatever the key.
+ */
 async function handleSandboxCallback(deps: Deps, body: string, signature: string) {
-  const expected = Buffer.from(signSandbox(SANDBOX_SECRET, body));
+  const expected = Buffer.from(signSandbox(sandboxSecretOf(deps), body));
   const given = Buffer.from(signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new AppError("unauthorized", "bad gateway signature");
-  const msg = JSON.parse(body) as { key: string; status: "succeeded" | "failed"; reference?: string };
-  const r = await deps.db.selectFrom("refunds").select("id").where("gateway_key", "=", msg.key).executeTakeFirst();
-  if (!r) return false;
-  return settleRefund(deps, r.id, msg.status, msg.reference);
+  const msg = JSON.parse(body) as { key?: unknown; status?: unknown; reference?: unknown };
+  if (typeof msg.key !== "string" || (msg.status !== "succeeded" && msg.status !== "failed"))
+    throw new AppError("validation_failed", "a callback carries a key and a status of succeeded or failed");
+  const r = await deps.db
+    .selectFrom("refunds")
+    .select("id")
+    .where("gateway_key", "=", msg.key)
+    .where("gateway", "=", "sandbox")
+    .executeTakeFirst();
+  if (!r) throw notFound("sandbox refund");
+  return settleRefund(deps, r.id, msg.status, typeof msg.reference === "string" ? msg.reference : undefined);
 }
 
 export function moneyRoutes(app: ZApp, deps: Deps) {

@@ -24,5 +24,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadsDir: env.DROPDESK_UPLOADS_DIR ?? `${dataDir}/uploads`,
     workers: env.DROPDESK_WORKER !== "0",
     logLevel: env.LOG_LEVEL ?? "warn",
+    ...outboundAndSecretsConfig(env),
+  };
+}
+
+// Outbound calls and gateway secrets -------------------------------------------------------------
+export interface Config {
+  /**
+   * Outbound destinations allowed although private, loopback or link-local (comma list of hosts,
+   * host:port or CIDRs; `DROPDESK_OUTBOUND_ALLOW`). Empty: only public addresses are called.
+   */
+  outboundAllow?: string;
+  /** The sandbox gateway's callback secret; unset, the installation makes and keeps its own. */
+  sandboxGatewaySecret?: string;
+}
+
+function outboundAndSecretsConfig(env: NodeJS.ProcessEnv): Pick<Config, "outboundAllow" | "sandboxGatewaySecret"> {
+  return {
+    outboundAllow: env.DROPDESK_OUTBOUND_ALLOW || undefined,
+    sandboxGatewaySecret: env.DROPDESK_SANDBOX_GATEWAY_SECRET || undefined,
   };
 }

@@ -3,6 +3,7 @@ import pg from "pg";
 import { createApp } from "../../src/app.js";
 import { hashPassword } from "../../src/platform/auth.js";
 import { ManualClock } from "../../src/platform/clock.js";
+import type { Config } from "../../src/platform/config.js";
 import type { Actor, Deps, Role } from "../../src/platform/context.js";
 import { type DbHandle, type DbKind, openDb } from "../../src/platform/db.js";
 import { newId, randomToken, sha256 } from "../../src/platform/ids.js";
@@ -158,7 +159,15 @@ export interface TestApp {
 /** Starts the whole application on a fresh database of `kind`, with a manual clock and two tenants. */
 export async function startTestApp(
   kind: DbKind,
-  opts: { demo?: boolean; clock?: ManualClock; workers?: boolean; handle?: Awaited<ReturnType<typeof freshDb>>; keepDb?: boolean } = {},
+  opts: {
+    demo?: boolean;
+    clock?: ManualClock;
+    workers?: boolean;
+    handle?: Awaited<ReturnType<typeof freshDb>>;
+    keepDb?: boolean;
+    /** Settings on top of the test defaults (e.g. `outboundAllow` for a suite's local receivers). */
+    config?: Partial<Config>;
+  } = {},
 ): Promise<TestApp> {
   const handle = opts.handle ?? (await freshDb(kind));
   const clock = opts.clock ?? new ManualClock(new Date("2026-03-01T04:00:00Z"));
@@ -172,6 +181,7 @@ export async function startTestApp(
       uploadsDir: `/tmp/dropdesk-test-uploads/${randomToken(6)}`,
       adminEmail: `admin.${randomToken(4)}@dropdesk.test`,
       adminPassword: TEST_PASSWORD,
+      ...opts.config,
     },
     log: () => {},
   });

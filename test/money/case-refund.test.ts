@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueCompensation } from "../../src/money/compensation.js";
 import { SandboxGateway } from "../../src/money/gateways.js";
+import { sandboxSecretOf } from "../../src/money/money.routes.js";
 import { executeRefund, openClaimForCase, orderMoneySummary, reconcileRefunds, requestCaseRefund } from "../../src/money/refunds.js";
 import { type Catalog, createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, startTestApp, type TestApp } from "../helpers/harness.js";
@@ -32,7 +33,7 @@ describe.each(DB_KINDS)("money: a case refunded end to end through an asynchrono
 
   it("quotes, refunds once, settles by signed callback, opens one supplier claim and keeps the books balanced", async () => {
     const sandbox = new SandboxGateway({
-      secret: process.env.DROPDESK_SANDBOX_SECRET ?? "dropdesk-sandbox",
+      secret: sandboxSecretOf(t.deps),
       onCallback: async (body, signature) => {
         await t.app.inject({
           method: "POST",

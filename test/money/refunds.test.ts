@@ -1,16 +1,15 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SandboxGateway, signSandbox } from "../../src/money/gateways.js";
+import { sandboxSecretOf } from "../../src/money/money.routes.js";
 import { orderMoneySummary, reconcileRefunds } from "../../src/money/refunds.js";
 import { type Catalog, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, freshDb, startTestApp, type TestApp } from "../helpers/harness.js";
 
-const SECRET = process.env.DROPDESK_SANDBOX_SECRET ?? "dropdesk-sandbox";
-
 /** A sandbox gateway whose callbacks come in through the public, signed route of `t`. */
 function sandboxFor(t: TestApp) {
   const g = new SandboxGateway({
-    secret: SECRET,
+    secret: sandboxSecretOf(t.deps),
     onCallback: async (body, signature) => {
       const r = await t.app.inject({
         method: "POST",
@@ -176,7 +175,7 @@ describe.each(DB_KINDS)("money: crash safety on %s", (kind) => {
   it("settles a refund the gateway accepted before the process died: one refund, one posting, balanced", async () => {
     const handle = await freshDb(kind);
     // The payment gateway outlives our process.
-    const gateway = new SandboxGateway({ secret: SECRET });
+    const gateway = new SandboxGateway({ secret: "no callbacks in this test" });
     const first = await startTestApp(kind, { handle, keepDb: true });
     let refundId = "";
     let tenantId = "";
