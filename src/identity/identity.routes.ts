@@ -172,7 +172,7 @@ export function identityRoutes(app: ZApp, deps: Deps) {
       const a = actorOf(req);
       const b = req.body;
       const passwordHash = b.password ? await hashPassword(b.password) : undefined;
-      return deps.db.transaction().execute(async (tx) => {
+      const updated = await deps.db.transaction().execute(async (tx) => {
         const before = await tx
           .selectFrom("users")
           .selectAll()
@@ -200,11 +200,13 @@ export function identityRoutes(app: ZApp, deps: Deps) {
           .executeTakeFirstOrThrow();
         if (b.active === false || passwordHash || b.role) {
           await tx.deleteFrom("sessions").where("user_id", "=", before.id).execute();
-          forgetCredentials();
         }
         await audit(tx, a, "user.update", "user", before.id, userOut(before), userOut(after));
         return userOut(after);
       });
+      // After the commit, so no request can cache the old rights between the two.
+      await forgetCredentials(deps);
+      return updated;
     },
   );
 
@@ -257,7 +259,7 @@ export function identityRoutes(app: ZApp, deps: Deps) {
         .returning(["id", "revoked_at"])
         .executeTakeFirst();
       if (!r) throw notFound("API token");
-      forgetCredentials();
+      await forgetCredentials(deps);
       await audit(deps.db, a, "api_token.revoke", "api_token", r.id);
       return { id: r.id, revokedAt: r.revoked_at };
     },

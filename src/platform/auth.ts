@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { hash, verify } from "@node-rs/argon2";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import pg from "pg";
 import type { Actor, Deps, Role } from "./context.js";
 import { AppError } from "./errors.js";
 import { newId, randomToken, sha256 } from "./ids.js";
@@ -27,8 +28,8 @@ export async function createSession(deps: Deps, user: { id: string; tenant_id: s
 }
 
 export async function destroySession(deps: Deps, token: string): Promise<void> {
-  forgetCredentials();
   await deps.db.deleteFrom("sessions").where("id", "=", sha256(token)).execute();
+  await forgetCredentials(deps);
 }
 
 export async function createApiToken(
@@ -68,46 +69,100 @@ function userActor(row: Record<string, unknown>): Actor {
 
 /**
  * Resolved credentials are kept for a few seconds per process, so that the hot path does not look
- * the same token up on every request. Logout, revocation and user changes clear this process's
- * entries at once; other processes notice within AUTH_CACHE_MS.
+ * the same token up on every request. The cache key is the credential that authenticated the
+ * request and nothing else: `bearer:<hash>` for an API or portal token, `session:<hash>` for the
+ * session cookie. Any other `Authorization` scheme (a proxy's `Basic …`) is not a credential and
+ * plays no part. Logout, revocation and user changes clear this process's entries at once and tell
+ * the other processes through PostgreSQL's NOTIFY; if that channel is down, an entry lives at most
+ * AUTH_CACHE_MS (and never past the session's own expiry).
  */
 const AUTH_CACHE_MS = Number(process.env.DROPDESK_AUTH_CACHE_MS ?? 5000);
+const AUTH_CHANNEL = "dropdesk_credentials";
 const authCache = new Map<string, { actor: Actor; until: number }>();
-export function forgetCredentials(): void {
+
+/** Drops every cached credential in this process and, after the change committed, in all others. */
+export async function forgetCredentials(deps?: Deps): Promise<void> {
   authCache.clear();
+  if (deps?.h.kind === "postgres") await deps.h.query("SELECT pg_notify($1, '')", [AUTH_CHANNEL]).catch(() => {});
 }
+
+/**
+ * Listens for credential changes made by other processes (PostgreSQL only; the embedded database
+ * has one process). Returns a function that stops listening.
+ */
+export async function watchCredentialChanges(deps: Deps): Promise<() => Promise<void>> {
+  const pool = deps.h.pool;
+  if (!pool) return async () => {};
+  let client: pg.Client | undefined;
+  let stopped = false;
+  const connect = async () => {
+    const c = new pg.Client(pool.options);
+    c.on("notification", () => authCache.clear());
+    c.on("error", () => {
+      // A lost channel means other processes' changes are no longer heard: forget everything now,
+      // so stale entries are bounded by the time until the next reconnect, then listen again.
+      authCache.clear();
+      if (!stopped) setTimeout(() => void connect().catch(() => {}), 1000).unref();
+    });
+    await c.connect();
+    await c.query(`LISTEN ${AUTH_CHANNEL}`);
+    client = c;
+  };
+  await connect().catch(() => {});
+  return async () => {
+    stopped = true;
+    await client?.end().catch(() => {});
+  };
+}
+
+/** The one credential a request carries: a Bearer token, else the session cookie. */
+function credentialOf(req: FastifyRequest): { kind: "bearer" | "session"; secret: string } | null {
+  const authz = req.headers.authorization;
+  if (authz && /^Bearer\s+/i.test(authz)) {
+    const secret = authz.replace(/^Bearer\s+/i, "").trim();
+    return secret ? { kind: "bearer", secret } : null;
+  }
+  const cookie = req.cookies?.[SESSION_COOKIE];
+  return cookie ? { kind: "session", secret: cookie } : null;
+}
+
+/** True when the request authenticates with a Bearer token (not a cookie the browser adds by itself). */
+export const hasBearerToken = (req: FastifyRequest) => credentialOf(req)?.kind === "bearer";
 
 /** Resolves the caller from a session cookie, a staff API token or a portal token. */
 export async function resolveActor(deps: Deps, req: FastifyRequest): Promise<Actor | null> {
-  const credential = req.headers.authorization ?? req.cookies?.[SESSION_COOKIE];
+  const credential = credentialOf(req);
   if (!credential) return null;
-  const hit = authCache.get(credential);
+  const cacheKey = `${credential.kind}:${sha256(credential.secret)}`;
   const now = Date.now();
+  const hit = authCache.get(cacheKey);
   if (hit && hit.until > now) return hit.actor;
-  const actor = await lookupActor(deps, req);
-  if (actor && AUTH_CACHE_MS > 0) {
+  const found = credential.kind === "bearer" ? await bearerActor(deps, credential.secret) : await sessionActor(deps, credential.secret);
+  if (found && AUTH_CACHE_MS > 0) {
     if (authCache.size > 10_000) authCache.clear();
-    authCache.set(credential, { actor, until: now + AUTH_CACHE_MS });
+    authCache.set(cacheKey, { actor: found.actor, until: Math.min(now + AUTH_CACHE_MS, found.expiresAt ?? Number.POSITIVE_INFINITY) });
   }
-  return actor;
+  return found?.actor ?? null;
 }
 
-async function lookupActor(deps: Deps, req: FastifyRequest): Promise<Actor | null> {
-  const authz = req.headers.authorization;
-  if (authz?.startsWith("Bearer ")) {
-    const token = authz.slice(7).trim();
-    if (token.startsWith("ddp_")) return verifyPortalToken(deps, token);
-    const row = await deps.db
-      .selectFrom("api_tokens")
-      .select(["id", "tenant_id", "role", "name"])
-      .where("token_hash", "=", sha256(token))
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
-    if (!row) return null;
-    return { kind: "token", id: row.id, tenantId: row.tenant_id, role: row.role, name: row.name, locale: "zh-CN" };
+type Found = { actor: Actor; expiresAt?: number } | null;
+
+async function bearerActor(deps: Deps, token: string): Promise<Found> {
+  if (token.startsWith("ddp_")) {
+    const actor = await verifyPortalToken(deps, token);
+    return actor ? { actor } : null;
   }
-  const cookie = req.cookies?.[SESSION_COOKIE];
-  if (!cookie) return null;
+  const row = await deps.db
+    .selectFrom("api_tokens")
+    .select(["id", "tenant_id", "role", "name"])
+    .where("token_hash", "=", sha256(token))
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  if (!row) return null;
+  return { actor: { kind: "token", id: row.id, tenantId: row.tenant_id, role: row.role, name: row.name, locale: "zh-CN" } };
+}
+
+async function sessionActor(deps: Deps, cookie: string): Promise<Found> {
   const row = await deps.db
     .selectFrom("sessions as s")
     .innerJoin("users as u", "u.id", "s.user_id")
@@ -115,13 +170,15 @@ async function lookupActor(deps: Deps, req: FastifyRequest): Promise<Actor | nul
     .where("s.id", "=", sha256(cookie))
     .where("u.active", "=", true)
     .executeTakeFirst();
-  if (!row || new Date(row.expires_at) < new Date()) return null;
-  return userActor(row);
+  if (!row) return null;
+  const expiresAt = new Date(row.expires_at).getTime();
+  if (expiresAt < Date.now()) return null;
+  return { actor: userActor(row), expiresAt };
 }
 
 /** Cross-site request forgery guard for cookie sessions: a browser's Origin must be our own host. */
 export function assertSameOrigin(req: FastifyRequest): void {
-  if (req.headers.authorization) return;
+  if (hasBearerToken(req)) return;
   const origin = req.headers.origin ?? req.headers.referer;
   if (!origin) return;
   let host: string;

@@ -18,10 +18,10 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import client from "prom-client";
-import { assertSameOrigin, resolveActor } from "./auth.js";
+import { assertSameOrigin, resolveActor, watchCredentialChanges } from "./auth.js";
 import type { Actor, Deps, Role } from "./context.js";
 import { AppError } from "./errors.js";
-import { beginIdempotent, finishIdempotent } from "./idempotency.js";
+import { beginIdempotent, finishIdempotent, runInRequestScope } from "./idempotency.js";
 
 export type ZApp = FastifyInstance<
   RawServerDefault,
@@ -224,6 +224,12 @@ export async function buildServer(deps: Deps, modules: RouteModule[], opts: { lo
   // The route table, kept for the role-matrix tests and the docs.
   const routeTable: { method: string; url: string; roles: readonly string[]; public: boolean }[] = [];
   app.addHook("onRoute", (r) => {
+    // Handlers run in the request's scope, so that the transactions they commit are recorded
+    // against its Idempotency-Key (src/platform/idempotency.ts).
+    const handler = r.handler;
+    r.handler = function (this: unknown, req, reply) {
+      return runInRequestScope(req, () => handler.call(this as never, req, reply));
+    };
     const methods = Array.isArray(r.method) ? r.method : [r.method];
     for (const m of methods) {
       if (m === "HEAD") continue;
@@ -232,5 +238,7 @@ export async function buildServer(deps: Deps, modules: RouteModule[], opts: { lo
   });
   deps.services.routeTable = routeTable;
   for (const m of modules) await m(app, deps);
+  const stopWatching = await watchCredentialChanges(deps);
+  app.addHook("onClose", stopWatching);
   return app;
 }
