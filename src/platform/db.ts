@@ -23,6 +23,28 @@ export type Executor = Db | Tx;
 
 export type DbKind = "pglite" | "postgres";
 
+/**
+ * Something that wraps every `db.transaction().execute(fn)` of the process: it may run `fn` inside
+ * the transaction with more work before the commit, or skip it. Idempotent requests use it to record
+ * each committed transaction in that transaction (src/platform/idempotency.ts).
+ */
+export type TransactionInterceptor = <T>(fn: (tx: Tx) => Promise<T>, execute: (fn: (tx: Tx) => Promise<T>) => Promise<T>) => Promise<T>;
+let interceptor: TransactionInterceptor | undefined;
+export function interceptTransactions(i: TransactionInterceptor | undefined): void {
+  interceptor = i;
+}
+
+function withInterceptor(db: Db): Db {
+  const transaction = db.transaction.bind(db);
+  db.transaction = () => {
+    const builder = transaction();
+    const execute = builder.execute.bind(builder);
+    builder.execute = <T>(fn: (tx: Tx) => Promise<T>) => (interceptor ? interceptor(fn, execute) : execute(fn));
+    return builder;
+  };
+  return db;
+}
+
 /** A `json`/`jsonb` value selected with `json_agg`/`row_to_json`: parsed when a driver hands back text. */
 export const jsonColumn = <T>(v: unknown): T => (typeof v === "string" ? JSON.parse(v) : v) as T;
 /** A timestamp read from inside a JSON value (an ISO string there), as a Date; null stays null. */
@@ -120,7 +142,7 @@ export async function openDb(opts: OpenDbOptions): Promise<DbHandle> {
     // An idle connection dropped by the server (restart, failover) must not crash the process;
     // the pool replaces it on the next query.
     pool.on("error", (err) => console.warn(`database connection lost: ${err.message}`));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = withInterceptor(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
     return {
       db,
       kind: "postgres",
@@ -142,14 +164,16 @@ export async function openDb(opts: OpenDbOptions): Promise<DbHandle> {
   if (opts.dataDir && opts.dataDir !== "memory://") await mkdir(opts.dataDir, { recursive: true });
   const client = await PGlite.create(opts.dataDir && opts.dataDir !== "memory://" ? opts.dataDir : undefined);
   const mutex = new Mutex();
-  const db = new Kysely<Database>({
-    dialect: {
-      createAdapter: () => new PostgresAdapter(),
-      createDriver: () => new PGliteDriver(client, mutex),
-      createIntrospector: (k) => new PostgresIntrospector(k),
-      createQueryCompiler: () => new PostgresQueryCompiler(),
-    },
-  });
+  const db = withInterceptor(
+    new Kysely<Database>({
+      dialect: {
+        createAdapter: () => new PostgresAdapter(),
+        createDriver: () => new PGliteDriver(client, mutex),
+        createIntrospector: (k) => new PostgresIntrospector(k),
+        createQueryCompiler: () => new PostgresQueryCompiler(),
+      },
+    }),
+  );
   const locked = async <T>(fn: () => Promise<T>): Promise<T> => {
     const release = await mutex.lock();
     try {
