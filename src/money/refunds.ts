@@ -11,23 +11,12 @@ import type { Reason, Responsibility } from "../policies/rules.js";
 import { gateways } from "./gateways.js";
 import { post } from "./ledger.js";
 import { type Quote, quoteRefund } from "./quote.js";
+import { pendingRefundsSql, refundable, refundableOf } from "./refundable.js";
 
 const R = (code: string, message: string, messageEn: string) => ({ code, message, messageEn });
 type Row = Record<string, any>;
 
-/** What remains refundable on an order: paid − refunded − refunds still under way. */
-export async function refundableOf(ex: Executor, orderId: string) {
-  const o = await ex.selectFrom("orders").select(["paid_total", "refunded_total"]).where("id", "=", orderId).executeTakeFirstOrThrow();
-  const pending = await ex
-    .selectFrom("refunds")
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("amount"), eb.lit(0)).as("n"))
-    .where("order_id", "=", orderId)
-    .where("status", "in", ["pending", "processing"])
-    .executeTakeFirstOrThrow();
-  const paid = Number(o.paid_total);
-  const refunded = Number(o.refunded_total);
-  return { paid, refunded, pending: Number(pending.n), remaining: paid - refunded - Number(pending.n) };
-}
+export { refundableOf } from "./refundable.js";
 
 export type CaseQuote = Quote & {
   currency: string;
@@ -67,7 +56,7 @@ export async function quoteCaseRefund(
         FROM case_lines cl JOIN cases oc ON oc.id = cl.case_id
         JOIN refunds r ON r.case_id = oc.id AND r.kind = 'case' AND r.status <> 'failed'
         WHERE oc.order_id = o.id AND oc.id <> ${caseId}) AS earlier,
-      (SELECT coalesce(sum(amount), 0) FROM refunds WHERE order_id = o.id AND status IN ('pending', 'processing')) AS pending,
+      ${pendingRefundsSql(sql.ref("o.id"))} AS pending,
       (SELECT row_to_json(x) FROM (SELECT amount, status FROM refunds WHERE case_id = ${caseId} AND kind = 'case' LIMIT 1) x) AS own
     FROM orders o WHERE o.id = ${c.order_id}`
     .execute(ex)
@@ -99,7 +88,7 @@ export async function quoteCaseRefund(
   const inspection = c.inspection as { deduction?: { amount: number; reason: string } } | null;
   const deductions = inspection?.deduction?.amount ? [{ amount: inspection.deduction.amount, reason: inspection.deduction.reason }] : [];
   const paid = Number(order.paid_total);
-  const remaining = { remaining: paid - Number(order.refunded_total) - Number(facts.pending) };
+  const remaining = { remaining: refundable({ paid, refunded: Number(order.refunded_total), pending: Number(facts.pending) }) };
   // A refund already made for this case counts as its own.
   const own = jsonColumn<Row | null>(facts.own);
   const q = quoteRefund({

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { allocate } from "../money/allocate.js";
 import { post } from "../money/ledger.js";
+import { pendingRefundsSql, refundable, refundableOf } from "../money/refundable.js";
 import { audit } from "../platform/audit.js";
 import { type BulkColumn, insertMany } from "../platform/bulk.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
@@ -217,9 +218,7 @@ const orderExtras = (id: ReturnType<typeof sql.ref> | string) => {
         FROM supplier_orders so JOIN suppliers s ON s.id = so.supplier_id WHERE so.order_id = ${oid}) x)`.as("sos_json"),
     sql<Row[]>`(SELECT coalesce(json_agg(c ORDER BY c.created_at, c.id), '[]') FROM (SELECT id, case_no, type, reason, status, created_at
         FROM cases WHERE order_id = ${oid}) c)`.as("cases_json"),
-    sql<number>`(SELECT coalesce(sum(amount), 0) FROM refunds WHERE order_id = ${oid} AND status IN ('pending', 'processing'))`.as(
-      "pending_refunds",
-    ),
+    pendingRefundsSql(oid).as("pending_refunds"),
   ];
 };
 type Row = Record<string, any>;
@@ -350,7 +349,7 @@ async function buildOrderView(ex: Executor, actor: Actor, row: Record<string, an
       paid: Number(o.paid_total),
       refunded,
       pending: pendingRefunds,
-      refundable: Math.max(0, Number(o.paid_total) - refunded),
+      refundable: Math.max(0, refundable({ paid: Number(o.paid_total), refunded, pending: pendingRefunds })),
     },
     allowedActions: isStaff ? allowedOrderActions(o.status, sos) : [],
   };
@@ -460,7 +459,8 @@ export async function runOrderAction(deps: Deps, actor: Actor, orderId: string, 
           }
         }
         await tx.updateTable("orders").set({ status: "cancelled", cancelled_at: now, updated_at: now }).where("id", "=", orderId).execute();
-        const refundDue = Math.max(0, Number(o.paid_total) - Number(o.refunded_total));
+        // What a refund still under way will pay back is not due again.
+        const refundDue = Math.max(0, (await refundableOf(tx, orderId)).remaining);
         await emit(deps, tx, {
           type: "order.cancelled",
           tenantId: actor.tenantId,
