@@ -64,14 +64,25 @@ async function variables(ex: Executor, event: DomainEvent, baseUrl: string) {
   const refund = c
     ? await ex.selectFrom("refunds").select(["amount"]).where("case_id", "=", c.id).where("status", "=", "succeeded").executeTakeFirst()
     : undefined;
+  // A claim's message says what the claim row says, the amount the supplier portal lists too; the
+  // case's refund to the customer is another amount.
+  const claim = event.type.startsWith("claim.")
+    ? await ex
+        .selectFrom("supplier_claims")
+        .select(["amount", "due_at"])
+        .where("tenant_id", "=", event.tenantId)
+        .where("id", "=", event.entityId)
+        .executeTakeFirst()
+    : undefined;
   const survey =
     c && event.type === "case.closed"
       ? await ex.selectFrom("surveys").select("token").where("case_id", "=", c.id).executeTakeFirst()
       : undefined;
   const addr = c?.return_address as Record<string, string> | null;
   const addrText = addr ? [addr.province, addr.city, addr.district, addr.line1, addr.name, addr.phone].filter(Boolean).join(" ") : "";
-  const deadline =
-    event.type === "case.submitted"
+  const deadline = claim
+    ? claim.due_at
+    : event.type === "case.submitted"
       ? c?.response_due_at
       : event.type === "case.approved"
         ? c?.return_ship_due_at
@@ -81,7 +92,7 @@ async function variables(ex: Executor, event: DomainEvent, baseUrl: string) {
     new Intl.DateTimeFormat("sv-SE", { timeZone: shop?.timezone ?? "Asia/Shanghai", dateStyle: "short", timeStyle: "short" }).format(
       new Date(at as string),
     );
-  const amount = Number(refund?.amount ?? event.data.amount ?? 0);
+  const amount = Number(claim ? claim.amount : (refund?.amount ?? event.data.amount ?? 0));
   return {
     customer: o?.customer as { name?: string; phone?: string; email?: string } | undefined,
     vars: {
