@@ -1,4 +1,5 @@
-import type { OrderInput } from "../orders/order.schemas.js";
+import type { z } from "zod";
+import { OrderBody, type OrderInput } from "../orders/order.schemas.js";
 
 /** A parsed CSV row with the 1-based line it started on. */
 export interface Row {
@@ -43,6 +44,166 @@ export const GENERIC_COLUMNS: Record<string, string[]> = {
   paymentMethod: ["payment_method", "支付方式"],
   paidAt: ["paid_at", "付款时间", "支付时间"],
 };
+
+/** The generic format's field for a header, or undefined for a column it does not read. */
+export function genericField(header: string): string | undefined {
+  for (const [k, names] of Object.entries(GENERIC_COLUMNS)) if (names.includes(header)) return k;
+  return undefined;
+}
+
+/** The Shopify export's columns the importer reads; the others are ignored. */
+export const SHOPIFY_COLUMNS = [
+  "Name",
+  "Email",
+  "Phone",
+  "Financial Status",
+  "Paid at",
+  "Created at",
+  "Shipping",
+  "Total",
+  "Discount Code",
+  "Discount Amount",
+  "Lineitem quantity",
+  "Lineitem name",
+  "Lineitem price",
+  "Lineitem sku",
+  "Lineitem discount",
+  "Billing Name",
+  "Shipping Name",
+  "Shipping Phone",
+  "Shipping Address1",
+  "Shipping Address2",
+  "Shipping City",
+  "Shipping Province",
+  "Shipping Zip",
+  "Shipping Country",
+  "Payment Method",
+  "Payment Reference",
+  "Id",
+];
+
+/**
+ * Cells the database could not store or that were not decoded: a NUL byte, or U+FFFD where the
+ * file's bytes were not valid in its encoding (GBK, or UTF-8). Only the columns the format reads
+ * are checked; `fieldOf` names the field as the other errors do, undefined for an unread column.
+ */
+export function cellErrors(rows: Row[], fieldOf: (header: string) => string | undefined, encoding: string): RowError[] {
+  const errors: RowError[] = [];
+  for (const r of rows)
+    for (const [header, v] of Object.entries(r.cells)) {
+      const field = fieldOf(header);
+      if (field === undefined || typeof v !== "string") continue;
+      if (v.includes("\u0000")) errors.push({ line: r.line, field, message: "contains a NUL byte" });
+      if (v.includes("\uFFFD"))
+        errors.push({
+          line: r.line,
+          field,
+          message: `bytes that are not valid ${encoding === "gbk" ? "GBK" : "UTF-8"} (shown as \uFFFD): not imported; fix the line or save the file as UTF-8, then import it again`,
+        });
+    }
+  return errors;
+}
+
+/** Order fields that are money in minor units (shown to the user as decimal amounts). */
+const MONEY_PATH = /(^|\.)(unitPrice|discount|giftPrice|shippingFee|amount|threshold)$/;
+
+/**
+ * Checks a built order against the API's schema (`OrderBody`), so a CSV has the API's limits, and
+ * names each problem by the row and column it came from. `sources` maps an order field (`lines.*`
+ * for a line's own row) to the columns it is read from, the first non-empty one being the source.
+ */
+function schemaErrors(
+  input: OrderInput,
+  rows: Row[],
+  sources: Record<string, string[]>,
+  cellOf: (r: Row, field: string) => string | undefined,
+): RowError[] {
+  const parsed = OrderBody.safeParse(input);
+  if (parsed.success) return [];
+  const found = new Map<string, { e: RowError; max: number }>();
+  for (const issue of parsed.error.issues) {
+    const path = issue.path.map(String);
+    const listed = path.length > 1 && (path[0] === "lines" || path[0] === "discounts" || path[0] === "payments");
+    const row = (path[0] === "lines" && listed ? rows[Number(path[1])] : undefined) ?? rows[0];
+    const key = listed ? [path[0], "*", ...path.slice(2)].join(".") : path.join(".");
+    const candidates = sources[key] ?? [];
+    const field = candidates.find((c) => cellOf(row, c) !== undefined) ?? candidates[0] ?? path.join(".");
+    const max = issue.code === "too_big" ? Number(issue.maximum) : Number.POSITIVE_INFINITY;
+    // One message per cell; of two limits broken (safe integer, the schema's maximum) the tighter.
+    const id = `${row.line}\u0000${field}`;
+    const prior = found.get(id);
+    if (prior && !(max < prior.max)) continue;
+    found.set(id, { e: { line: row.line, field, message: describeIssue(issue, key, cellOf(row, field)) }, max });
+  }
+  return [...found.values()].map((x) => x.e);
+}
+
+function describeIssue(issue: z.core.$ZodIssue, key: string, raw: string | undefined): string {
+  if (issue.code === "too_big") {
+    const max = Number(issue.maximum);
+    if (issue.origin === "string") return `longer than ${max} characters (${raw?.length ?? "?"})`;
+    if (issue.origin === "array") return key === "lines" ? `more than ${max} lines in one order` : `more than ${max} entries`;
+    return `too large: ${raw ?? ""} (at most ${MONEY_PATH.test(key) ? (max / 100).toFixed(2) : max})`;
+  }
+  if (issue.code === "invalid_format" && issue.format === "email") return `not an email address: ${raw ?? ""}`;
+  return raw === undefined ? issue.message : `${issue.message}: ${raw}`;
+}
+
+/** Which generic fields each order field is read from (see `genericOrder`). */
+const GENERIC_SOURCES: Record<string, string[]> = {
+  platformOrderNo: ["orderNo"],
+  "customer.name": ["customerName"],
+  "customer.phone": ["phone"],
+  "customer.email": ["email"],
+  "address.name": ["customerName"],
+  "address.phone": ["phone"],
+  "address.province": ["province"],
+  "address.city": ["city"],
+  "address.district": ["district"],
+  "address.line1": ["address"],
+  "lines.*.skuCode": ["skuCode"],
+  "lines.*.title": ["title"],
+  "lines.*.quantity": ["quantity"],
+  "lines.*.unitPrice": ["unitPrice"],
+  "lines.*.discount": ["discount"],
+  "discounts.*.amount": ["orderDiscount"],
+  shippingFee: ["shippingFee"],
+  "paid.amount": ["paid"],
+  "paid.method": ["paymentMethod"],
+  "paid.reference": ["orderNo"],
+  "paid.paidAt": ["paidAt"],
+};
+const genericCell = (r: Row, field: string) => (GENERIC_COLUMNS[field] ? pick(r.cells, GENERIC_COLUMNS[field]) : undefined);
+
+/** Which Shopify columns each order field is read from (see `shopifyOrder`). */
+const SHOPIFY_SOURCES: Record<string, string[]> = {
+  platformOrderNo: ["Name"],
+  "customer.name": ["Billing Name", "Shipping Name"],
+  "customer.phone": ["Phone", "Shipping Phone"],
+  "customer.email": ["Email"],
+  "address.name": ["Shipping Name"],
+  "address.phone": ["Shipping Phone"],
+  "address.line1": ["Shipping Address1"],
+  "address.line2": ["Shipping Address2"],
+  "address.city": ["Shipping City"],
+  "address.province": ["Shipping Province"],
+  "address.postalCode": ["Shipping Zip"],
+  "address.country": ["Shipping Country"],
+  "lines.*.skuCode": ["Lineitem sku"],
+  "lines.*.title": ["Lineitem name"],
+  "lines.*.quantity": ["Lineitem quantity"],
+  "lines.*.unitPrice": ["Lineitem price"],
+  "lines.*.discount": ["Lineitem discount"],
+  "discounts.*.amount": ["Discount Amount"],
+  "discounts.*.code": ["Discount Code"],
+  shippingFee: ["Shipping"],
+  "paid.amount": ["Total"],
+  "paid.method": ["Payment Method"],
+  "paid.reference": ["Payment Reference", "Id", "Name"],
+  "paid.paidAt": ["Paid at", "Created at"],
+  placedAt: ["Created at"],
+};
+const shopifyCell = (r: Row, col: string) => r.cells[col] || undefined;
 
 export function pick(cells: Record<string, string>, names: string[]): string | undefined {
   for (const n of names) {
@@ -111,32 +272,30 @@ export function genericOrder(shopId: string, rows: Row[]): Grouped {
   const email = get(first, "email");
   if (!phone && !email) errors.push({ line: first.line, field: "phone", message: "a phone or an email is needed to reach the customer" });
   if (errors.length) return { line: first.line, errors };
-  return {
-    line: first.line,
-    errors,
-    input: {
-      shopId,
-      platformOrderNo: orderNo,
-      customer: { name: get(first, "customerName"), phone, email },
-      address: {
-        name: get(first, "customerName"),
-        phone,
-        province: get(first, "province"),
-        city: get(first, "city"),
-        district: get(first, "district"),
-        line1: get(first, "address"),
-      },
-      lines,
-      discounts: orderDiscount > 0 ? [{ kind: "platform", amount: orderDiscount }] : [],
-      shippingFee,
-      paid: {
-        amount: paid,
-        method: get(first, "paymentMethod") ?? "platform",
-        reference: orderNo,
-        paidAt: parseTime(get(first, "paidAt")),
-      },
+  const input: OrderInput = {
+    shopId,
+    platformOrderNo: orderNo,
+    customer: { name: get(first, "customerName"), phone, email },
+    address: {
+      name: get(first, "customerName"),
+      phone,
+      province: get(first, "province"),
+      city: get(first, "city"),
+      district: get(first, "district"),
+      line1: get(first, "address"),
+    },
+    lines,
+    discounts: orderDiscount > 0 ? [{ kind: "platform", amount: orderDiscount }] : [],
+    shippingFee,
+    paid: {
+      amount: paid,
+      method: get(first, "paymentMethod") ?? "platform",
+      reference: orderNo,
+      paidAt: parseTime(get(first, "paidAt")),
     },
   };
+  const invalid = schemaErrors(input, rows, GENERIC_SOURCES, genericCell);
+  return invalid.length ? { line: first.line, errors: invalid } : { line: first.line, errors, input };
 }
 
 /** Builds one order from Shopify's orders export: one row per line item, order fields on the first. */
@@ -187,43 +346,47 @@ export function shopifyOrder(shopId: string, rows: Row[]): Grouped {
     errors.push({ line: first.line, field: "Financial Status", message: `only paid orders are imported (was ${c["Financial Status"]})` });
   }
   if (errors.length) return { line: first.line, errors };
-  return {
-    line: first.line,
-    errors,
-    input: {
-      shopId,
-      platformOrderNo: c.Name,
-      customer: {
-        name: c["Billing Name"] || c["Shipping Name"] || undefined,
-        phone: c.Phone || c["Shipping Phone"] || undefined,
-        email: c.Email || undefined,
-      },
-      address: {
-        name: c["Shipping Name"] || undefined,
-        phone: c["Shipping Phone"] || undefined,
-        line1: c["Shipping Address1"] || undefined,
-        line2: c["Shipping Address2"] || undefined,
-        city: c["Shipping City"] || undefined,
-        province: c["Shipping Province"] || undefined,
-        postalCode: c["Shipping Zip"] || undefined,
-        country: c["Shipping Country"] || undefined,
-      },
-      lines,
-      discounts: discount > 0 ? [{ kind: "coupon", amount: discount, code: c["Discount Code"] || undefined }] : [],
-      shippingFee: shipping,
-      paid: {
-        amount: total,
-        method: c["Payment Method"] || "shopify",
-        reference: c["Payment Reference"] || c.Id || c.Name,
-        paidAt: parseTime(c["Paid at"]) ?? parseTime(c["Created at"]),
-      },
-      placedAt: parseTime(c["Created at"]),
+  const input: OrderInput = {
+    shopId,
+    platformOrderNo: c.Name,
+    customer: {
+      name: c["Billing Name"] || c["Shipping Name"] || undefined,
+      phone: c.Phone || c["Shipping Phone"] || undefined,
+      email: c.Email || undefined,
     },
+    address: {
+      name: c["Shipping Name"] || undefined,
+      phone: c["Shipping Phone"] || undefined,
+      line1: c["Shipping Address1"] || undefined,
+      line2: c["Shipping Address2"] || undefined,
+      city: c["Shipping City"] || undefined,
+      province: c["Shipping Province"] || undefined,
+      postalCode: c["Shipping Zip"] || undefined,
+      country: c["Shipping Country"] || undefined,
+    },
+    lines,
+    discounts: discount > 0 ? [{ kind: "coupon", amount: discount, code: c["Discount Code"] || undefined }] : [],
+    shippingFee: shipping,
+    paid: {
+      amount: total,
+      method: c["Payment Method"] || "shopify",
+      reference: c["Payment Reference"] || c.Id || c.Name,
+      paidAt: parseTime(c["Paid at"]) ?? parseTime(c["Created at"]),
+    },
+    placedAt: parseTime(c["Created at"]),
   };
+  const invalid = schemaErrors(input, rows, SHOPIFY_SOURCES, shopifyCell);
+  return invalid.length ? { line: first.line, errors: invalid } : { line: first.line, errors, input };
 }
 
 /** Which column names the order of a row in each format. */
 export const ORDER_KEY = {
   shopify: (cells: Record<string, string>) => cells.Name ?? "",
   generic: (cells: Record<string, string>) => pick(cells, GENERIC_COLUMNS.orderNo) ?? "",
+};
+
+/** The field a column is reported as in each format; undefined for a column the format ignores. */
+export const FIELD_OF_HEADER = {
+  shopify: (header: string) => (SHOPIFY_COLUMNS.includes(header) ? header : undefined),
+  generic: genericField,
 };

@@ -11,7 +11,7 @@ import { insertOrders, prepareOrder } from "../orders/order.service.js";
 import type { Actor, Deps } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
 import { newId, sha256 } from "../platform/ids.js";
-import { type Grouped, genericOrder, ORDER_KEY, type Row, type RowError, shopifyOrder } from "./formats.js";
+import { cellErrors, FIELD_OF_HEADER, type Grouped, genericOrder, ORDER_KEY, type Row, type RowError, shopifyOrder } from "./formats.js";
 
 const BATCH_ORDERS = 250;
 const MAX_ERRORS = 1000;
@@ -114,21 +114,24 @@ async function runImport(deps: Deps, actor: Actor, id: string, path: string, sho
   };
   const build = format === "shopify" ? shopifyOrder : genericOrder;
   const keyOf = ORDER_KEY[format];
+  const fieldOf = FIELD_OF_HEADER[format];
   let current: Row[] = [];
   let currentKey = "";
   let batch: Grouped[] = [];
   let lastLine = 1;
+  let lastEmpty = 0;
   const flushOrder = () => {
     if (current.length === 0) return;
     counts.total += 1;
-    batch.push(
-      current[0] && currentKey
-        ? build(shopId, current)
-        : {
-            line: current[0].line,
-            errors: [{ line: current[0].line, field: format === "shopify" ? "Name" : "platform_order_no", message: "required" }],
-          },
-    );
+    const g: Grouped = currentKey
+      ? build(shopId, current)
+      : {
+          line: current[0].line,
+          errors: [{ line: current[0].line, field: format === "shopify" ? "Name" : "platform_order_no", message: "required" }],
+        };
+    // A NUL byte or undecodable bytes: the order is reported, never imported garbled.
+    const bad = cellErrors(current, fieldOf, encoding);
+    batch.push(bad.length ? { line: g.line, errors: [...bad, ...g.errors] } : g);
     current = [];
   };
   // One batch is written while the next is parsed: the database and the parser overlap, batches
@@ -151,21 +154,63 @@ async function runImport(deps: Deps, actor: Actor, id: string, path: string, sho
       failure = e;
     });
   };
-  for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-    const line = lastLine + 1;
-    lastLine = rec.info.lines;
-    const key = keyOf(rec.record);
-    if (current.length && key !== currentKey) {
-      flushOrder();
-      if (batch.length >= BATCH_ORDERS) await flushBatch();
+  try {
+    for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; empty_lines: number } }>) {
+      // `info.lines` is the line a record ends on; it starts after the previous one and the empty
+      // lines skipped since.
+      const line = lastLine + 1 + (rec.info.empty_lines - lastEmpty);
+      lastLine = rec.info.lines;
+      lastEmpty = rec.info.empty_lines;
+      const key = keyOf(rec.record);
+      if (current.length && key !== currentKey) {
+        flushOrder();
+        if (batch.length >= BATCH_ORDERS) await flushBatch();
+      }
+      currentKey = key;
+      current.push({ line, cells: rec.record });
     }
-    currentKey = key;
-    current.push({ line, cells: rec.record });
+    flushOrder();
+    await flushBatch();
+    await writing;
+    if (failure) throw failure;
+  } catch (e) {
+    // The import stops (a broken CSV quote, the database gone): what was written stays, and the
+    // report keeps the rows already reported besides the reason it stopped, with its line when
+    // the CSV parser knows it. On a parser error the orders read in full before it are written.
+    await writing;
+    const err = e as { code?: unknown; lines?: unknown; message?: string };
+    const csvError = typeof err.code === "string" && err.code.startsWith("CSV_");
+    const stops: RowError[] = [
+      { line: csvError && typeof err.lines === "number" ? err.lines : 0, field: "file", message: err.message ?? String(e) },
+    ];
+    if (csvError && !failure)
+      try {
+        await flushBatch();
+        await writing;
+        if (failure) throw failure;
+      } catch (e1) {
+        stops.push({ line: 0, field: "file", message: e1 instanceof Error ? e1.message : String(e1) });
+      }
+    if (csvError && current.length) {
+      // Its rows may go on past the broken spot: not imported, and said so.
+      counts.total += 1;
+      counts.failed += 1;
+      addErrors([
+        {
+          line: current[0].line,
+          field: "file",
+          message: "not imported: the file cannot be read past this order's rows, it may be incomplete",
+        },
+      ]);
+    }
+    errors.push(...stops);
+    await deps.db
+      .updateTable("imports")
+      .set({ ...counts, status: "failed", finished_at: new Date(), errors: JSON.stringify(errors) })
+      .where("id", "=", id)
+      .execute();
+    return;
   }
-  flushOrder();
-  await flushBatch();
-  await writing;
-  if (failure) throw failure;
   await deps.db
     .updateTable("imports")
     .set({ ...counts, status: "done", finished_at: new Date(), errors: JSON.stringify(errors) })
@@ -183,7 +228,7 @@ async function importBatch(
   counts: { imported: number; skipped: number; failed: number },
   addErrors: (e: RowError[]) => void,
 ) {
-  const ready: { g: Grouped; input: OrderInput; prepared: ReturnType<typeof prepareOrder>; hash: string }[] = [];
+  const ready: ReadyOrder[] = [];
   for (const g of batch) {
     if (!g.input) {
       counts.failed += 1;
@@ -205,7 +250,47 @@ async function importBatch(
     }
   }
   if (ready.length === 0) return;
-  await deps.db.transaction().execute(async (tx) => {
+  const apply = (o: BatchOutcome) => {
+    counts.imported += o.imported;
+    counts.skipped += o.skipped;
+    counts.failed += o.errors.length;
+    addErrors(o.errors);
+  };
+  try {
+    apply(await writeBatch(deps, actor, shopId, currency, ready));
+  } catch (e) {
+    if (!isRowError(e)) throw e;
+    // The database refused something in the batch (a constraint): write its orders one at a
+    // time, so only the order at fault is reported and the others land.
+    for (const r of ready) {
+      try {
+        apply(await writeBatch(deps, actor, shopId, currency, [r]));
+      } catch (e1) {
+        if (!isRowError(e1)) throw e1;
+        const d = e1 as { column?: string; constraint?: string; message?: string };
+        apply({
+          imported: 0,
+          skipped: 0,
+          errors: [{ line: r.g.line, field: d.column ?? d.constraint ?? "order", message: `the database refused the order: ${d.message}` }],
+        });
+      }
+    }
+  }
+}
+
+/** Data exceptions (22xxx) and integrity constraint violations (23xxx) are the rows' fault. */
+function isRowError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^2[23]/.test(code);
+}
+
+type ReadyOrder = { g: Grouped; input: OrderInput; prepared: ReturnType<typeof prepareOrder>; hash: string };
+type BatchOutcome = { imported: number; skipped: number; errors: RowError[] };
+
+/** Writes orders in one transaction; the outcome counts only once it has committed. */
+async function writeBatch(deps: Deps, actor: Actor, shopId: string, currency: string, ready: ReadyOrder[]): Promise<BatchOutcome> {
+  return deps.db.transaction().execute(async (tx) => {
+    const outcome: BatchOutcome = { imported: 0, skipped: 0, errors: [] };
     const nos = [...new Set(ready.map((r) => r.input.platformOrderNo))];
     const existing = new Map(
       (
@@ -238,20 +323,21 @@ async function importBatch(
     for (const r of ready) {
       const prior = existing.get(r.input.platformOrderNo);
       if (prior !== undefined) {
-        if (prior === r.hash) counts.skipped += 1;
-        else {
-          counts.failed += 1;
-          addErrors([
-            { line: r.g.line, field: "platformOrderNo", message: `order ${r.input.platformOrderNo} exists with different content` },
-          ]);
-        }
+        if (prior === r.hash) outcome.skipped += 1;
+        else
+          outcome.errors.push({
+            line: r.g.line,
+            field: "platformOrderNo",
+            message: `order ${r.input.platformOrderNo} exists with different content`,
+          });
         continue;
       }
       fresh.push(r);
       existing.set(r.input.platformOrderNo, r.hash);
-      counts.imported += 1;
+      outcome.imported += 1;
     }
     await insertOrders(tx, actor.tenantId, currency, now, "import", fresh, skuMap);
+    return outcome;
   });
 }
 
