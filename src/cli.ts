@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { refreshAnalytics } from "./analytics/analytics.routes.js";
 import { createApp, openDeps } from "./app.js";
 import { seedDemo } from "./demo/seed.js";
+import { passwordProblem } from "./identity/passwords.js";
 import { demoSeeders } from "./modules.js";
 import { hashPassword } from "./platform/auth.js";
 import { ensureTenant } from "./platform/bootstrap.js";
@@ -108,8 +109,9 @@ async function main() {
           name: { type: "string", default: "" },
         },
       });
-      if (!values.email || !values.password || values.password.length < 8)
-        throw new Error("--email and --password (8+ characters) are required");
+      if (!values.email || !values.password) throw new Error("--email and --password are required");
+      const weak = passwordProblem(values.password, { email: values.email });
+      if (weak) throw new Error(`--password: ${weak}`);
       if (!(STAFF_ROLES as readonly string[]).includes(values.role ?? ""))
         throw new Error(`--role must be one of ${STAFF_ROLES.join(", ")}`);
       const deps = await openDeps({ config: { workers: false } });

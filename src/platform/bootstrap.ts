@@ -1,3 +1,4 @@
+import { passwordProblem } from "../identity/passwords.js";
 import { hashPassword } from "./auth.js";
 import type { Deps } from "./context.js";
 import { newId, randomToken } from "./ids.js";
@@ -12,6 +13,8 @@ export async function ensureTenant(deps: Deps, log: (line: string) => void = con
   const email = deps.config.adminEmail ?? "admin@dropdesk.local";
   const generated = !deps.config.adminPassword;
   const password = deps.config.adminPassword ?? randomToken(12);
+  const weak = passwordProblem(password, { email });
+  if (weak) throw new Error(`DROPDESK_ADMIN_PASSWORD: ${weak}`);
   const tenantId = newId();
   const passwordHash = await hashPassword(password);
   try {

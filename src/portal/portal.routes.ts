@@ -6,9 +6,11 @@ import { signPortalToken } from "../platform/auth.js";
 import type { Deps } from "../platform/context.js";
 import { AppError, notFound } from "../platform/errors.js";
 import { actorOf, type ZApp } from "../platform/http.js";
-import { rateLimit } from "../platform/rate-limit.js";
+import { type Backoff, checkBackoff, clearFailures, rateLimit, recordFailure } from "../platform/rate-limit.js";
 import { orderEligibility } from "../policies/policy.repo.js";
 import { REASONS } from "../policies/rules.js";
+
+const LOOKUP_BACKOFF: Backoff = { free: 5, firstDelaySeconds: 1, maxDelaySeconds: 30, forgetAfterSeconds: 900 };
 
 const CUSTOMER = { roles: ["customer"] as const };
 const idParam = z.object({ id: z.string().uuid() });
@@ -40,8 +42,11 @@ export function portalRoutes(app: ZApp, deps: Deps) {
         throw new AppError("validation_failed", "phoneLast4: give the last 4 digits of the phone, or the email", {
           fields: [{ field: "phoneLast4", message: "phoneLast4 or email required" }],
         });
+      // Per address a fixed window; per order number an escalating wait after wrong answers
+      // (at most 30 s), so guessing the last four digits is slow and the customer is never locked out.
       await rateLimit(deps, `portal:${req.ip}`, 20, 300);
-      await rateLimit(deps, `portal-order:${b.platformOrderNo}`, 10, 300);
+      const orderKey = `portal-order:${b.platformOrderNo}`;
+      await checkBackoff(deps, orderKey, LOOKUP_BACKOFF);
       const orders = await deps.db
         .selectFrom("orders as o")
         .innerJoin("tenants as t", "t.id", "o.tenant_id")
@@ -55,7 +60,11 @@ export function portalRoutes(app: ZApp, deps: Deps) {
         return String(o.customer?.email ?? "").toLowerCase() === b.email?.toLowerCase();
       });
       // The same answer for a wrong number and a wrong phone, so order numbers cannot be probed.
-      if (!match) throw new AppError("not_found", "no order matches this number and phone or email");
+      if (!match) {
+        await recordFailure(deps, orderKey, LOOKUP_BACKOFF);
+        throw new AppError("not_found", "no order matches this number and phone or email");
+      }
+      await clearFailures(deps, orderKey);
       return { token: signPortalToken(match.portal_secret, match.tenant_id, match.id), orderId: match.id, expiresInSeconds: 7200 };
     },
   );

@@ -677,7 +677,7 @@ export function Settings() {
           <Form.Item name="name">
             <Input placeholder={t("name")} />
           </Form.Item>
-          <Form.Item name="password" rules={[{ required: true, min: 8 }]}>
+          <Form.Item name="password" rules={[{ required: true, min: 10 }]}>
             <Input.Password placeholder={t("password")} autoComplete="new-password" />
           </Form.Item>
           <Form.Item name="role" rules={[{ required: true }]}>
