@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { audit } from "../platform/audit.js";
 import type { Deps, DomainEvent } from "../platform/context.js";
-import { AppError, notFound } from "../platform/errors.js";
+import { AppError, notFound, validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId, randomToken } from "../platform/ids.js";
 import { runPendingJobs, startJobs } from "../platform/jobs.js";
 import { decodeCursor, keysetPage, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
+import { outboundPolicy, outboundRefusal } from "../platform/outbound.js";
 import { type Channels, channelsFromEnv, createSurvey, deliverWebhooks, eventWanted, notify, sendDelivery } from "./delivery.js";
 import { runSlaSweep } from "./sla.js";
 import { DEFAULT_TEMPLATES } from "./templates.js";
@@ -29,8 +30,10 @@ export function eventHandler(channels: () => Channels) {
 
 /** Starts the queue, turns domain events into jobs in their transaction, and runs the SLA sweep. */
 export async function setupAutomation(deps: Deps) {
+  // A mistyped allow-list stops the start instead of failing every delivery later.
+  outboundPolicy(deps.config.outboundAllow);
   if (process.env.DROPDESK_JOBS === "0") return;
-  deps.services.channels ??= channelsFromEnv();
+  deps.services.channels ??= channelsFromEnv(process.env, deps.config.outboundAllow);
   const handler = eventHandler(() => deps.services.channels as Channels);
   const work = deps.config.workers;
   const jobs = await startJobs(deps, [handler], { work, pollSeconds: Number(process.env.DROPDESK_POLL_SECONDS ?? 1) });
@@ -199,6 +202,11 @@ export function automationRoutes(app: ZApp, deps: Deps) {
     secret: z.string().min(16).max(200).optional(),
     active: z.boolean().default(true),
   });
+  /** A webhook may only point at a public address (or one the installation allows), checked after DNS. */
+  const checkHookUrl = async (url: string) => {
+    const refused = await outboundRefusal(url, outboundPolicy(deps.config.outboundAllow));
+    if (refused) throw validation("url", refused);
+  };
   app.get("/api/v1/webhooks", { config: { roles: ROLES.admin }, schema: { tags: ["automation"] } }, async (req) => {
     const a = actorOf(req);
     return {
@@ -210,6 +218,7 @@ export function automationRoutes(app: ZApp, deps: Deps) {
   });
   app.post("/api/v1/webhooks", { config: { roles: ROLES.admin }, schema: { tags: ["automation"], body: HookBody } }, async (req, reply) => {
     const a = actorOf(req);
+    await checkHookUrl(req.body.url);
     const secret = req.body.secret ?? `whsec_${randomToken(24)}`;
     const w = await deps.db
       .insertInto("webhooks")
@@ -236,6 +245,7 @@ export function automationRoutes(app: ZApp, deps: Deps) {
     },
     async (req) => {
       const a = actorOf(req);
+      if (req.body.url) await checkHookUrl(req.body.url);
       const w = await deps.db
         .updateTable("webhooks")
         .set({

@@ -3,6 +3,7 @@ import nodemailer from "nodemailer";
 import type { Deps, DomainEvent } from "../platform/context.js";
 import type { Executor, Tx } from "../platform/db.js";
 import { newId, randomToken } from "../platform/ids.js";
+import { OutboundRefused, outboundPolicy, outboundRequest, UNREACHABLE } from "../platform/outbound.js";
 import { DEFAULT_TEMPLATES, formatAmount, type Locale, render } from "./templates.js";
 
 /** A stable UUID for a domain event, so a redelivered job finds the rows it made before. */
@@ -16,8 +17,12 @@ export interface Channels {
   sms?: (to: string, body: string) => Promise<void>;
 }
 
-/** Email over SMTP (SMTP_URL) and SMS through an HTTP provider (SMS_WEBHOOK_URL); either may be absent. */
-export function channelsFromEnv(env = process.env): Channels {
+/**
+ * Email over SMTP (SMTP_URL) and SMS through an HTTP provider (SMS_WEBHOOK_URL); either may be
+ * absent. The SMS provider is called like a webhook: public addresses only unless `outboundAllow`
+ * lets it reach a private one, and a redirect is a failure.
+ */
+export function channelsFromEnv(env = process.env, outboundAllow = env.DROPDESK_OUTBOUND_ALLOW): Channels {
   const c: Channels = {};
   if (env.SMTP_URL) {
     const transport = nodemailer.createTransport(env.SMTP_URL);
@@ -29,13 +34,13 @@ export function channelsFromEnv(env = process.env): Channels {
   if (env.SMS_WEBHOOK_URL) {
     const url = env.SMS_WEBHOOK_URL;
     c.sms = async (to, text) => {
-      const r = await fetch(url, {
-        method: "POST",
+      const r = await outboundRequest(url, {
+        policy: outboundPolicy(outboundAllow),
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ to, text }),
-        signal: AbortSignal.timeout(10_000),
+        timeoutMs: 10_000,
       });
-      if (!r.ok) throw new Error(`SMS provider answered ${r.status}`);
+      if (r.status < 200 || r.status > 299) throw new Error(`SMS provider answered ${r.status}`);
     };
   }
   return c;
@@ -244,7 +249,11 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
   return createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
 }
 
-/** Sends one delivery and records the answer; returns whether the receiver took it. */
+/**
+ * Sends one delivery and records the answer; returns whether the receiver took it. The URL is
+ * checked again here (an address may have changed since the webhook was saved); a refused one is
+ * never connected to, a redirect is not followed, and every network failure reads the same.
+ */
 export async function sendDelivery(deps: Deps, deliveryId: string): Promise<boolean> {
   const d = await deps.db
     .selectFrom("webhook_deliveries as d")
@@ -257,8 +266,8 @@ export async function sendDelivery(deps: Deps, deliveryId: string): Promise<bool
   let status = 0;
   let error: string | null = null;
   try {
-    const r = await fetch(d.url, {
-      method: "POST",
+    const r = await outboundRequest(d.url, {
+      policy: outboundPolicy(deps.config.outboundAllow),
       headers: {
         "content-type": "application/json",
         "dropdesk-event": d.event,
@@ -266,12 +275,13 @@ export async function sendDelivery(deps: Deps, deliveryId: string): Promise<bool
         "dropdesk-signature": `t=${ts},v1=${signWebhook(d.secret, ts, body)}`,
       },
       body,
-      signal: AbortSignal.timeout(10_000),
+      timeoutMs: 10_000,
     });
     status = r.status;
-    if (!r.ok) error = `receiver answered ${r.status}`;
+    if (r.status >= 300 && r.status <= 399) error = `receiver answered ${r.status}; redirects are not followed`;
+    else if (r.status < 200 || r.status > 299) error = `receiver answered ${r.status}`;
   } catch (e) {
-    error = e instanceof Error ? e.message : String(e);
+    error = e instanceof OutboundRefused ? `not sent: ${e.message}` : UNREACHABLE;
   }
   await deps.db
     .updateTable("webhook_deliveries")

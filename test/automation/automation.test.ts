@@ -93,7 +93,8 @@ describe.each(DB_KINDS)("automation on %s", (kind) => {
   beforeAll(async () => {
     mail = await smtp();
     process.env.SMTP_URL = `smtp://127.0.0.1:${mail.port}`;
-    t = await startTestApp(kind);
+    // The suite's receivers listen on loopback: this installation allows it (no default does).
+    t = await startTestApp(kind, { config: { outboundAllow: "127.0.0.1" } });
     delete process.env.SMTP_URL;
     cat = await setupCatalog(t);
     t.clock.set("2026-03-02T04:00:00Z");
