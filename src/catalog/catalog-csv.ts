@@ -2,6 +2,7 @@ import { parse } from "csv-parse";
 import { decodeText } from "../fulfilment/ship-csv.js";
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps } from "../platform/context.js";
+import { csvRow, restoreCsvCell } from "../platform/csv.js";
 import type { Tx } from "../platform/db.js";
 import { AppError } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
@@ -44,11 +45,6 @@ const ALIASES: Record<Col, string[]> = {
   active: ["active", "启用"],
 };
 
-const esc = (v: unknown) => {
-  const s = v === null || v === undefined ? "" : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-};
-
 export async function exportCatalogCsv(deps: Deps, actor: Actor): Promise<string> {
   const rows = await deps.db
     .selectFrom("skus as k")
@@ -75,7 +71,7 @@ export async function exportCatalogCsv(deps: Deps, actor: Actor): Promise<string
     .orderBy("s.name")
     .limit(200_000)
     .execute();
-  return `${[CATALOG_COLUMNS.join(","), ...rows.map((r: Record<string, unknown>) => CATALOG_COLUMNS.map((c) => esc(r[c])).join(","))].join("\n")}\n`;
+  return `${[CATALOG_COLUMNS.join(","), ...rows.map((r: Record<string, unknown>) => csvRow(CATALOG_COLUMNS.map((c) => r[c])))].join("\n")}\n`;
 }
 
 interface RowError {
@@ -123,7 +119,8 @@ export async function importCatalogCsv(deps: Deps, actor: Actor, text: string) {
     let line = 1;
     for (const r of records) {
       line++;
-      const cell = (c: Col) => (idx[c] === undefined ? "" : (r[idx[c]] ?? "").trim());
+      // A cell the export neutralised (`'=…`, see platform/csv.ts) reads back as it was written.
+      const cell = (c: Col) => (idx[c] === undefined ? "" : restoreCsvCell(r[idx[c]] ?? "").trim());
       const before = errors.length;
       const title = cell("productTitle");
       const code = cell("skuCode");

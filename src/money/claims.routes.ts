@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
+import { csvRow } from "../platform/csv.js";
 import type { Tx } from "../platform/db.js";
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
@@ -272,7 +273,7 @@ export function claimRoutes(app: ZApp, deps: Deps) {
         ...lines.map((l) => [l.kind, l.ref_id ?? "", String(l.amount), l.memo ?? ""]),
         ["total", "", String(s.totals.payable), `${s.period_from} – ${s.period_to}`],
       ];
-      const csv = `\uFEFF${rows.map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(",")).join("\r\n")}\r\n`;
+      const csv = `\uFEFF${rows.map((r) => csvRow(r)).join("\r\n")}\r\n`;
       return reply
         .type("text/csv; charset=utf-8")
         .header("content-disposition", `attachment; filename="statement-${s.period_from}.csv"`)

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { csvRow } from "./csv.js";
 import { AppError } from "./errors.js";
 
 /** Query parameters every list accepts. */
@@ -35,12 +36,6 @@ export function wantsCsv(req: FastifyRequest): boolean {
   if (q?.format === "csv") return true;
   const accept = req.headers.accept ?? "";
   return accept.includes("text/csv");
-}
-
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  const s = typeof v === "object" ? JSON.stringify(v) : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
 /** Flattens one level of nesting so CSV columns stay readable: {money:{paid:1}} → money.paid. */
@@ -80,9 +75,9 @@ export async function sendCsv<T extends Record<string, unknown>>(
         const row = flatten(raw);
         if (!header) {
           header = Object.keys(row);
-          chunk += `${header.map(csvCell).join(",")}\r\n`;
+          chunk += `${csvRow(header)}\r\n`;
         }
-        chunk += `${header.map((h) => csvCell(row[h])).join(",")}\r\n`;
+        chunk += `${csvRow(header.map((h) => row[h]))}\r\n`;
       }
       if (!res.write(chunk)) await new Promise((r) => res.once("drain", r));
       cursor = page.nextCursor ?? undefined;

@@ -3,6 +3,7 @@ import type { UploadFile } from "antd";
 import { Alert, Button, Card, Form, Progress, Select, Space, Table, Upload } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
+import { csvRow } from "../../../src/platform/csv";
 import { ApiError, api } from "../api";
 import i18n from "../i18n";
 import { Loadable } from "../shared";
@@ -58,8 +59,6 @@ interface ImportState {
   errors: { line: number; field: string; message: string }[];
 }
 
-const csvCell = (v: unknown) => `"${String(v ?? "").replaceAll('"', '""')}"`;
-
 /** CSV import of orders: upload, a progress bar fed by polling the import, and a downloadable error report. */
 export default function ImportOrders() {
   const { t } = useTranslation();
@@ -79,7 +78,8 @@ export default function ImportOrders() {
   const percent = d?.total ? Math.round(((d.imported + d.skipped + d.failed) / d.total) * 100) : 0;
   const report = () => {
     const rows = [["line", "field", "message"], ...(d?.errors ?? []).map((e) => [e.line, e.field, e.message])];
-    const blob = new Blob([`\uFEFF${rows.map((r) => r.map(csvCell).join(",")).join("\n")}\n`], { type: "text/csv" });
+    // The same escaping as the server's exports: a message quoting a cell such as `=HYPERLINK(…)` is not a formula.
+    const blob = new Blob([`\uFEFF${rows.map((r) => csvRow(r, { quoteAll: true })).join("\n")}\n`], { type: "text/csv" });
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
     a.download = `import-errors-${importId}.csv`;
