@@ -14,6 +14,8 @@ const srcTime = Math.max(
   newest(join(root, "web", "src")),
   statSync(join(root, "web", "index.html")).mtimeMs,
   statSync(join(root, "web", "vite.config.ts")).mtimeMs,
+  // Server modules the web app imports as well.
+  statSync(join(root, "src", "platform", "csv.ts")).mtimeMs,
 );
 if (!existsSync(dist) || statSync(dist).mtimeMs < srcTime || process.argv.includes("--force")) {
   console.log("building the web app…");
