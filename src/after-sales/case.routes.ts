@@ -5,6 +5,7 @@ import type { Actor, Deps } from "../platform/context.js";
 import { AppError, notFound } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
+import { uploadError } from "../platform/input.js";
 import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
 import { CASE_TYPES, REASONS, RESPONSIBILITIES } from "../policies/rules.js";
 import { caseListItem, caseView, createCase, runCaseAction } from "./case.service.js";
@@ -162,7 +163,10 @@ export async function sendEvidence(deps: Deps, actor: Actor, evidenceId: string,
 }
 
 export async function readUpload(req: { file: () => Promise<any> }): Promise<{ filename: string; data: Buffer }> {
-  const part = await req.file().catch(() => undefined);
+  // Not multipart (415) or malformed (400) is said as such, naming `file`, like on every upload route.
+  const part = await req.file().catch((err: { code?: string; message?: string }) => {
+    throw uploadError(err) ?? err;
+  });
   if (!part)
     throw new AppError("validation_failed", "file: send the file as multipart/form-data field `file`", {
       fields: [{ field: "file", message: "required" }],
@@ -186,7 +190,8 @@ export function caseRoutes(app: ZApp, deps: Deps) {
     supplierId: z.string().uuid().optional(),
     orderId: z.string().uuid().optional(),
     overdue: z.enum(["true", "false"]).optional(),
-    assignee: z.string().max(40).optional(),
+    /** `me`, `none`, or a user's id. */
+    assignee: z.union([z.enum(["me", "none"]), z.string().uuid()]).optional(),
     riskFlag: z.enum(["true", "false"]).optional(),
     q: z.string().max(100).optional(),
     /** Cases opened at or after / before these instants (analytics drill-downs carry them). */

@@ -22,6 +22,7 @@ import { assertSameOrigin, resolveActor, watchCredentialChanges } from "./auth.j
 import type { Actor, Deps, Role } from "./context.js";
 import { AppError } from "./errors.js";
 import { beginIdempotent, finishIdempotent, runInRequestScope } from "./idempotency.js";
+import { refuseBadText, uploadError } from "./input.js";
 
 export type ZApp = FastifyInstance<
   RawServerDefault,
@@ -134,10 +135,17 @@ export async function buildServer(deps: Deps, modules: RouteModule[], opts: { lo
     );
   });
 
+  // Text no column can hold (U+0000) or that is not Unicode (a lone surrogate) is refused before
+  // validation on every route, naming the field, instead of failing deep in the database.
+  app.addHook("preValidation", async (req) => refuseBadText(req));
+
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof AppError) {
       return reply.code(err.status).send({ error: { code: err.code, message: err.message, details: err.details } });
     }
+    // An upload that is not multipart, or is cut short: the request's fault, naming `file`.
+    const upload = uploadError(err as { code?: string; message?: string });
+    if (upload) return reply.code(upload.status).send({ error: { code: upload.code, message: upload.message, details: upload.details } });
     if (hasZodFastifySchemaValidationErrors(err)) {
       const fields = err.validation.map((v) => {
         const path = String(v.instancePath ?? "")
