@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { audit } from "../platform/audit.js";
 import type { Deps, DomainEvent } from "../platform/context.js";
-import { AppError, notFound, validation } from "../platform/errors.js";
+import { AppError, notFound, requireChanges, validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId, randomToken } from "../platform/ids.js";
 import { runPendingJobs, startJobs } from "../platform/jobs.js";
@@ -248,11 +248,13 @@ export function automationRoutes(app: ZApp, deps: Deps) {
       if (req.body.url) await checkHookUrl(req.body.url);
       const w = await deps.db
         .updateTable("webhooks")
-        .set({
-          ...(req.body.url && { url: req.body.url }),
-          ...(req.body.events && { events: req.body.events }),
-          ...(req.body.active !== undefined && { active: req.body.active }),
-        })
+        .set(
+          requireChanges({
+            ...(req.body.url && { url: req.body.url }),
+            ...(req.body.events && { events: req.body.events }),
+            ...(req.body.active !== undefined && { active: req.body.active }),
+          }),
+        )
         .where("tenant_id", "=", a.tenantId)
         .where("id", "=", req.params.id)
         .returningAll()

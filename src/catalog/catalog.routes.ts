@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps } from "../platform/context.js";
-import { AppError, notFound } from "../platform/errors.js";
+import { AppError, notFound, requireChanges } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
 import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
@@ -117,14 +117,16 @@ export function catalogRoutes(app: ZApp, deps: Deps) {
         const after = await tx
           .updateTable("suppliers")
           .set({
-            ...(b.name !== undefined && { name: b.name }),
-            ...(b.contactName !== undefined && { contact_name: b.contactName }),
-            ...(b.phone !== undefined && { phone: b.phone }),
-            ...(b.email !== undefined && { email: b.email }),
-            ...(b.returnAddress !== undefined && { return_address: JSON.stringify(b.returnAddress) }),
-            ...(b.notes !== undefined && { notes: b.notes }),
-            ...(b.active !== undefined && { active: b.active }),
-            ...(b.terms !== undefined && { terms: JSON.stringify({ ...(before.terms ?? {}), ...b.terms }) }),
+            ...requireChanges({
+              ...(b.name !== undefined && { name: b.name }),
+              ...(b.contactName !== undefined && { contact_name: b.contactName }),
+              ...(b.phone !== undefined && { phone: b.phone }),
+              ...(b.email !== undefined && { email: b.email }),
+              ...(b.returnAddress !== undefined && { return_address: JSON.stringify(b.returnAddress) }),
+              ...(b.notes !== undefined && { notes: b.notes }),
+              ...(b.active !== undefined && { active: b.active }),
+              ...(b.terms !== undefined && { terms: JSON.stringify({ ...(before.terms ?? {}), ...b.terms }) }),
+            }),
             updated_at: deps.clock.now(),
           })
           .where("id", "=", before.id)
@@ -386,13 +388,15 @@ export function catalogRoutes(app: ZApp, deps: Deps) {
         const after = await tx
           .updateTable("offers")
           .set({
-            ...(b.supplierSku !== undefined && { supplier_sku: b.supplierSku }),
-            ...(b.cost !== undefined && { cost: b.cost }),
-            ...(b.stock !== undefined && { stock: b.stock }),
-            ...(b.leadTimeDays !== undefined && { lead_time_days: b.leadTimeDays }),
-            ...(b.priority !== undefined && { priority: b.priority }),
-            ...(b.active !== undefined && { active: b.active }),
-            ...(b.terms !== undefined && { terms: JSON.stringify(b.terms) }),
+            ...requireChanges({
+              ...(b.supplierSku !== undefined && { supplier_sku: b.supplierSku }),
+              ...(b.cost !== undefined && { cost: b.cost }),
+              ...(b.stock !== undefined && { stock: b.stock }),
+              ...(b.leadTimeDays !== undefined && { lead_time_days: b.leadTimeDays }),
+              ...(b.priority !== undefined && { priority: b.priority }),
+              ...(b.active !== undefined && { active: b.active }),
+              ...(b.terms !== undefined && { terms: JSON.stringify(b.terms) }),
+            }),
             updated_at: deps.clock.now(),
           })
           .where("id", "=", before.id)

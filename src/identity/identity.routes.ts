@@ -12,7 +12,7 @@ import {
 } from "../platform/auth.js";
 import type { Deps } from "../platform/context.js";
 import { STAFF_ROLES } from "../platform/context.js";
-import { AppError, notFound, validation } from "../platform/errors.js";
+import { AppError, notFound, requireChanges, validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
 import { decodeCursor, keysetPage, pageQuery, sendCsv, toPage, wantsCsv } from "../platform/list.js";
@@ -205,13 +205,15 @@ export function identityRoutes(app: ZApp, deps: Deps) {
         }
         const after = await tx
           .updateTable("users")
-          .set({
-            ...(b.name !== undefined && { name: b.name }),
-            ...(b.role && { role: b.role }),
-            ...(b.active !== undefined && { active: b.active }),
-            ...(b.locale && { locale: b.locale }),
-            ...(passwordHash && { password_hash: passwordHash }),
-          })
+          .set(
+            requireChanges({
+              ...(b.name !== undefined && { name: b.name }),
+              ...(b.role && { role: b.role }),
+              ...(b.active !== undefined && { active: b.active }),
+              ...(b.locale && { locale: b.locale }),
+              ...(passwordHash && { password_hash: passwordHash }),
+            }),
+          )
           .where("id", "=", before.id)
           .returningAll()
           .executeTakeFirstOrThrow();

@@ -39,3 +39,12 @@ export const validation = (field: string, message: string) =>
   new AppError("validation_failed", `${field}: ${message}`, { fields: [{ field, message }] });
 export const invalidTransition = (entity: string, action: string, status: string, allowedActions: string[]) =>
   new AppError("invalid_transition", `cannot ${action} a ${entity} that is ${status}`, { status, allowedActions });
+
+/**
+ * The columns a PATCH sets, refused as `validation_failed` ("body: nothing to change") when there
+ * are none: an empty body, or only values that change nothing, would make `UPDATE … SET WHERE`.
+ */
+export function requireChanges<T extends Record<string, unknown>>(set: T): T {
+  if (!Object.values(set).some((v) => v !== undefined)) throw validation("body", "nothing to change");
+  return set;
+}

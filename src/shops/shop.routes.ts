@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { audit } from "../platform/audit.js";
 import type { Deps } from "../platform/context.js";
-import { AppError, notFound } from "../platform/errors.js";
+import { AppError, notFound, requireChanges } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
 
@@ -128,14 +128,16 @@ export function shopRoutes(app: ZApp, deps: Deps) {
         if (!before) throw notFound("shop");
         const after = await tx
           .updateTable("shops")
-          .set({
-            ...(b.name && { name: b.name }),
-            ...(b.platform && { platform: b.platform }),
-            ...(b.timezone && { timezone: b.timezone }),
-            ...(b.currency && { currency: b.currency }),
-            ...(b.warehouseAddress && { warehouse_address: JSON.stringify(b.warehouseAddress) }),
-            ...(b.routeBySupplierScore !== undefined && { route_by_score: b.routeBySupplierScore }),
-          })
+          .set(
+            requireChanges({
+              ...(b.name && { name: b.name }),
+              ...(b.platform && { platform: b.platform }),
+              ...(b.timezone && { timezone: b.timezone }),
+              ...(b.currency && { currency: b.currency }),
+              ...(b.warehouseAddress && { warehouse_address: JSON.stringify(b.warehouseAddress) }),
+              ...(b.routeBySupplierScore !== undefined && { route_by_score: b.routeBySupplierScore }),
+            }),
+          )
           .where("id", "=", before.id)
           .returningAll()
           .executeTakeFirstOrThrow();
