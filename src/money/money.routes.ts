@@ -3,7 +3,7 @@ import { z } from "zod";
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps, DomainEvent } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
-import { AppError, notFound } from "../platform/errors.js";
+import { AppError, notFound, validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
 import { installationSecret } from "../platform/secrets.js";
@@ -196,6 +196,7 @@ export function moneyRoutes(app: ZApp, deps: Deps) {
 
   app.post("/api/v1/gateways/sandbox/callback", { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
     const signature = String(req.headers["dropdesk-signature"] ?? "");
+    if (req.body === undefined) throw validation("body", "send the gateway's signed JSON message");
     const body = JSON.stringify(req.body);
     const ok = await handleSandboxCallback(deps, body, signature);
     return reply.send({ ok });
