@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../src/platform/ids.js";
-import { type Catalog, createDeliveredOrder, setupCatalog } from "./helpers/fixtures.js";
+import { type Catalog, createDeliveredOrder, createOrder, setupCatalog } from "./helpers/fixtures.js";
 import { DB_KINDS, startTestApp, type TestApp } from "./helpers/harness.js";
 
 /**
@@ -277,8 +277,23 @@ const part = (name: string, filename: string, data: string | Buffer) =>
 const mp = `multipart/form-data; boundary=${BOUNDARY}`;
 
 /** Bad uploads for a multipart route. */
-function multipartProbes(): Probe[] {
+function multipartProbes(ids: Record<string, string>): Probe[] {
+  // A well-formed CSV for any of the CSV routes whose cells hold NULs and a stock too big for its column.
+  const csv =
+    "productTitle,skuCode,price,stock,supplierOrderId,carrier,trackingNo\n" +
+    `M\u0000ug,S\u0000KU,3900,99999999999,${ids["supplier-orders"]},S\u0000F,SF\u00001234\n` +
+    `Mug,SKU2,3900,99999999999,${ids["supplier-orders"]},SF,SF1234\n`;
   return [
+    {
+      label: "multipart, a CSV of NUL cells and huge numbers",
+      raw: Buffer.concat([
+        Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="shopId"\r\n\r\n${ids.shopId}\r\n`),
+        part("file", "a.csv", csv),
+        Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
+      ]),
+      contentType: mp,
+      bad: false,
+    },
     { label: "JSON to an upload route", json: { file: "x" }, bad: true },
     { label: "no body", bad: true },
     { label: "text/plain to an upload route", raw: "a,b\n1,2\n", contentType: "text/plain", bad: true },
@@ -478,6 +493,40 @@ describe.each(DB_KINDS)("bad input on %s", (kind) => {
     expect(changed(before, await countRows())).toEqual([]);
   });
 
+  it("reports CSV lines whose cells hold a NUL or a number too big for its column, instead of failing the file", async () => {
+    const order = await createOrder(t, cat, { lines: [{ skuCode: "TEE", quantity: 1 }] });
+    const fwd = (await t.api("POST", `/api/v1/orders/${order.id}/actions/forward`)).body;
+    const so = fwd.supplierOrders[0].id;
+    expect((await t.api("POST", `/api/v1/supplier-orders/${so}/actions/accept`)).status).toBe(200);
+    const upload = (url: string, csv: string) =>
+      t.app.inject({
+        method: "POST",
+        url,
+        headers: { authorization: `Bearer ${t.t.tokens.admin}`, "content-type": mp },
+        payload: Buffer.concat([part("file", "a.csv", csv), Buffer.from(`\r\n--${BOUNDARY}--\r\n`)]),
+      });
+    const ship = await upload("/api/v1/supplier-orders/ship-csv", `supplierOrderId,carrier,trackingNo\n${so},S\u0000F,SF12345\n`);
+    expect(ship.statusCode, ship.body).toBe(200);
+    expect(ship.json().results).toEqual([
+      expect.objectContaining({ line: 2, ok: false, field: "carrier", message: "contains a NUL byte" }),
+    ]);
+    const byNo = await upload("/api/v1/supplier-orders/ship-csv", "platformOrderNo,carrier,trackingNo\nT\u00001,SF,SF12345\n");
+    expect(byNo.statusCode, byNo.body).toBe(200);
+    expect(byNo.json().results[0]).toMatchObject({ ok: false, field: "platformOrderNo", message: "contains a NUL byte" });
+    expect((await t.api("GET", `/api/v1/supplier-orders/${so}`)).body.status).toBe("accepted");
+
+    const catalog = await upload(
+      "/api/v1/products/import",
+      "productTitle,skuCode,price,supplier,cost,stock\nMu\u0000g,FZ1,3900,,,\nMug,FZ2,3900,Supplier A,100,99999999999\n",
+    );
+    expect(catalog.statusCode, catalog.body).toBe(200);
+    expect(catalog.json().errors).toEqual([
+      { line: 2, field: "productTitle", message: "contains a NUL byte" },
+      { line: 3, field: "stock", message: "at most 1000000000" },
+    ]);
+    expect(catalog.json()).toMatchObject({ products: 0, skusCreated: 0, offersCreated: 0, failed: 2 });
+  });
+
   it("answers every mutating route's bad bodies with a 4xx that writes nothing", { timeout: 240_000 }, async () => {
     const fromDoc: { method: string; url: string; op: any }[] = [];
     for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, any>>))
@@ -506,7 +555,9 @@ describe.each(DB_KINDS)("bad input on %s", (kind) => {
       const portal = r.url.startsWith("/portal/api") && !r.url.endsWith("/lookup");
       const auth = { authorization: `Bearer ${portal ? portalToken : t.t.tokens.admin}` };
       const content = r.op.requestBody?.content ?? {};
-      const probes = /\/(evidence|import|ship-csv)$/.test(r.url) ? multipartProbes() : jsonProbes(content["application/json"]?.schema, ids);
+      const probes = /\/(evidence|import|ship-csv)$/.test(r.url)
+        ? multipartProbes(ids)
+        : jsonProbes(content["application/json"]?.schema, ids);
       for (const probe of probes) {
         const res = await send(r.method, url, probe, auth);
         requests++;

@@ -106,10 +106,11 @@ export async function importCatalogCsv(deps: Deps, actor: Actor, text: string) {
       s.id as string,
     ]),
   );
-  const int = (v: string, field: string, line: number, min = 0): number | null | undefined => {
+  // The API's limits for the same fields (catalog.schemas.ts), so no cell overflows its column.
+  const int = (v: string, field: string, line: number, min = 0, max = 1e11): number | null | undefined => {
     if (v === "") return undefined;
-    if (!/^-?\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) {
-      errors.push({ line, field, message: `a whole number ≥ ${min}` });
+    if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      errors.push({ line, field, message: Number(v) > max ? `at most ${max}` : `a whole number ≥ ${min}` });
       return null;
     }
     return Number(v);
@@ -122,6 +123,9 @@ export async function importCatalogCsv(deps: Deps, actor: Actor, text: string) {
       // A cell the export neutralised (`'=…`, see platform/csv.ts) reads back as it was written.
       const cell = (c: Col) => (idx[c] === undefined ? "" : restoreCsvCell(r[idx[c]] ?? "").trim());
       const before = errors.length;
+      // A NUL cannot be stored: the line is reported instead of failing the whole file.
+      for (const c of Object.keys(idx) as Col[])
+        if (cell(c).includes("\u0000")) errors.push({ line, field: c, message: "contains a NUL byte" });
       const title = cell("productTitle");
       const code = cell("skuCode");
       if (!title || title.length > 200) errors.push({ line, field: "productTitle", message: "required, at most 200 characters" });
@@ -135,9 +139,9 @@ export async function importCatalogCsv(deps: Deps, actor: Actor, text: string) {
       const supplierId = supplierName ? suppliers.get(supplierName) : undefined;
       if (supplierName && !supplierId) errors.push({ line, field: "supplier", message: `no supplier named ${supplierName}` });
       const cost = int(cell("cost"), "cost", line);
-      const stock = int(cell("stock"), "stock", line);
-      const lead = int(cell("leadTimeDays"), "leadTimeDays", line);
-      const priority = int(cell("priority"), "priority", line, -1000);
+      const stock = int(cell("stock"), "stock", line, 0, 1e9);
+      const lead = int(cell("leadTimeDays"), "leadTimeDays", line, 0, 365);
+      const priority = int(cell("priority"), "priority", line, -1000, 1000);
       const activeText = cell("active").toLowerCase();
       if (activeText && !["true", "false", "1", "0", "是", "否"].includes(activeText))
         errors.push({ line, field: "active", message: "true or false" });

@@ -75,6 +75,12 @@ export async function shipFromCsv(deps: Deps, req: Parameters<typeof actorOf>[0]
     const cell = (c: Col) => (index[c] === undefined ? "" : (r[index[c]] ?? "").trim());
     const fail = (field: string, message: string, supplierOrderId: string | null = null) =>
       results.push({ line, supplierOrderId, ok: false, field, message });
+    // A NUL cannot be stored or looked up: the line is reported, the others go on.
+    const nul = (Object.keys(index) as Col[]).find((c) => cell(c).includes("\u0000"));
+    if (nul) {
+      fail(nul, "contains a NUL byte");
+      continue;
+    }
     let soId = cell("supplierOrderId");
     if (soId && !UUID.test(soId)) {
       fail("supplierOrderId", "not a supplier order id");
