@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import cookie from "@fastify/cookie";
 import multipart from "@fastify/multipart";
 import swagger from "@fastify/swagger";
@@ -5,6 +6,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -60,6 +62,42 @@ export const ROLES = {
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
+/**
+ * Pages may not be framed, sniffed into another type, or load code from elsewhere. antd writes its
+ * styles at run time, hence 'unsafe-inline' for styles only.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+function setSecurityHeaders(reply: FastifyReply) {
+  reply.header("x-content-type-options", "nosniff");
+  reply.header("x-frame-options", "DENY");
+  reply.header("referrer-policy", "same-origin");
+  const type = String(reply.getHeader("content-type") ?? "");
+  if (type.startsWith("text/html")) reply.header("content-security-policy", CONTENT_SECURITY_POLICY);
+}
+
+/** /metrics: public only when configured; otherwise the metrics token or an admin's credential. */
+async function assertMayReadMetrics(deps: Deps, req: FastifyRequest) {
+  if (deps.config.metricsPublic) return;
+  const given = req.headers.authorization?.replace(/^Bearer\s+/i, "");
+  const wanted = deps.config.metricsToken;
+  if (wanted && given && given.length === wanted.length && timingSafeEqual(Buffer.from(given), Buffer.from(wanted))) return;
+  const actor = await resolveActor(deps, req);
+  if (!actor) throw new AppError("unauthorized", "send the metrics token or sign in as an admin");
+  if (actor.role !== "admin") throw new AppError("forbidden", "only admins and the metrics token may read metrics");
+}
+
 export type RouteModule = (app: ZApp, deps: Deps) => void | Promise<void>;
 
 export async function buildServer(deps: Deps, modules: RouteModule[], opts: { logger?: boolean } = {}) {
@@ -68,7 +106,7 @@ export async function buildServer(deps: Deps, modules: RouteModule[], opts: { lo
       ? { level: deps.config.logLevel, redact: ["req.headers.authorization", "req.headers.cookie", "*.password", "*.token", "*.secret"] }
       : false,
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    trustProxy: deps.config.trustProxy ?? false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -124,6 +162,10 @@ export async function buildServer(deps: Deps, modules: RouteModule[], opts: { lo
     if (req.idempotency) await finishIdempotent(deps, req, reply, payload);
     return payload;
   });
+  app.addHook("onSend", async (_req, reply, payload) => {
+    setSecurityHeaders(reply);
+    return payload;
+  });
   app.addHook("onResponse", async (req, reply) => {
     // Work a capability queued to run after its transaction committed (e.g. calling a gateway).
     for (const hook of (deps.services.afterResponse as (() => Promise<void>)[] | undefined) ?? []) {
@@ -141,6 +183,8 @@ export async function buildServer(deps: Deps, modules: RouteModule[], opts: { lo
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof AppError) {
+      const retryAfter = err.details?.retryAfterSeconds;
+      if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
       return reply.code(err.status).send({ error: { code: err.code, message: err.message, details: err.details } });
     }
     // An upload that is not multipart, or is cut short: the request's fault, naming `file`.
@@ -223,7 +267,8 @@ export async function buildServer(deps: Deps, modules: RouteModule[], opts: { lo
       return reply.code(503).send({ status: "unavailable" });
     }
   });
-  app.get("/metrics", { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
+  app.get("/metrics", { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
+    await assertMayReadMetrics(deps, req);
     reply.type(registry.contentType);
     return registry.metrics();
   });
