@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CASE_TYPES, type CaseType, REASONS, RESPONSIBILITIES, type Reason, type Responsibility } from "../domain/vocabulary.js";
 
 /** What a customer or an inspector can report about returned goods. */
 export const CONDITION_FLAGS = ["seal_broken", "tags_removed", "activated", "used", "parts_missing", "damaged_by_customer"] as const;
@@ -124,23 +125,8 @@ export const EU_WITHDRAWAL: PolicyRules = {
 
 export const PRESETS = { cn_default: CN_DEFAULT, eu_withdrawal: EU_WITHDRAWAL } as const;
 
-export const CASE_TYPES = ["refund_only", "return_refund", "exchange", "repair", "reship", "compensation"] as const;
-export type CaseType = (typeof CASE_TYPES)[number];
-export const REASONS = [
-  "quality",
-  "damaged_in_transit",
-  "wrong_item",
-  "missing_item",
-  "not_as_described",
-  "size_fit",
-  "changed_mind",
-  "not_received",
-  "late_delivery",
-  "other",
-] as const;
-export type Reason = (typeof REASONS)[number];
-export const RESPONSIBILITIES = ["supplier", "merchant", "carrier", "customer", "undetermined"] as const;
-export type Responsibility = (typeof RESPONSIBILITIES)[number];
+// The lists themselves are the domain vocabulary's, shared with the web app.
+export { CASE_TYPES, type CaseType, REASONS, RESPONSIBILITIES, type Reason, type Responsibility };
 
 /** Reasons where the goods or the delivery were at fault (art. 24), not the customer's choice. */
 export const FAULT_REASONS: Reason[] = ["quality", "damaged_in_transit", "wrong_item", "missing_item", "not_as_described"];
