@@ -1,28 +1,15 @@
-import type { CaseType } from "../policies/rules.js";
+import { CASE_STATUSES, type CaseStatus } from "../domain/vocabulary.js";
+import { STAFF_ROLES, type StaffRole } from "../platform/context.js";
+import { checkMachines, defineMachine, type Step } from "../platform/state-machine.js";
+import { CASE_TYPES, type CaseType } from "../policies/rules.js";
 
 /**
  * The case lifecycle as data (Vendure style): for each status, the actions it accepts, the status
  * they lead to (which may depend on the case type), and who may take them. `allowedActions` in the
- * API and every transition come from this one table; `checkCaseGraph` verifies it at start-up.
+ * API and every transition come from this one table, checked at start-up with every other machine.
  */
-export const CASE_STATUSES = [
-  "submitted",
-  "info_requested",
-  "approved",
-  "rejected",
-  "awaiting_return",
-  "return_in_transit",
-  "received",
-  "inspected",
-  "refund_pending",
-  "refunded",
-  "offer_pending",
-  "fulfilling",
-  "resolved",
-  "closed",
-  "cancelled",
-] as const;
-export type CaseStatus = (typeof CASE_STATUSES)[number];
+// The statuses are the domain vocabulary's, shared with the web app.
+export { CASE_STATUSES, type CaseStatus };
 
 export const CASE_ACTIONS = [
   "approve",
@@ -46,7 +33,10 @@ export type CaseAction = (typeof CASE_ACTIONS)[number];
 
 export type CaseRole = "admin" | "cs" | "warehouse" | "finance" | "viewer" | "supplier" | "customer" | "system";
 
-/** Who may take each action. */
+/** Steps the system takes on events from elsewhere; they are in the table but never offered. */
+type CaseEvent = "refund-settled";
+
+/** Who may take each action, named once: the action routes admit the staff among them. */
 export const ACTION_ROLES: Record<CaseAction, CaseRole[]> = {
   approve: ["admin", "cs", "system"],
   reject: ["admin", "cs"],
@@ -69,84 +59,80 @@ export const ACTION_ROLES: Record<CaseAction, CaseRole[]> = {
 const RETURN_TYPES: CaseType[] = ["return_refund", "exchange", "repair"];
 export const needsReturn = (t: CaseType) => RETURN_TYPES.includes(t);
 
-type Target = CaseStatus | ((type: CaseType) => CaseStatus | null);
-/** Actions that change nothing but a field (no status change) are allowed in every open status. */
-const SIDE_ACTIONS: CaseAction[] = ["set-responsibility", "escalate", "assign"];
-const FINAL: CaseStatus[] = ["closed", "cancelled", "rejected"];
+type Target = CaseStatus | Step<CaseStatus, CaseRole, CaseType>;
+const byType = (to: (type: CaseType) => CaseStatus | null): Target => ({ to });
 
-export const CASE_TRANSITIONS: Record<CaseStatus, Partial<Record<CaseAction, Target>>> = {
+/** Actions that change nothing but a field stay in the status, and are allowed in every open status. */
+const side = (s: CaseStatus): Partial<Record<CaseAction, Target>> => ({ "set-responsibility": s, escalate: s, assign: s });
+const approve = byType((t) => (needsReturn(t) ? "awaiting_return" : t === "reship" ? "fulfilling" : "approved"));
+
+export const CASE_TRANSITIONS: Record<CaseStatus, Partial<Record<CaseAction | CaseEvent, Target>>> = {
   submitted: {
-    approve: (t) => (needsReturn(t) ? "awaiting_return" : t === "reship" ? "fulfilling" : "approved"),
+    approve,
     reject: "rejected",
     "request-info": "info_requested",
     "offer-compensation": "offer_pending",
     cancel: "cancelled",
+    ...side("submitted"),
   },
-  info_requested: {
-    "provide-info": "submitted",
-    approve: (t) => (needsReturn(t) ? "awaiting_return" : t === "reship" ? "fulfilling" : "approved"),
-    reject: "rejected",
-    cancel: "cancelled",
-  },
+  info_requested: { "provide-info": "submitted", approve, reject: "rejected", cancel: "cancelled", ...side("info_requested") },
   approved: {
-    refund: (t) => (t === "refund_only" || t === "compensation" ? "refund_pending" : null),
+    refund: byType((t) => (t === "refund_only" || t === "compensation" ? "refund_pending" : null)),
     "offer-compensation": "offer_pending",
     resolve: "resolved",
     cancel: "cancelled",
+    ...side("approved"),
   },
   awaiting_return: {
     "ship-return": "return_in_transit",
     receive: "received",
     cancel: "cancelled",
     close: "closed",
+    ...side("awaiting_return"),
   },
-  return_in_transit: { receive: "received" },
-  received: { inspect: "inspected" },
+  return_in_transit: { receive: "received", ...side("return_in_transit") },
+  received: { inspect: "inspected", ...side("received") },
   inspected: {
-    refund: (t) => (t === "return_refund" ? "refund_pending" : null),
-    resolve: (t) => (t === "exchange" || t === "repair" ? "fulfilling" : "resolved"),
+    refund: byType((t) => (t === "return_refund" ? "refund_pending" : null)),
+    resolve: byType((t) => (t === "exchange" || t === "repair" ? "fulfilling" : "resolved")),
     "offer-compensation": "offer_pending",
+    ...side("inspected"),
   },
-  refund_pending: {},
-  refunded: { resolve: "resolved", close: "closed" },
-  offer_pending: { "accept-offer": "resolved", reject: "rejected", cancel: "cancelled" },
-  fulfilling: { resolve: "resolved" },
-  resolved: { close: "closed" },
+  // The refund's settlement moves the case on (onCaseRefundSettled); a failed refund leaves it here.
+  refund_pending: { "refund-settled": { to: "refunded", roles: ["system"], offered: false }, ...side("refund_pending") },
+  refunded: { resolve: "resolved", close: "closed", ...side("refunded") },
+  offer_pending: { "accept-offer": "resolved", reject: "rejected", cancel: "cancelled", ...side("offer_pending") },
+  fulfilling: { resolve: "resolved", ...side("fulfilling") },
+  resolved: { close: "closed", ...side("resolved") },
   closed: {},
   cancelled: {},
   rejected: {},
 };
 
+export const CASE_MACHINE = defineMachine<CaseStatus, CaseAction | CaseEvent, CaseRole, CaseType>({
+  name: "case",
+  statuses: CASE_STATUSES,
+  start: ["submitted"],
+  final: ["closed", "cancelled", "rejected"],
+  roles: { ...ACTION_ROLES, "refund-settled": ["system"] },
+  steps: CASE_TRANSITIONS,
+  order: CASE_ACTIONS,
+  subjects: CASE_TYPES,
+});
+
+/** The staff roles that may call an action's route (customers act through the portal, the system within). */
+export const actionRouteRoles = (action: CaseAction): StaffRole[] =>
+  ACTION_ROLES[action].filter((r): r is StaffRole => (STAFF_ROLES as readonly string[]).includes(r));
+
 export function nextStatus(status: CaseStatus, action: CaseAction, type: CaseType): CaseStatus | null {
-  if (SIDE_ACTIONS.includes(action)) return FINAL.includes(status) ? null : status;
-  const t = CASE_TRANSITIONS[status][action];
-  if (!t) return null;
-  return typeof t === "function" ? t(type) : t;
+  return CASE_MACHINE.next(status, action, type);
 }
 
 export function allowedCaseActions(status: CaseStatus, type: CaseType, role: CaseRole): CaseAction[] {
-  return CASE_ACTIONS.filter((a) => ACTION_ROLES[a].includes(role) && nextStatus(status, a, type) !== null);
+  return CASE_MACHINE.allowed(status, { role, subject: type }) as CaseAction[];
 }
 
-/** Every status is reachable from `submitted` and every non-final status can move on; run at start-up. */
+/** The case graph passes the one start-up check of every machine (`checkMachines`). */
 export function checkCaseGraph(): void {
-  for (const type of ["refund_only", "return_refund", "exchange", "repair", "reship", "compensation"] as CaseType[]) {
-    const seen = new Set<CaseStatus>(["submitted"]);
-    const queue: CaseStatus[] = ["submitted"];
-    while (queue.length) {
-      const s = queue.shift() as CaseStatus;
-      for (const a of CASE_ACTIONS) {
-        const n = nextStatus(s, a, type);
-        if (n && !seen.has(n)) {
-          seen.add(n);
-          queue.push(n);
-        }
-      }
-    }
-    if (!seen.has("closed")) throw new Error(`case graph: a ${type} case can never be closed`);
-  }
-  for (const s of CASE_STATUSES) {
-    if (!FINAL.includes(s) && s !== "refund_pending" && Object.keys(CASE_TRANSITIONS[s]).length === 0)
-      throw new Error(`case graph: ${s} is a dead end`);
-  }
+  checkMachines([CASE_MACHINE]);
 }

@@ -1,33 +1,12 @@
+import { ORDER_STATUSES, type OrderStatus, SUPPLIER_ORDER_STATUSES, type SupplierOrderStatus } from "../domain/vocabulary.js";
+
 /**
  * Order and supplier-order state machines as data. `allowedActions` shown by the API comes from
  * these same tables; the order's status is derived from its supplier orders (roll-up), never set
  * by hand except for the explicit ends (cancelled, completed).
  */
-export const ORDER_STATUSES = [
-  "pending_payment",
-  "paid",
-  "forwarded",
-  "partially_shipped",
-  "shipped",
-  "delivered",
-  "completed",
-  "cancelled",
-] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
-
-export const SUPPLIER_ORDER_STATUSES = [
-  "pending",
-  "accepted",
-  "rejected",
-  "shipped",
-  "delivered",
-  "cancel_requested",
-  "cancelled",
-  "intercept_requested",
-  "intercepted",
-  "returned",
-] as const;
-export type SupplierOrderStatus = (typeof SUPPLIER_ORDER_STATUSES)[number];
+// The statuses are the domain vocabulary's, shared with the web app.
+export { ORDER_STATUSES, type OrderStatus, SUPPLIER_ORDER_STATUSES, type SupplierOrderStatus };
 
 type Who = "staff" | "supplier";
 interface Transition<S> {
