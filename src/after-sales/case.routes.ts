@@ -1,5 +1,6 @@
 import type { FastifyReply } from "fastify";
 import { z } from "zod";
+import { COMPLAINT_STATUSES, DISPOSITIONS, INSPECTION_GRADES, SEVERITIES } from "../domain/vocabulary.js";
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps } from "../platform/context.js";
 import { AppError, notFound } from "../platform/errors.js";
@@ -45,10 +46,10 @@ export const ACTION_BODIES: Record<CaseAction, z.ZodType> = {
   }),
   receive: z.strictObject({ note: note.optional(), trackingNo: z.string().max(60).optional() }).nullish(),
   inspect: z.strictObject({
-    grade: z.enum(["resellable", "open_box", "repairable", "scrap"]),
+    grade: z.enum(INSPECTION_GRADES),
     matchesOrder: z.boolean(),
     complete: z.boolean(),
-    disposition: z.enum(["restock", "return_to_supplier", "discount_sale", "repair", "scrap"]),
+    disposition: z.enum(DISPOSITIONS),
     deduction: z.strictObject({ amount: z.number().int().min(1).max(1e11), reason: z.string().min(1).max(500) }).optional(),
     note: note.optional(),
   }),
@@ -62,7 +63,7 @@ export const ACTION_BODIES: Record<CaseAction, z.ZodType> = {
   resolve: z.strictObject({ note: note.optional() }).nullish(),
   close: z.strictObject({ note: note.optional() }).nullish(),
   cancel: z.strictObject({ note: note.optional() }).nullish(),
-  escalate: z.strictObject({ note: note.optional(), severity: z.enum(["low", "medium", "high", "critical"]).optional() }).nullish(),
+  escalate: z.strictObject({ note: note.optional(), severity: z.enum(SEVERITIES).optional() }).nullish(),
   assign: z.strictObject({ assigneeId: z.string().uuid().nullable(), note: note.optional() }),
 };
 
@@ -310,7 +311,7 @@ export function caseRoutes(app: ZApp, deps: Deps) {
       config: { roles: ROLES.staff },
       schema: {
         tags: ["complaints"],
-        querystring: z.strictObject({ ...pageQuery, status: z.enum(["open", "assigned", "resolved", "closed"]).optional() }),
+        querystring: z.strictObject({ ...pageQuery, status: z.enum(COMPLAINT_STATUSES).optional() }),
       },
     },
     async (req, reply) => {
@@ -335,7 +336,7 @@ export function caseRoutes(app: ZApp, deps: Deps) {
         body: z.strictObject({
           orderId: z.string().uuid().optional(),
           caseId: z.string().uuid().optional(),
-          severity: z.enum(["low", "medium", "high", "critical"]).default("medium"),
+          severity: z.enum(SEVERITIES).default("medium"),
           subject: z.string().min(1).max(200),
           description: z.string().max(4000).default(""),
           ownerId: z.string().uuid().optional(),

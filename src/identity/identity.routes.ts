@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROLES as USER_ROLES } from "../domain/vocabulary.js";
 import { audit } from "../platform/audit.js";
 import {
   createApiToken,
@@ -30,7 +31,7 @@ const userOut = (u: Record<string, any>) => ({
   createdAt: u.created_at,
 });
 
-const RoleEnum = z.enum([...STAFF_ROLES, "supplier"]);
+const RoleEnum = z.enum(USER_ROLES);
 
 const LOGIN_PER_IP_PER_MINUTE = 30;
 const LOGIN_BACKOFF: Backoff = { free: 5, firstDelaySeconds: 2, maxDelaySeconds: 60, forgetAfterSeconds: 900 };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CLAIM_STATUSES } from "../domain/vocabulary.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
 import { csvRow } from "../platform/csv.js";
@@ -168,7 +169,7 @@ export function claimRoutes(app: ZApp, deps: Deps) {
         tags: ["claims"],
         querystring: z.strictObject({
           ...pageQuery,
-          status: z.enum(["open", "accepted", "disputed", "settled", "cancelled"]).optional(),
+          status: z.enum(CLAIM_STATUSES).optional(),
           supplierId: z.string().uuid().optional(),
           caseId: z.string().uuid().optional(),
         }),

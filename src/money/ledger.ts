@@ -1,3 +1,4 @@
+import { LEDGER_ACCOUNTS } from "../domain/vocabulary.js";
 import type { Executor } from "../platform/db.js";
 import { newId } from "../platform/ids.js";
 
@@ -19,20 +20,7 @@ import { newId } from "../platform/ids.js";
  * - freight_expense, compensation_expense [debit]
  * - inventory_returns [debit]: returned goods kept by the merchant
  */
-export const ACCOUNTS = [
-  "cash",
-  "revenue",
-  "customer_refunds",
-  "refunds_payable",
-  "store_credit",
-  "coupons_outstanding",
-  "cost_of_goods",
-  "supplier_payables",
-  "supplier_claims_receivable",
-  "freight_expense",
-  "compensation_expense",
-  "inventory_returns",
-] as const;
+export const ACCOUNTS = LEDGER_ACCOUNTS;
 export type Account = (typeof ACCOUNTS)[number];
 
 export interface PostingInput {

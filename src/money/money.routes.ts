@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import { REFUND_KINDS, REFUND_STATUSES } from "../domain/vocabulary.js";
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps, DomainEvent } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
@@ -109,10 +110,10 @@ export function moneyRoutes(app: ZApp, deps: Deps) {
 
   const listQuery = z.strictObject({
     ...pageQuery,
-    status: z.enum(["pending", "processing", "succeeded", "failed"]).optional(),
+    status: z.enum(REFUND_STATUSES).optional(),
     orderId: z.string().uuid().optional(),
     caseId: z.string().uuid().optional(),
-    kind: z.enum(["case", "cancellation", "goodwill", "compensation"]).optional(),
+    kind: z.enum(REFUND_KINDS).optional(),
   });
   app.get(
     "/api/v1/refunds",

@@ -1,10 +1,10 @@
+import { type Role, STAFF_ROLES, type StaffRole } from "../domain/vocabulary.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import type { DbHandle, Executor, Tx } from "./db.js";
 
-export const STAFF_ROLES = ["admin", "cs", "warehouse", "finance", "viewer"] as const;
-export type StaffRole = (typeof STAFF_ROLES)[number];
-export type Role = StaffRole | "supplier";
+// The roles are the domain vocabulary's, shared with the web app.
+export { type Role, STAFF_ROLES, type StaffRole };
 
 /** Who is acting. Every service call gets one; every query filters by its tenantId. */
 export interface Actor {

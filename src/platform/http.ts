@@ -20,6 +20,7 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import client from "prom-client";
+import { STAFF_ROLES, ROLES as USER_ROLES } from "../domain/vocabulary.js";
 import { assertSameOrigin, resolveActor, watchCredentialChanges } from "./auth.js";
 import type { Actor, Deps, Role } from "./context.js";
 import { AppError } from "./errors.js";
@@ -52,12 +53,12 @@ export function actorOf(req: FastifyRequest): Actor {
 }
 
 export const ROLES = {
-  staff: ["admin", "cs", "warehouse", "finance", "viewer"],
+  staff: STAFF_ROLES,
   staffWrite: ["admin", "cs"],
   admin: ["admin"],
   finance: ["admin", "finance"],
   warehouse: ["admin", "warehouse", "cs"],
-  anyStaffOrSupplier: ["admin", "cs", "warehouse", "finance", "viewer", "supplier"],
+  anyStaffOrSupplier: USER_ROLES,
 } as const satisfies Record<string, readonly Role[]>;
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
