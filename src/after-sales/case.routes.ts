@@ -1,6 +1,14 @@
 import type { FastifyReply } from "fastify";
 import { z } from "zod";
-import { COMPLAINT_STATUSES, DISPOSITIONS, INSPECTION_GRADES, SEVERITIES } from "../domain/vocabulary.js";
+import {
+  BLOCKLIST_KINDS,
+  COMPLAINT_STATUSES,
+  DISPOSITIONS,
+  INSPECTION_GRADES,
+  OFFER_KINDS,
+  REFUND_METHODS,
+  SEVERITIES,
+} from "../domain/vocabulary.js";
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps } from "../platform/context.js";
 import { AppError, notFound } from "../platform/errors.js";
@@ -27,7 +35,7 @@ export const CaseBody = z.strictObject({
   description: z.string().max(4000).default(""),
   channel: z.enum(["portal", "phone", "platform", "email", "chat", "api", "import"]).default("api"),
   at: z.string().datetime({ offset: true }).optional(),
-  refundPreference: z.enum(["original", "balance"]).optional(),
+  refundPreference: z.enum(REFUND_METHODS).optional(),
 });
 
 const note = z.string().max(2000);
@@ -53,9 +61,9 @@ export const ACTION_BODIES: Record<CaseAction, z.ZodType> = {
     deduction: z.strictObject({ amount: z.number().int().min(1).max(1e11), reason: z.string().min(1).max(500) }).optional(),
     note: note.optional(),
   }),
-  refund: z.strictObject({ method: z.enum(["original", "balance"]).optional(), note: note.optional() }).nullish(),
+  refund: z.strictObject({ method: z.enum(REFUND_METHODS).optional(), note: note.optional() }).nullish(),
   "offer-compensation": z.strictObject({
-    kind: z.enum(["coupon", "partial_refund", "gift"]),
+    kind: z.enum(OFFER_KINDS),
     amount: money.default(0),
     note: note.optional(),
   }),
@@ -450,7 +458,7 @@ export function caseRoutes(app: ZApp, deps: Deps) {
         tags: ["abuse"],
         body: z.strictObject({
           shopId: z.string().uuid().optional(),
-          kind: z.enum(["phone", "email", "customer"]),
+          kind: z.enum(BLOCKLIST_KINDS),
           value: z.string().min(1).max(200),
           reason: z.string().max(500).optional(),
         }),

@@ -94,6 +94,15 @@ export const DISPOSITION_NAMES = {
 export const DISPOSITIONS = valuesOf(DISPOSITION_NAMES);
 export type Disposition = (typeof DISPOSITIONS)[number];
 
+/** What a merchant may offer instead of the resolution asked for (补偿方案). */
+export const OFFER_KIND_NAMES = {
+  coupon: n("优惠券", "Coupon"),
+  partial_refund: n("部分退款", "Partial refund"),
+  gift: n("赠品", "Gift"),
+} satisfies Record<string, Names>;
+export const OFFER_KINDS = valuesOf(OFFER_KIND_NAMES);
+export type OfferKind = (typeof OFFER_KINDS)[number];
+
 // ---------------------------------------------------------------- complaints
 
 export const COMPLAINT_STATUS_NAMES = {
@@ -114,6 +123,15 @@ export const SEVERITY_NAMES = {
 } satisfies Record<string, Names>;
 export const SEVERITIES = valuesOf(SEVERITY_NAMES);
 export type Severity = (typeof SEVERITIES)[number];
+
+/** What an entry of the blocklist matches. */
+export const BLOCKLIST_KIND_NAMES = {
+  phone: n("手机号", "Phone"),
+  email: n("邮箱", "Email"),
+  customer: n("买家", "Customer"),
+} satisfies Record<string, Names>;
+export const BLOCKLIST_KINDS = valuesOf(BLOCKLIST_KIND_NAMES);
+export type BlocklistKind = (typeof BLOCKLIST_KINDS)[number];
 
 // ---------------------------------------------------------------- orders and fulfilment
 
@@ -183,6 +201,14 @@ export const REFUND_KIND_NAMES = {
 export const REFUND_KINDS = valuesOf(REFUND_KIND_NAMES);
 export type RefundKind = (typeof REFUND_KINDS)[number];
 
+/** How a refund may be asked to go back: by the original payment route, or to the store balance. */
+export const REFUND_METHOD_NAMES = {
+  original: n("原路退回", "Original payment"),
+  balance: n("退到余额", "Store balance"),
+} satisfies Record<string, Names>;
+export const REFUND_METHODS = valuesOf(REFUND_METHOD_NAMES);
+export type RefundMethod = (typeof REFUND_METHODS)[number];
+
 /** A claim (索赔) on a supplier for a case it caused. */
 export const CLAIM_STATUS_NAMES = {
   open: n("待供应商答复", "Open"),
@@ -240,13 +266,16 @@ export const VOCABULARY = {
   responsibility: RESPONSIBILITY_NAMES,
   inspectionGrade: INSPECTION_GRADE_NAMES,
   disposition: DISPOSITION_NAMES,
+  offerKind: OFFER_KIND_NAMES,
   complaintStatus: COMPLAINT_STATUS_NAMES,
   severity: SEVERITY_NAMES,
+  blocklistKind: BLOCKLIST_KIND_NAMES,
   orderStatus: ORDER_STATUS_NAMES,
   supplierOrderStatus: SUPPLIER_ORDER_STATUS_NAMES,
   carrier: CARRIER_NAMES,
   refundStatus: REFUND_STATUS_NAMES,
   refundKind: REFUND_KIND_NAMES,
+  refundMethod: REFUND_METHOD_NAMES,
   claimStatus: CLAIM_STATUS_NAMES,
   ledgerAccount: LEDGER_ACCOUNT_NAMES,
   role: ROLE_NAMES,

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { REFUND_KINDS, REFUND_STATUSES } from "../domain/vocabulary.js";
+import { REFUND_KINDS, REFUND_METHODS, REFUND_STATUSES } from "../domain/vocabulary.js";
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps, DomainEvent } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
@@ -103,7 +103,7 @@ export function moneyRoutes(app: ZApp, deps: Deps) {
     "/api/v1/cases/:id/refund-quote",
     {
       config: { roles: ["admin", "cs", "finance", "viewer"] },
-      schema: { tags: ["money"], params: idParam, querystring: z.strictObject({ method: z.enum(["original", "balance"]).optional() }) },
+      schema: { tags: ["money"], params: idParam, querystring: z.strictObject({ method: z.enum(REFUND_METHODS).optional() }) },
     },
     async (req) => quoteCaseRefund(deps.db, actorOf(req).tenantId, req.params.id, { preference: req.query.method }),
   );
@@ -166,7 +166,7 @@ export function moneyRoutes(app: ZApp, deps: Deps) {
         body: z.strictObject({
           amount: z.number().int().min(1).max(1e11),
           reason: z.string().min(1).max(500),
-          method: z.enum(["original", "balance"]).optional(),
+          method: z.enum(REFUND_METHODS).optional(),
         }),
       },
     },
