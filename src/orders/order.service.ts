@@ -10,9 +10,9 @@ import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { newId, sha256 } from "../platform/ids.js";
 import type { OrderInput } from "./order.schemas.js";
 import {
+  allowedOrderActions,
   deriveOrderStatus,
   nextSupplierOrderStatus,
-  ORDER_ACTIONS,
   type OrderStatus,
   type SupplierOrderStatus,
   supplierOrderActions,
@@ -353,11 +353,6 @@ async function buildOrderView(ex: Executor, actor: Actor, row: Record<string, an
     },
     allowedActions: isStaff ? allowedOrderActions(o.status, sos) : [],
   };
-}
-
-export function allowedOrderActions(status: OrderStatus, sos: Record<string, any>[]): string[] {
-  const anyShipped = sos.some((s) => ["shipped", "delivered", "intercept_requested", "intercepted", "returned"].includes(s.status));
-  return ORDER_ACTIONS[status].filter((a) => !((a === "cancel" || a === "change-address") && anyShipped));
 }
 
 // Status roll-up ----------------------------------------------------------------------------------

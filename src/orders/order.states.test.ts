@@ -1,10 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { checkMachines } from "../platform/state-machine.js";
 import {
   deriveOrderStatus,
   nextSupplierOrderStatus,
   ORDER_ACTIONS,
+  ORDER_MACHINE,
   ORDER_STATUSES,
+  SUPPLIER_ORDER_MACHINE,
   SUPPLIER_ORDER_STATUSES,
   SUPPLIER_ORDER_TRANSITIONS,
   type SupplierOrderStatus,
@@ -72,6 +75,32 @@ describe("supplier order state machine", () => {
             expect(actions).not.toContain("change-address");
           }
           expect(ORDER_STATUSES).toContain(status);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("passes the start-up check of every machine", () => {
+    expect(() => checkMachines([ORDER_MACHINE, SUPPLIER_ORDER_MACHINE])).not.toThrow();
+  });
+
+  it("every status change of the roll-up is a step of the order table", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.array(step, { maxLength: 40 }), (count, steps) => {
+        const sos = Array.from({ length: count }, () => ({ status: "pending" as SupplierOrderStatus }));
+        const paid = { paid: true, cancelled: false, completed: false };
+        let status = deriveOrderStatus(paid, sos);
+        for (const s of steps) {
+          const so = sos[s.so % count];
+          if (!supplierOrderActions(so.status, s.who).includes(s.action)) continue;
+          so.status = nextSupplierOrderStatus(so.status, s.action, { outcome: s.outcome }) as SupplierOrderStatus;
+          const after = deriveOrderStatus(paid, sos);
+          if (after !== status) {
+            const steps = Object.keys(ORDER_MACHINE.steps[status]) as Parameters<typeof ORDER_MACHINE.next>[1][];
+            expect(steps.map((a) => ORDER_MACHINE.next(status, a))).toContain(after);
+          }
+          status = after;
         }
       }),
       { numRuns: 500 },
