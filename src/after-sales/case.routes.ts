@@ -11,14 +11,15 @@ import {
 } from "../domain/vocabulary.js";
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps } from "../platform/context.js";
-import { AppError, notFound } from "../platform/errors.js";
+import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
 import { uploadError } from "../platform/input.js";
 import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
 import { CASE_TYPES, REASONS, RESPONSIBILITIES } from "../policies/rules.js";
 import { caseListItem, caseView, createCase, runCaseAction } from "./case.service.js";
-import { CASE_STATUSES, type CaseAction } from "./case.states.js";
+import { actionRouteRoles, CASE_STATUSES, type CaseAction } from "./case.states.js";
+import { COMPLAINT_MACHINE, type ComplaintAction } from "./complaint.states.js";
 import { evidenceDisposition, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, sniff } from "./evidence.js";
 
 const idParam = z.object({ id: z.string().uuid() });
@@ -73,25 +74,6 @@ export const ACTION_BODIES: Record<CaseAction, z.ZodType> = {
   cancel: z.strictObject({ note: note.optional() }).nullish(),
   escalate: z.strictObject({ note: note.optional(), severity: z.enum(SEVERITIES).optional() }).nullish(),
   assign: z.strictObject({ assigneeId: z.string().uuid().nullable(), note: note.optional() }),
-};
-
-const ACTION_ROUTE_ROLES: Record<CaseAction, readonly string[]> = {
-  approve: ["admin", "cs"],
-  reject: ["admin", "cs"],
-  "request-info": ["admin", "cs"],
-  "provide-info": ["admin", "cs"],
-  "set-responsibility": ["admin", "cs"],
-  "ship-return": ["admin", "cs"],
-  receive: ["admin", "warehouse", "cs"],
-  inspect: ["admin", "warehouse"],
-  refund: ["admin", "finance", "cs"],
-  "offer-compensation": ["admin", "cs"],
-  "accept-offer": ["admin", "cs"],
-  resolve: ["admin", "cs"],
-  close: ["admin", "cs"],
-  cancel: ["admin", "cs"],
-  escalate: ["admin", "cs"],
-  assign: ["admin", "cs"],
 };
 
 /** Stores one uploaded evidence file after checking what it really is and its size. */
@@ -274,7 +256,7 @@ export function caseRoutes(app: ZApp, deps: Deps) {
     app.post(
       `/api/v1/cases/:id/actions/${action}`,
       {
-        config: { roles: ACTION_ROUTE_ROLES[action] as readonly ("admin" | "cs")[] },
+        config: { roles: actionRouteRoles(action) },
         schema: { tags: ["cases"], params: idParam, body: ACTION_BODIES[action] },
       },
       async (req) => runCaseAction(deps, actorOf(req), req.params.id, action, (req.body as Record<string, unknown>) ?? {}),
@@ -310,8 +292,7 @@ export function caseRoutes(app: ZApp, deps: Deps) {
     resolution: c.resolution,
     dueAt: c.due_at,
     createdAt: c.created_at,
-    allowedActions:
-      { open: ["assign", "resolve"], assigned: ["assign", "resolve"], resolved: ["close"], closed: [] }[c.status as string] ?? [],
+    allowedActions: COMPLAINT_MACHINE.allowed(c.status),
   });
   app.get(
     "/api/v1/complaints",
@@ -393,10 +374,10 @@ export function caseRoutes(app: ZApp, deps: Deps) {
       return reply.code(201).send(complaintOut(row));
     },
   );
-  const complaintAction = (name: "assign" | "resolve" | "close", body: z.ZodType, from: string[], to: string) =>
+  const complaintAction = (name: ComplaintAction, body: z.ZodType) =>
     app.post(
       `/api/v1/complaints/:id/actions/${name}`,
-      { config: { roles: ROLES.staffWrite }, schema: { tags: ["complaints"], params: idParam, body } },
+      { config: { roles: COMPLAINT_MACHINE.roles[name] }, schema: { tags: ["complaints"], params: idParam, body } },
       async (req) => {
         const a = actorOf(req);
         const b = (req.body ?? {}) as { ownerId?: string; resolution?: string };
@@ -409,11 +390,8 @@ export function caseRoutes(app: ZApp, deps: Deps) {
             .forUpdate()
             .executeTakeFirst();
           if (!c) throw notFound("complaint");
-          if (!from.includes(c.status))
-            throw new AppError("invalid_transition", `cannot ${name} a complaint that is ${c.status}`, {
-              status: c.status,
-              allowedActions: complaintOut(c).allowedActions,
-            });
+          const to = COMPLAINT_MACHINE.next(c.status, name);
+          if (!to) throw invalidTransition("complaint", name, c.status, COMPLAINT_MACHINE.allowed(c.status));
           const now = deps.clock.now();
           const after = await tx
             .updateTable("complaints")
@@ -431,9 +409,9 @@ export function caseRoutes(app: ZApp, deps: Deps) {
         });
       },
     );
-  complaintAction("assign", z.strictObject({ ownerId: z.string().uuid() }), ["open", "assigned"], "assigned");
-  complaintAction("resolve", z.strictObject({ resolution: z.string().min(1).max(4000) }), ["open", "assigned"], "resolved");
-  complaintAction("close", z.strictObject({}).nullish(), ["resolved"], "closed");
+  complaintAction("assign", z.strictObject({ ownerId: z.string().uuid() }));
+  complaintAction("resolve", z.strictObject({ resolution: z.string().min(1).max(4000) }));
+  complaintAction("close", z.strictObject({}).nullish());
 
   // Blocklist ---------------------------------------------------------------------------------
   app.get("/api/v1/blocklist", { config: { roles: ROLES.staff }, schema: { tags: ["abuse"] } }, async (req) => {
