@@ -16,6 +16,7 @@ const srcTime = Math.max(
   statSync(join(root, "web", "vite.config.ts")).mtimeMs,
   // Server modules the web app imports as well.
   statSync(join(root, "src", "platform", "csv.ts")).mtimeMs,
+  statSync(join(root, "src", "domain", "vocabulary.ts")).mtimeMs,
 );
 if (!existsSync(dist) || statSync(dist).mtimeMs < srcTime || process.argv.includes("--force")) {
   console.log("building the web app…");

@@ -23,10 +23,11 @@ import {
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate, useParams } from "react-router-dom";
+import { DISPOSITIONS, INSPECTION_GRADES, OFFER_KINDS, REFUND_METHODS, RESPONSIBILITIES } from "../../../src/domain/vocabulary";
 import { api, money, when } from "../api";
 import { Loadable, reportError, StatusTag } from "../shared";
 
-type Field = { name: string; kind: "text" | "number" | "select" | "bool"; options?: string[]; required?: boolean };
+type Field = { name: string; kind: "text" | "number" | "select" | "bool"; options?: readonly string[]; required?: boolean };
 /** The body each case action takes, as form fields. */
 const ACTION_FORMS: Record<string, Field[]> = {
   approve: [{ name: "note", kind: "text" }],
@@ -34,7 +35,7 @@ const ACTION_FORMS: Record<string, Field[]> = {
   "request-info": [{ name: "note", kind: "text", required: true }],
   "provide-info": [{ name: "note", kind: "text", required: true }],
   "set-responsibility": [
-    { name: "responsibility", kind: "select", options: ["supplier", "merchant", "carrier", "customer", "undetermined"], required: true },
+    { name: "responsibility", kind: "select", options: RESPONSIBILITIES, required: true },
     { name: "note", kind: "text", required: true },
   ],
   "ship-return": [
@@ -43,15 +44,15 @@ const ACTION_FORMS: Record<string, Field[]> = {
   ],
   receive: [{ name: "note", kind: "text" }],
   inspect: [
-    { name: "grade", kind: "select", options: ["resellable", "open_box", "repairable", "scrap"], required: true },
+    { name: "grade", kind: "select", options: INSPECTION_GRADES, required: true },
     { name: "matchesOrder", kind: "bool" },
     { name: "complete", kind: "bool" },
-    { name: "disposition", kind: "select", options: ["restock", "return_to_supplier", "discount_sale", "repair", "scrap"], required: true },
+    { name: "disposition", kind: "select", options: DISPOSITIONS, required: true },
     { name: "note", kind: "text" },
   ],
-  refund: [{ name: "method", kind: "select", options: ["original", "balance"] }],
+  refund: [{ name: "method", kind: "select", options: REFUND_METHODS }],
   "offer-compensation": [
-    { name: "kind", kind: "select", options: ["coupon", "partial_refund", "gift"], required: true },
+    { name: "kind", kind: "select", options: OFFER_KINDS, required: true },
     { name: "amount", kind: "number" },
     { name: "note", kind: "text" },
   ],

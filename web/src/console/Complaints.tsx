@@ -5,11 +5,11 @@ import { App, Button, Card, Form, Input, Modal, Popconfirm, Select, Space, Table
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router-dom";
+import { BLOCKLIST_KINDS, COMPLAINT_STATUSES, SEVERITIES, type Severity } from "../../../src/domain/vocabulary";
 import { ApiError, api, when } from "../api";
 import { Loadable, reportError, useMe } from "../shared";
 
-const SEVERITY_COLORS: Record<string, string> = { low: "default", medium: "gold", high: "orange", critical: "red" };
-const STATUSES = ["open", "assigned", "resolved", "closed"];
+const SEVERITY_COLORS: Record<Severity, string> = { low: "default", medium: "gold", high: "orange", critical: "red" };
 
 export default function Complaints() {
   const { t } = useTranslation();
@@ -99,7 +99,7 @@ function ComplaintList() {
             <Input placeholder={t("cp.number")} aria-label={t("cp.number")} style={{ width: 200 }} />
           </Form.Item>
           <Form.Item name="severity">
-            <Select style={{ width: 120 }} options={Object.keys(SEVERITY_COLORS).map((s) => ({ value: s, label: t(`cp.sev.${s}`) }))} />
+            <Select style={{ width: 120 }} options={SEVERITIES.map((s) => ({ value: s, label: t(`cp.sev.${s}`) }))} />
           </Form.Item>
           <Form.Item name="subject" rules={[{ required: true }]}>
             <Input placeholder={t("cp.subject")} aria-label={t("cp.subject")} style={{ width: 260 }} />
@@ -119,7 +119,7 @@ function ComplaintList() {
           style={{ width: 160 }}
           value={status}
           onChange={(v) => setSp(v ? { status: v } : {})}
-          options={STATUSES.map((s) => ({ value: s, label: t(`cp.status.${s}`) }))}
+          options={COMPLAINT_STATUSES.map((s) => ({ value: s, label: t(`cp.status.${s}`) }))}
         />
         <Button href={`/api/v1/complaints?format=csv${status ? `&status=${status}` : ""}`}>{t("exportCsv")}</Button>
       </Space>
@@ -136,7 +136,7 @@ function ComplaintList() {
               {
                 title: t("cp.severity"),
                 dataIndex: "severity",
-                render: (v: string) => <Tag color={SEVERITY_COLORS[v]}>{t(`cp.sev.${v}`)}</Tag>,
+                render: (v: Severity) => <Tag color={SEVERITY_COLORS[v]}>{t(`cp.sev.${v}`)}</Tag>,
               },
               { title: t("status"), dataIndex: "status", render: (v: string) => <Tag data-status={v}>{t(`cp.status.${v}`)}</Tag> },
               {
@@ -229,7 +229,7 @@ function Blocklist() {
         }}
       >
         <Form.Item name="kind">
-          <Select style={{ width: 120 }} options={["phone", "email", "customer"].map((k) => ({ value: k, label: t(`cp.kind.${k}`) }))} />
+          <Select style={{ width: 120 }} options={BLOCKLIST_KINDS.map((k) => ({ value: k, label: t(`cp.kind.${k}`) }))} />
         </Form.Item>
         <Form.Item name="value" rules={[{ required: true }]}>
           <Input placeholder={t("cp.value")} aria-label={t("cp.value")} style={{ width: 220 }} />

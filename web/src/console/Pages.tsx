@@ -25,29 +25,13 @@ import {
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
+import { CASE_STATUSES, CASE_TYPES, ORDER_STATUSES, REASONS, REFUND_METHODS, ROLES, STAFF_ROLES } from "../../../src/domain/vocabulary";
 import { api, money, when } from "../api";
-import { REASONS } from "../i18n";
 import { Loadable, reportError, StatusTag, useMe } from "../shared";
 import { Chart } from "./Reports";
 
-const STATUSES = [
-  "submitted",
-  "info_requested",
-  "approved",
-  "awaiting_return",
-  "return_in_transit",
-  "received",
-  "inspected",
-  "refund_pending",
-  "refunded",
-  "offer_pending",
-  "fulfilling",
-  "resolved",
-  "closed",
-  "rejected",
-  "cancelled",
-];
-const TYPES = ["refund_only", "return_refund", "exchange", "repair", "reship", "compensation"];
+/** The inbox's status filter: the vocabulary's statuses, with rejected listed among the ends. */
+const STATUS_FILTER = [...CASE_STATUSES.filter((s) => s !== "rejected" && s !== "cancelled"), "rejected", "cancelled"];
 
 /** Counts the items of a list, up to the API's page limit (shown as "500+" above it). */
 async function count(path: string): Promise<{ n: number; more: boolean }> {
@@ -154,9 +138,7 @@ export function Orders() {
           placeholder={t("status")}
           style={{ width: 180 }}
           onChange={setStatus}
-          options={["pending_payment", "paid", "forwarded", "partially_shipped", "shipped", "delivered", "completed", "cancelled"].map(
-            (s) => ({ value: s, label: t(`orderStatus.${s}`) }),
-          )}
+          options={ORDER_STATUSES.map((s) => ({ value: s, label: t(`orderStatus.${s}`) }))}
         />
         <Button href={`/api/v1/orders?${params}&format=csv`}>{t("exportCsv")}</Button>
       </Space>
@@ -336,7 +318,7 @@ function GoodwillRefund({ orderId, onDone }: { orderId: string; onDone: () => vo
             <Input />
           </Form.Item>
           <Form.Item name="method" label={t("method")}>
-            <Select options={["original", "balance"].map((m) => ({ value: m, label: t(`refundMethod.${m}`) }))} />
+            <Select options={REFUND_METHODS.map((m) => ({ value: m, label: t(`refundMethod.${m}`) }))} />
           </Form.Item>
         </Form>
       </Modal>
@@ -406,7 +388,7 @@ export function Cases() {
           style={{ width: 160 }}
           value={sp.get("status") ?? undefined}
           onChange={(v) => set("status", v)}
-          options={STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
+          options={STATUS_FILTER.map((s) => ({ value: s, label: t(`status.${s}`) }))}
         />
         <Select
           allowClear
@@ -414,7 +396,7 @@ export function Cases() {
           style={{ width: 140 }}
           value={sp.get("type") ?? undefined}
           onChange={(v) => set("type", v)}
-          options={TYPES.map((s) => ({ value: s, label: t(`type.${s}`) }))}
+          options={CASE_TYPES.map((s) => ({ value: s, label: t(`type.${s}`) }))}
         />
         <Select
           allowClear
@@ -636,8 +618,6 @@ export function Suppliers() {
   );
 }
 
-const STAFF_ROLES = ["admin", "cs", "warehouse", "finance", "viewer"];
-
 /** Users, shops (with a link to each shop's return policy) and API tokens; admins only. */
 export function Settings() {
   const { t } = useTranslation();
@@ -681,7 +661,7 @@ export function Settings() {
             <Input.Password placeholder={t("password")} autoComplete="new-password" />
           </Form.Item>
           <Form.Item name="role" rules={[{ required: true }]}>
-            <Select style={{ width: 120 }} options={[...STAFF_ROLES, "supplier"].map((r) => ({ value: r, label: r }))} />
+            <Select style={{ width: 120 }} options={ROLES.map((r) => ({ value: r, label: r }))} />
           </Form.Item>
           {role === "supplier" && (
             <Form.Item name="supplierId" rules={[{ required: true }]}>

@@ -3,8 +3,8 @@ import { Alert, App, Button, Card, Col, DatePicker, Form, Input, List, Row, Sele
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useSearchParams } from "react-router-dom";
+import { REASONS } from "../../../src/domain/vocabulary";
 import { ApiError, api } from "../api";
-import { REASONS } from "../i18n";
 import { Loadable } from "../shared";
 import { PolicyForm } from "./PolicyForm";
 

@@ -3,12 +3,13 @@ import { Alert, Card, Descriptions, Empty, Input, Space, Table, Typography } fro
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router-dom";
+import type { CaseStatus } from "../../../src/domain/vocabulary";
 import { api, when } from "../api";
 import { Loadable, StatusTag } from "../shared";
 import { ActionButton } from "./CaseDetail";
 
 /** Statuses the warehouse works on: parcels coming back, and parcels received but not yet inspected. */
-const INCOMING = ["return_in_transit", "received"];
+const INCOMING: CaseStatus[] = ["return_in_transit", "received"];
 
 async function incomingCases(): Promise<any[]> {
   const lists = await Promise.all(INCOMING.map((s) => api<any>("GET", `/api/v1/cases?status=${s}&limit=100`)));

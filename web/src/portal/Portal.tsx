@@ -3,8 +3,8 @@ import { Alert, App, Button, Card, Form, Input, InputNumber, List, Rate, Select,
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Route, Routes, useNavigate, useParams } from "react-router-dom";
+import { REASONS } from "../../../src/domain/vocabulary";
 import { api, money, setPortalToken, when } from "../api";
-import { REASONS } from "../i18n";
 import { applyFieldErrors, LanguageButton, Loadable, StatusTag } from "../shared";
 
 const shell = (children: React.ReactNode, title: string) => (
