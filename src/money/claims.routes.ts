@@ -1,34 +1,20 @@
 import { z } from "zod";
-import { CLAIM_STATUSES } from "../domain/vocabulary.js";
+import { CLAIM_STATUSES, type ClaimStatus } from "../domain/vocabulary.js";
 import { audit } from "../platform/audit.js";
-import { type Actor, type Deps, emit } from "../platform/context.js";
+import { type Actor, type Deps, emit, type Role } from "../platform/context.js";
 import { csvRow } from "../platform/csv.js";
 import type { Tx } from "../platform/db.js";
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
 import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
+import { CLAIM_MACHINE, type ClaimAction } from "./claim.states.js";
 import { post } from "./ledger.js";
+import { STATEMENT_MACHINE, type StatementStatus } from "./statement.states.js";
 
 const idParam = z.object({ id: z.string().uuid() });
-const CLAIM_ACTIONS: Record<string, Record<string, { to: string; roles: string[] }>> = {
-  open: {
-    accept: { to: "accepted", roles: ["supplier", "admin", "finance"] },
-    dispute: { to: "disputed", roles: ["supplier", "admin", "finance"] },
-    settle: { to: "settled", roles: ["admin", "finance"] },
-  },
-  disputed: {
-    accept: { to: "accepted", roles: ["supplier", "admin", "finance"] },
-    cancel: { to: "cancelled", roles: ["admin", "finance"] },
-  },
-  accepted: { settle: { to: "settled", roles: ["admin", "finance"] } },
-  settled: {},
-  cancelled: {},
-};
-const claimActions = (status: string, role: string) =>
-  Object.entries(CLAIM_ACTIONS[status] ?? {})
-    .filter(([, t]) => t.roles.includes(role))
-    .map(([a]) => a);
+/** The claim actions this role may take now: the supplier portal and the console show them. */
+const claimActions = (status: string, role: string) => CLAIM_MACHINE.allowed(status as ClaimStatus, { role: role as Role });
 
 const claimOut = (c: Record<string, any>, role: string) => ({
   id: c.id,
@@ -90,22 +76,23 @@ async function settleClaim(tx: Tx, deps: Deps, _actor: Actor, claim: Record<stri
 }
 
 /** Runs one claim action (also used by the SLA timers: an unanswered claim is accepted). */
-export async function runClaimAction(deps: Deps, actor: Actor, id: string, action: string, input: { note?: string }) {
+export async function runClaimAction(deps: Deps, actor: Actor, id: string, action: ClaimAction, input: { note?: string }) {
   return deps.db.transaction().execute(async (tx) => {
     let q = tx.selectFrom("supplier_claims").selectAll().where("tenant_id", "=", actor.tenantId).where("id", "=", id);
     if (actor.role === "supplier") q = q.where("supplier_id", "=", actor.supplierId ?? "");
     const c = await q.forUpdate().executeTakeFirst();
     if (!c) throw notFound("supplier claim");
     const role = actor.kind === "system" ? "admin" : String(actor.role);
-    const t = CLAIM_ACTIONS[c.status]?.[action];
-    if (!t?.roles.includes(role)) throw invalidTransition("supplier claim", action, c.status, claimActions(c.status, role));
+    const to = CLAIM_MACHINE.next(c.status, action);
+    if (!to || CLAIM_MACHINE.refusal(c.status, action, { role: role as Role }))
+      throw invalidTransition("supplier claim", action, c.status, claimActions(c.status, role));
     const now = deps.clock.now();
     if (action === "settle") await settleClaim(tx, deps, actor, c, null);
     else {
       await tx
         .updateTable("supplier_claims")
         .set({
-          status: t.to,
+          status: to,
           updated_at: now,
           ...(actor.role === "supplier" || action !== "cancel" ? { supplier_note: input.note ?? c.supplier_note, answered_at: now } : {}),
         })
@@ -128,14 +115,14 @@ export async function runClaimAction(deps: Deps, actor: Actor, id: string, actio
         });
       }
       await emit(deps, tx, {
-        type: `claim.${t.to}`,
+        type: `claim.${to}`,
         tenantId: c.tenant_id,
         entityId: id,
         data: { supplierId: c.supplier_id, note: input.note ?? null },
-        key: `claim.${t.to}:${id}:${now.getTime()}`,
+        key: `claim.${to}:${id}:${now.getTime()}`,
       });
     }
-    await audit(tx, actor, `claim.${action}`, "supplier_claim", id, { status: c.status }, { status: t.to, ...input });
+    await audit(tx, actor, `claim.${action}`, "supplier_claim", id, { status: c.status }, { status: to, ...input });
     const after = await tx
       .selectFrom("supplier_claims as sc")
       .leftJoin("cases as c", "c.id", "sc.case_id")
@@ -156,7 +143,7 @@ const statementOut = (s: Record<string, any>, lines?: Record<string, any>[]) => 
   totals: s.totals,
   closedAt: s.closed_at,
   createdAt: s.created_at,
-  allowedActions: s.status === "open" ? ["close"] : [],
+  allowedActions: STATEMENT_MACHINE.allowed(s.status),
   ...(lines && { lines: lines.map((l) => ({ kind: l.kind, refId: l.ref_id, amount: Number(l.amount), memo: l.memo })) }),
 });
 
@@ -195,11 +182,11 @@ export function claimRoutes(app: ZApp, deps: Deps) {
       return fetch(req.query.cursor, req.query.limit);
     },
   );
-  for (const action of ["accept", "dispute", "settle", "cancel"]) {
+  for (const action of ["accept", "dispute", "settle", "cancel"] as const) {
     app.post(
       `/api/v1/supplier-claims/:id/actions/${action}`,
       {
-        config: { roles: action === "settle" || action === "cancel" ? ROLES.finance : ["admin", "finance", "supplier"] },
+        config: { roles: CLAIM_MACHINE.roles[action] },
         schema: {
           tags: ["claims"],
           params: idParam,
@@ -395,8 +382,9 @@ export async function closeStatement(deps: Deps, a: Actor, id: string): Promise<
       .forUpdate()
       .executeTakeFirst();
     if (!s) throw notFound("statement");
-    if (s.status !== "open") throw invalidTransition("statement", "close", s.status, []);
-    await tx.updateTable("supplier_statements").set({ status: "closed", closed_at: deps.clock.now() }).where("id", "=", s.id).execute();
+    const to = STATEMENT_MACHINE.next(s.status as StatementStatus, "close");
+    if (!to) throw invalidTransition("statement", "close", s.status, STATEMENT_MACHINE.allowed(s.status as StatementStatus));
+    await tx.updateTable("supplier_statements").set({ status: to, closed_at: deps.clock.now() }).where("id", "=", s.id).execute();
     const claims = await tx
       .selectFrom("supplier_claims")
       .selectAll()
