@@ -103,6 +103,18 @@ export const OFFER_KIND_NAMES = {
 export const OFFER_KINDS = valuesOf(OFFER_KIND_NAMES);
 export type OfferKind = (typeof OFFER_KINDS)[number];
 
+/** What a customer or an inspector can report about returned goods. */
+export const CONDITION_FLAG_NAMES = {
+  seal_broken: n("封条已拆", "Seal broken"),
+  tags_removed: n("吊牌已剪", "Tags removed"),
+  activated: n("已激活", "Activated"),
+  used: n("已使用", "Used"),
+  parts_missing: n("配件缺失", "Parts missing"),
+  damaged_by_customer: n("人为损坏", "Damaged by the customer"),
+} satisfies Record<string, Names>;
+export const CONDITION_FLAGS = valuesOf(CONDITION_FLAG_NAMES);
+export type ConditionFlag = (typeof CONDITION_FLAGS)[number];
+
 // ---------------------------------------------------------------- complaints
 
 export const COMPLAINT_STATUS_NAMES = {
@@ -267,6 +279,7 @@ export const VOCABULARY = {
   inspectionGrade: INSPECTION_GRADE_NAMES,
   disposition: DISPOSITION_NAMES,
   offerKind: OFFER_KIND_NAMES,
+  conditionFlag: CONDITION_FLAG_NAMES,
   complaintStatus: COMPLAINT_STATUS_NAMES,
   severity: SEVERITY_NAMES,
   blocklistKind: BLOCKLIST_KIND_NAMES,

@@ -1,9 +1,17 @@
 import { z } from "zod";
-import { CASE_TYPES, type CaseType, REASONS, RESPONSIBILITIES, type Reason, type Responsibility } from "../domain/vocabulary.js";
+import {
+  CASE_TYPES,
+  type CaseType,
+  CONDITION_FLAGS,
+  type ConditionFlag,
+  REASONS,
+  RESPONSIBILITIES,
+  type Reason,
+  type Responsibility,
+} from "../domain/vocabulary.js";
 
-/** What a customer or an inspector can report about returned goods. */
-export const CONDITION_FLAGS = ["seal_broken", "tags_removed", "activated", "used", "parts_missing", "damaged_by_customer"] as const;
-export type ConditionFlag = (typeof CONDITION_FLAGS)[number];
+/** What a customer or an inspector can report about returned goods (the vocabulary's list). */
+export { CONDITION_FLAGS, type ConditionFlag };
 
 const WindowsSchema = z.strictObject({
   noReasonReturnDays: z.number().int().min(0).max(365),

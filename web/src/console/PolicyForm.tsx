@@ -4,9 +4,9 @@
 import { Button, Card, Col, Form, InputNumber, Row, Select, Space, Switch, Typography } from "antd";
 import { useEffect } from "react";
 import { useTranslation } from "react-i18next";
+import { CONDITION_FLAGS } from "../../../src/domain/vocabulary";
 import { ApiError } from "../api";
 
-const CONDITION_FLAGS = ["seal_broken", "tags_removed", "activated", "used", "parts_missing", "damaged_by_customer"];
 const CATEGORIES = [
   "general",
   "home",
@@ -87,7 +87,7 @@ export function PolicyForm({ rules, saving, onSave }: { rules: Rules; saving: bo
       <Select options={options.map((o) => ({ value: o, label: t(`pf.opt.${o}`) }))} />
     </Form.Item>
   );
-  const tags = (name: string[], label: string, options: string[], free = true) => (
+  const tags = (name: string[], label: string, options: readonly string[], free = true) => (
     <Form.Item name={name} label={label}>
       <Select
         mode={free ? "tags" : "multiple"}

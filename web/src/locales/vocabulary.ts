@@ -13,6 +13,7 @@ export const VOCABULARY_KEYS = {
   inspectionGrade: "grade",
   disposition: "disposition",
   offerKind: "offerKind",
+  conditionFlag: "pf.flag",
   complaintStatus: "cp.status",
   severity: "cp.sev",
   blocklistKind: "cp.kind",
