@@ -6,6 +6,7 @@ import { useTranslation } from "react-i18next";
 import { Link } from "react-router-dom";
 import { api, when } from "../api";
 import { Loadable, useMe } from "../shared";
+import type { Page, User } from "../types";
 
 interface Entry {
   id: string;
@@ -54,7 +55,7 @@ export default function AuditLog() {
   const filters = new URLSearchParams({ limit: "50", ...(entityType && { entityType }), ...(action && { action }) });
   const users = useQuery({
     queryKey: ["users"],
-    queryFn: () => api<any>("GET", "/api/v1/users?limit=200"),
+    queryFn: () => api<Page<User>>("GET", "/api/v1/users?limit=200"),
     enabled: me.data?.role === "admin",
   });
   const names = new Map<string, string>((users.data?.items ?? []).map((u: any) => [u.id, u.name || u.email]));

@@ -8,6 +8,7 @@ import { Link, useSearchParams } from "react-router-dom";
 import { BLOCKLIST_KINDS, COMPLAINT_STATUSES, SEVERITIES, type Severity } from "../../../src/domain/vocabulary";
 import { ApiError, api, when } from "../api";
 import { Loadable, reportError, useMe } from "../shared";
+import type { BlocklistEntry, Complaint, Page } from "../types";
 
 const SEVERITY_COLORS: Record<Severity, string> = { low: "default", medium: "gold", high: "orange", critical: "red" };
 
@@ -30,7 +31,7 @@ export default function Complaints() {
 
 /** Finds an order by its platform number or a case by its number, for a new complaint. */
 async function resolveSubject(kind: "order" | "case", no: string): Promise<string> {
-  const r = await api<any>("GET", `/api/v1/${kind === "order" ? "orders" : "cases"}?q=${encodeURIComponent(no)}&limit=1`);
+  const r = await api<Page<{ id: string }>>("GET", `/api/v1/${kind === "order" ? "orders" : "cases"}?q=${encodeURIComponent(no)}&limit=1`);
   const hit = r.items[0];
   if (!hit) throw new ApiError(404, "not_found", `${no}`, [{ field: "number", message: "not found" }]);
   return hit.id;
@@ -48,7 +49,7 @@ function ComplaintList() {
   const [resolution, setResolution] = useState("");
   const q = useQuery({
     queryKey: ["complaints", status],
-    queryFn: () => api<any>("GET", `/api/v1/complaints?limit=200${status ? `&status=${status}` : ""}`),
+    queryFn: () => api<Page<Complaint>>("GET", `/api/v1/complaints?limit=200${status ? `&status=${status}` : ""}`),
   });
   const refresh = () => void qc.invalidateQueries({ queryKey: ["complaints"] });
   const act = async (id: string, action: string, body: unknown) => {
@@ -208,7 +209,7 @@ function Blocklist() {
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [form] = Form.useForm();
-  const q = useQuery({ queryKey: ["blocklist"], queryFn: () => api<any>("GET", "/api/v1/blocklist") });
+  const q = useQuery({ queryKey: ["blocklist"], queryFn: () => api<Page<BlocklistEntry>>("GET", "/api/v1/blocklist") });
   const refresh = () => void qc.invalidateQueries({ queryKey: ["blocklist"] });
   return (
     <Space direction="vertical" style={{ width: "100%" }}>

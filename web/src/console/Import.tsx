@@ -7,6 +7,7 @@ import { csvRow } from "../../../src/platform/csv";
 import { ApiError, api } from "../api";
 import i18n from "../i18n";
 import { Loadable } from "../shared";
+import type { Page, Shop } from "../types";
 
 i18n.addResourceBundle(
   "zh-CN",
@@ -62,7 +63,7 @@ interface ImportState {
 /** CSV import of orders: upload, a progress bar fed by polling the import, and a downloadable error report. */
 export default function ImportOrders() {
   const { t } = useTranslation();
-  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<any>("GET", "/api/v1/shops") });
+  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<Page<Shop>>("GET", "/api/v1/shops") });
   const [file, setFile] = useState<UploadFile | null>(null);
   const [importId, setImportId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -4,6 +4,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, money, when } from "../api";
 import { applyFieldErrors, Loadable, reportError } from "../shared";
+import type { Page, Supplier } from "../types";
 
 /** Finance's supplier side: claims (索赔) to settle and statements (对账单) to draw up and close. */
 export function ClaimsAndStatements() {
@@ -13,7 +14,7 @@ export function ClaimsAndStatements() {
   const [form] = Form.useForm();
   const claims = useQuery({ queryKey: ["claims-all"], queryFn: () => api<any>("GET", "/api/v1/supplier-claims?limit=200") });
   const statements = useQuery({ queryKey: ["statements"], queryFn: () => api<any>("GET", "/api/v1/supplier-statements") });
-  const suppliers = useQuery({ queryKey: ["suppliers"], queryFn: () => api<any>("GET", "/api/v1/suppliers?limit=200") });
+  const suppliers = useQuery({ queryKey: ["suppliers"], queryFn: () => api<Page<Supplier>>("GET", "/api/v1/suppliers?limit=200") });
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: ["claims-all"] });
     void qc.invalidateQueries({ queryKey: ["statements"] });

@@ -28,6 +28,7 @@ import { useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { CASE_STATUSES, CASE_TYPES, ORDER_STATUSES, REASONS, REFUND_METHODS, ROLES, STAFF_ROLES } from "../../../src/domain/vocabulary";
 import { api, money, when } from "../api";
 import { Loadable, reportError, StatusTag, useMe } from "../shared";
+import type { ApiToken, Page, Refund, Shop, Supplier, TrialBalance, User } from "../types";
 import { Chart } from "./Reports";
 
 /** The inbox's status filter: the vocabulary's statuses, with rejected listed among the ends. */
@@ -35,7 +36,7 @@ const STATUS_FILTER = [...CASE_STATUSES.filter((s) => s !== "rejected" && s !== 
 
 /** Counts the items of a list, up to the API's page limit (shown as "500+" above it). */
 async function count(path: string): Promise<{ n: number; more: boolean }> {
-  const r = await api<any>("GET", `${path}${path.includes("?") ? "&" : "?"}limit=500`);
+  const r = await api<Page<unknown>>("GET", `${path}${path.includes("?") ? "&" : "?"}limit=500`);
   return { n: r.items.length, more: Boolean(r.nextCursor) };
 }
 const shown = (c: { n: number; more: boolean }) => (c.more ? `${c.n}+` : String(c.n));
@@ -362,8 +363,8 @@ export function Cases() {
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, [q.data, cursor, nav]);
-  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<any>("GET", "/api/v1/shops") });
-  const suppliers = useQuery({ queryKey: ["suppliers"], queryFn: () => api<any>("GET", "/api/v1/suppliers?limit=200") });
+  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<Page<Shop>>("GET", "/api/v1/shops") });
+  const suppliers = useQuery({ queryKey: ["suppliers"], queryFn: () => api<Page<Supplier>>("GET", "/api/v1/suppliers?limit=200") });
   const me = useMe();
   const bulk = async (action: string, body: Record<string, unknown>) => {
     let ok = 0;
@@ -506,8 +507,8 @@ export function Finance() {
   const { t } = useTranslation();
   const qc = useQueryClient();
   const { message } = App.useApp();
-  const refunds = useQuery({ queryKey: ["refunds"], queryFn: () => api<any>("GET", "/api/v1/refunds?limit=200") });
-  const tb = useQuery({ queryKey: ["tb"], queryFn: () => api<any>("GET", "/api/v1/ledger/trial-balance") });
+  const refunds = useQuery({ queryKey: ["refunds"], queryFn: () => api<Page<Refund>>("GET", "/api/v1/refunds?limit=200") });
+  const tb = useQuery({ queryKey: ["tb"], queryFn: () => api<TrialBalance>("GET", "/api/v1/ledger/trial-balance") });
   const act = async (id: string, a: string) => {
     try {
       await api("POST", `/api/v1/refunds/${id}/actions/${a}`, a === "confirm" ? { reference: prompt("reference") ?? "manual" } : {});
@@ -581,7 +582,7 @@ export function Finance() {
 
 export function Suppliers() {
   const { t } = useTranslation();
-  const q = useQuery({ queryKey: ["suppliers"], queryFn: () => api<any>("GET", "/api/v1/suppliers?limit=200") });
+  const q = useQuery({ queryKey: ["suppliers"], queryFn: () => api<Page<Supplier>>("GET", "/api/v1/suppliers?limit=200") });
   const offers = useQuery({ queryKey: ["offers"], queryFn: () => api<any>("GET", "/api/v1/offers?limit=200") });
   return (
     <Space direction="vertical" style={{ width: "100%" }}>
@@ -627,10 +628,10 @@ export function Settings() {
   const [userForm] = Form.useForm();
   const [tokenForm] = Form.useForm();
   const [newToken, setNewToken] = useState<string | null>(null);
-  const users = useQuery({ queryKey: ["users"], queryFn: () => api<any>("GET", "/api/v1/users?limit=200") });
-  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<any>("GET", "/api/v1/shops") });
-  const tokens = useQuery({ queryKey: ["api-tokens"], queryFn: () => api<any>("GET", "/api/v1/api-tokens") });
-  const suppliers = useQuery({ queryKey: ["suppliers"], queryFn: () => api<any>("GET", "/api/v1/suppliers?limit=200") });
+  const users = useQuery({ queryKey: ["users"], queryFn: () => api<Page<User>>("GET", "/api/v1/users?limit=200") });
+  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<Page<Shop>>("GET", "/api/v1/shops") });
+  const tokens = useQuery({ queryKey: ["api-tokens"], queryFn: () => api<Page<ApiToken>>("GET", "/api/v1/api-tokens") });
+  const suppliers = useQuery({ queryKey: ["suppliers"], queryFn: () => api<Page<Supplier>>("GET", "/api/v1/suppliers?limit=200") });
   const role = Form.useWatch("role", userForm);
   return (
     <Space direction="vertical" style={{ width: "100%" }}>
@@ -739,7 +740,7 @@ export function Settings() {
           initialValues={{ role: "viewer" }}
           onFinish={async (v) => {
             try {
-              const r = await api<any>("POST", "/api/v1/api-tokens", v);
+              const r = await api<ApiToken & { token: string }>("POST", "/api/v1/api-tokens", v);
               setNewToken(r.token);
               tokenForm.resetFields();
               void qc.invalidateQueries({ queryKey: ["api-tokens"] });

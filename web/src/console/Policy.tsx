@@ -6,12 +6,13 @@ import { useSearchParams } from "react-router-dom";
 import { REASONS } from "../../../src/domain/vocabulary";
 import { ApiError, api } from "../api";
 import { Loadable } from "../shared";
+import type { Page, Shop } from "../types";
 import { PolicyForm } from "./PolicyForm";
 
 /** The return policy of one shop: its rules as a form (or JSON), saved as a new version, and a panel to try it on an order. */
 export default function Policy() {
   const [sp, setSp] = useSearchParams();
-  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<any>("GET", "/api/v1/shops") });
+  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<Page<Shop>>("GET", "/api/v1/shops") });
   const shopId = sp.get("shop") ?? shops.data?.items?.[0]?.id;
   return (
     <Space direction="vertical" style={{ width: "100%" }}>

@@ -12,6 +12,7 @@ import { useTranslation } from "react-i18next";
 import { useNavigate, useSearchParams } from "react-router-dom";
 import { api, money } from "../api";
 import { Loadable, useMe } from "../shared";
+import type { Page, Shop } from "../types";
 
 echarts.use([BarChart, LineChart, PieChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
@@ -79,7 +80,7 @@ export default function Reports() {
   const { sp, set, query } = useFilters();
   const me = useMe();
   const qc = useQueryClient();
-  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<any>("GET", "/api/v1/shops") });
+  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<Page<Shop>>("GET", "/api/v1/shops") });
   const rollups = useQuery({ queryKey: ["analytics-rollups"], queryFn: () => api<any>("GET", "/api/v1/analytics/rollups") });
   const refresh = useMutation({
     mutationFn: () => api("POST", "/api/v1/analytics/actions/refresh", {}),
