@@ -7,6 +7,7 @@ import { setupParcelReturns } from "./after-sales/parcel-returns.js";
 import { analyticsRoutes, setupAnalytics } from "./analytics/analytics.routes.js";
 import { automationRoutes, setupAutomation } from "./automation/automation.routes.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
+import { connectorRoutes, setupConnectors } from "./connectors/connector.routes.js";
 import { demoSeeder } from "./demo/demo.js";
 import type { DemoSeeder } from "./demo/seed.js";
 import { fulfilmentDemoSeeder } from "./fulfilment/demo.js";
@@ -36,6 +37,7 @@ export const routeModules: RouteModule[] = [
   claimRoutes,
   portalRoutes,
   automationRoutes,
+  connectorRoutes,
   // Last: the web app's pages.
   webRoutes,
   analyticsRoutes,
@@ -52,5 +54,7 @@ export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [
   setupAutomation,
   // After automation: the rollup job uses its queue.
   setupAnalytics,
+  // After automation: connector jobs run on its queue.
+  setupConnectors,
   failInterruptedImports,
 ];

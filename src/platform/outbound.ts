@@ -243,8 +243,8 @@ export async function checkOutbound(input: string, policy: OutboundPolicy, opts:
   return { url, hostname, port, addresses };
 }
 
-/** A DNS lookup that answers only with the addresses already checked. */
-function pinnedLookup(addresses: ResolvedAddress[]): LookupFunction {
+/** A DNS lookup that answers only with the addresses already checked (connectors use it too). */
+export function pinnedLookup(addresses: ResolvedAddress[]): LookupFunction {
   return ((_host: string, options: { all?: boolean; family?: number | string }, cb: (...args: unknown[]) => void) => {
     const family = options?.family === 4 || options?.family === "IPv4" ? 4 : options?.family === 6 || options?.family === "IPv6" ? 6 : 0;
     const fit = addresses.filter((a) => !family || a.family === family);
