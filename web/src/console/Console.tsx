@@ -8,6 +8,7 @@ import AnalyticsPanel from "./Analytics";
 import AuditLog from "./Audit";
 import CaseDetail from "./CaseDetail";
 import Complaints from "./Complaints";
+import Connectors from "./Connectors";
 import ImportOrders from "./Import";
 import { Automation, ClaimsAndStatements } from "./Money";
 import { Cases, Dashboard, Finance, OrderDetail, Orders, Settings, Suppliers } from "./Pages";
@@ -53,6 +54,7 @@ export default function Console() {
                   { key: "/policies", label: t("policies") },
                   { key: "/settings", label: t("settings") },
                   { key: "/automation", label: t("automation") },
+                  { key: "integrations", label: t("cn.group"), children: [{ key: "/connectors", label: t("cn.menu") }] },
                   { key: "/audit", label: t("audit.title") },
                 ]}
               />
@@ -100,6 +102,7 @@ export default function Console() {
                   <Route path="/settings" element={<Settings />} />
                   <Route path="/claims" element={<ClaimsAndStatements />} />
                   <Route path="/automation" element={<Automation />} />
+                  <Route path="/connectors" element={<Connectors />} />
                   <Route path="/audit" element={<AuditLog />} />
                   <Route path="*" element={<Dashboard />} />
                 </Routes>

@@ -29,6 +29,7 @@ import { CASE_STATUSES, CASE_TYPES, ORDER_STATUSES, REASONS, REFUND_METHODS, ROL
 import { api, money, when } from "../api";
 import { Loadable, reportError, StatusTag, useMe } from "../shared";
 import type { ApiToken, Page, Refund, Shop, Supplier, TrialBalance, User } from "../types";
+import { PlatformLinks } from "./Connectors";
 import { Chart } from "./Reports";
 
 /** The inbox's status filter: the vocabulary's statuses, with rejected listed among the ends. */
@@ -208,6 +209,7 @@ export function OrderDetail() {
                 </Button>
               ))}
             {o.allowedActions.includes("goodwill-refund") && <GoodwillRefund orderId={o.id} onDone={() => act("")} />}
+            <PlatformLinks orderId={o.id} />
           </Space>
           <Card size="small" title={t("lines")}>
             <Table

@@ -1,0 +1,342 @@
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { Alert, App, Button, Card, Form, Input, Modal, Popconfirm, Select, Space, Table, Tag, Typography } from "antd";
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { api, when } from "../api";
+import i18n from "../i18n";
+
+// The screen's own texts, kept beside it so the connector screen lands without touching the shared
+// dictionaries; they can move into the JSON locales later.
+const TEXTS = {
+  "zh-CN": {
+    "cn.group": "集成",
+    "cn.menu": "店铺与平台",
+    "cn.title": "店铺与平台连接",
+    "cn.add": "添加连接",
+    "cn.kind": "平台",
+    "cn.name": "名称",
+    "cn.shop": "导入到店铺",
+    "cn.status": "状态",
+    "cn.lastSync": "上次同步",
+    "cn.lastError": "最近错误",
+    "cn.nextAttempt": "下次重试",
+    "cn.webhookUrl": "Webhook 地址",
+    "cn.test": "测试连接",
+    "cn.sync": "立即同步",
+    "cn.pause": "暂停",
+    "cn.resume": "恢复",
+    "cn.delete": "删除",
+    "cn.edit": "修改",
+    "cn.log": "连接日志",
+    "cn.records": "已导入",
+    "cn.secretKeep": "留空则保持原值",
+    "cn.status.active": "运行中",
+    "cn.status.paused": "已暂停",
+    "cn.status.error": "出错",
+    "cn.viewOn": "在 {{kind}} 查看 {{no}}",
+    "cn.created": "已添加。请在 Shopify 后台把订单与退款的 Webhook 指向下面的地址。",
+    "cn.endpoint": "API 地址（可选：沙箱或本地模拟器）",
+  },
+  en: {
+    "cn.group": "Integrations",
+    "cn.menu": "Shops & platforms",
+    "cn.title": "Shop and platform connections",
+    "cn.add": "Add a connection",
+    "cn.kind": "Platform",
+    "cn.name": "Name",
+    "cn.shop": "Import into shop",
+    "cn.status": "Status",
+    "cn.lastSync": "Last sync",
+    "cn.lastError": "Last error",
+    "cn.nextAttempt": "Next try",
+    "cn.webhookUrl": "Webhook URL",
+    "cn.test": "Test",
+    "cn.sync": "Sync now",
+    "cn.pause": "Pause",
+    "cn.resume": "Resume",
+    "cn.delete": "Delete",
+    "cn.edit": "Edit",
+    "cn.log": "Connection log",
+    "cn.records": "Imported",
+    "cn.secretKeep": "leave empty to keep the current value",
+    "cn.status.active": "running",
+    "cn.status.paused": "paused",
+    "cn.status.error": "error",
+    "cn.viewOn": "View {{no}} on {{kind}}",
+    "cn.created": "Added. In the Shopify admin, point the order and refund webhooks at the address below.",
+    "cn.endpoint": "API base URL (optional: a sandbox or a local emulator)",
+  },
+};
+for (const [lng, texts] of Object.entries(TEXTS)) i18n.addResourceBundle(lng, "translation", texts, true, false);
+
+interface Connector {
+  id: string;
+  kind: string;
+  name: string;
+  shopId: string | null;
+  status: "active" | "paused" | "error";
+  webhookUrl: string;
+  config: Record<string, string | null>;
+  lastSyncAt: string | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  syncing: boolean;
+  allowedActions: string[];
+}
+
+const STATUS_COLOR = { active: "green", paused: "default", error: "red" } as const;
+const KIND_NAMES: Record<string, string> = { shopify: "Shopify" };
+
+function ConnectorForm({ initial, onDone }: { initial?: Connector; onDone: (c: Connector) => void }) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<{ items: { id: string; name: string }[] }>("GET", "/api/v1/shops") });
+  const [busy, setBusy] = useState(false);
+  const secretHint = initial ? t("cn.secretKeep") : undefined;
+  return (
+    <Form
+      layout="vertical"
+      initialValues={{
+        kind: initial?.kind ?? "shopify",
+        name: initial?.name,
+        shopId: initial?.shopId,
+        shopDomain: initial?.config.shopDomain,
+        endpoint: initial?.config.endpoint,
+      }}
+      onFinish={async (v) => {
+        setBusy(true);
+        try {
+          const config = Object.fromEntries(
+            Object.entries({
+              shopDomain: v.shopDomain,
+              accessToken: v.accessToken,
+              webhookSecret: v.webhookSecret,
+              endpoint: v.endpoint,
+            }).filter(([, x]) => x),
+          );
+          const c = initial
+            ? await api<Connector>("PATCH", `/api/v1/connectors/${initial.id}`, { name: v.name, shopId: v.shopId, config })
+            : await api<Connector>("POST", "/api/v1/connectors", { kind: v.kind, shopId: v.shopId, name: v.name || undefined, config });
+          onDone(c);
+        } catch (e) {
+          message.error((e as Error).message);
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <Form.Item name="kind" label={t("cn.kind")}>
+        <Select disabled={Boolean(initial)} options={Object.entries(KIND_NAMES).map(([value, label]) => ({ value, label }))} />
+      </Form.Item>
+      <Form.Item name="shopId" label={t("cn.shop")} rules={[{ required: true }]}>
+        <Select options={(shops.data?.items ?? []).map((s) => ({ value: s.id, label: s.name }))} />
+      </Form.Item>
+      <Form.Item name="name" label={t("cn.name")}>
+        <Input maxLength={100} />
+      </Form.Item>
+      <Form.Item name="shopDomain" label="shopDomain" rules={[{ required: true }]}>
+        <Input placeholder="your-store" autoComplete="off" />
+      </Form.Item>
+      <Form.Item name="accessToken" label="accessToken" extra={secretHint} rules={initial ? [] : [{ required: true }]}>
+        <Input.Password autoComplete="new-password" placeholder={initial?.config.accessToken ?? ""} />
+      </Form.Item>
+      <Form.Item name="webhookSecret" label="webhookSecret" extra={secretHint} rules={initial ? [] : [{ required: true }]}>
+        <Input.Password autoComplete="new-password" placeholder={initial?.config.webhookSecret ?? ""} />
+      </Form.Item>
+      <Form.Item name="endpoint" label={t("cn.endpoint")}>
+        <Input autoComplete="off" />
+      </Form.Item>
+      <Button type="primary" htmlType="submit" loading={busy} data-testid="connector-save">
+        {initial ? t("cn.edit") : t("cn.add")}
+      </Button>
+    </Form>
+  );
+}
+
+function ConnectorDetail({ id }: { id: string }) {
+  const { t } = useTranslation();
+  const q = useQuery({ queryKey: ["connector", id], queryFn: () => api<any>("GET", `/api/v1/connectors/${id}`), refetchInterval: 5000 });
+  if (!q.data) return null;
+  const c = q.data;
+  return (
+    <Space direction="vertical" style={{ width: "100%" }}>
+      <Typography.Text>
+        {t("cn.webhookUrl")}: <Typography.Text copyable>{c.webhookUrl}</Typography.Text>
+      </Typography.Text>
+      <Typography.Text type="secondary">
+        {t("cn.records")}:{" "}
+        {Object.entries(c.records ?? {})
+          .map(([k, n]) => `${k} ${n}`)
+          .join(" · ") || "—"}
+      </Typography.Text>
+      <Table
+        size="small"
+        rowKey="id"
+        pagination={{ pageSize: 10 }}
+        title={() => t("cn.log")}
+        dataSource={c.log}
+        columns={[
+          { title: "", dataIndex: "at", width: 180, render: when },
+          {
+            title: "",
+            dataIndex: "level",
+            width: 70,
+            render: (l: string) => <Tag color={l === "error" ? "red" : l === "warn" ? "orange" : "blue"}>{l}</Tag>,
+          },
+          { title: "", dataIndex: "message" },
+        ]}
+      />
+    </Space>
+  );
+}
+
+export default function Connectors() {
+  const { t } = useTranslation();
+  const { message, modal } = App.useApp();
+  const qc = useQueryClient();
+  const list = useQuery({
+    queryKey: ["connectors"],
+    queryFn: () => api<{ items: Connector[] }>("GET", "/api/v1/connectors"),
+    refetchInterval: 5000,
+  });
+  const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<{ items: { id: string; name: string }[] }>("GET", "/api/v1/shops") });
+  const [editing, setEditing] = useState<Connector | "new" | null>(null);
+  const refresh = () => void qc.invalidateQueries({ queryKey: ["connectors"] });
+  const act = async (c: Connector, action: string) => {
+    try {
+      const r = await api<any>("POST", `/api/v1/connectors/${c.id}/actions/${action}`);
+      if (action === "test") (r.ok ? message.success : message.warning)(r.message, 6);
+      refresh();
+      void qc.invalidateQueries({ queryKey: ["connector", c.id] });
+    } catch (e) {
+      message.error((e as Error).message);
+    }
+  };
+  return (
+    <Card
+      title={t("cn.title")}
+      extra={
+        <Button type="primary" onClick={() => setEditing("new")} data-testid="connector-add">
+          {t("cn.add")}
+        </Button>
+      }
+    >
+      {list.error ? <Alert type="error" message={(list.error as Error).message} /> : null}
+      <Table
+        rowKey="id"
+        loading={list.isLoading}
+        dataSource={list.data?.items ?? []}
+        pagination={false}
+        expandable={{ expandedRowRender: (c) => <ConnectorDetail id={c.id} /> }}
+        columns={[
+          { title: t("cn.name"), dataIndex: "name" },
+          { title: t("cn.kind"), dataIndex: "kind", render: (k: string) => KIND_NAMES[k] ?? k },
+          {
+            title: t("cn.shop"),
+            dataIndex: "shopId",
+            render: (id: string | null) => shops.data?.items.find((s) => s.id === id)?.name ?? "—",
+          },
+          {
+            title: t("cn.status"),
+            dataIndex: "status",
+            render: (s: Connector["status"], c) => (
+              <Tag color={STATUS_COLOR[s]} data-status={s}>
+                {t(`cn.status.${s}`)}
+                {c.syncing ? " …" : ""}
+              </Tag>
+            ),
+          },
+          { title: t("cn.lastSync"), dataIndex: "lastSyncAt", render: when },
+          {
+            title: t("cn.lastError"),
+            dataIndex: "lastError",
+            render: (e: string | null, c) =>
+              e ? (
+                <Typography.Text type="danger">
+                  {e}
+                  {c.nextAttemptAt ? ` (${t("cn.nextAttempt")} ${when(c.nextAttemptAt)})` : ""}
+                </Typography.Text>
+              ) : (
+                "—"
+              ),
+          },
+          {
+            title: "",
+            render: (_: unknown, c) => (
+              <Space wrap>
+                {c.allowedActions.map((a) => (
+                  <Button key={a} size="small" onClick={() => act(c, a)} data-action={a}>
+                    {t(`cn.${a}`)}
+                  </Button>
+                ))}
+                <Button size="small" onClick={() => setEditing(c)}>
+                  {t("cn.edit")}
+                </Button>
+                <Popconfirm
+                  title={t("cn.delete")}
+                  onConfirm={async () => {
+                    await api("DELETE", `/api/v1/connectors/${c.id}`);
+                    refresh();
+                  }}
+                >
+                  <Button size="small" danger>
+                    {t("cn.delete")}
+                  </Button>
+                </Popconfirm>
+              </Space>
+            ),
+          },
+        ]}
+      />
+      <Modal
+        open={editing !== null}
+        title={editing === "new" ? t("cn.add") : t("cn.edit")}
+        footer={null}
+        destroyOnHidden
+        onCancel={() => setEditing(null)}
+      >
+        {editing !== null && (
+          <ConnectorForm
+            initial={editing === "new" ? undefined : editing}
+            onDone={(c) => {
+              const created = editing === "new";
+              setEditing(null);
+              refresh();
+              if (created) modal.info({ title: t("cn.created"), content: <Typography.Text copyable>{c.webhookUrl}</Typography.Text> });
+            }}
+          />
+        )}
+      </Modal>
+    </Card>
+  );
+}
+
+/** Links from an order to its record on the platforms it came from. */
+export function PlatformLinks({ orderId }: { orderId: string }) {
+  const { t } = useTranslation();
+  const q = useQuery({
+    queryKey: ["platform-links", orderId],
+    queryFn: () =>
+      api<{ items: { connectorId: string; kind: string; externalNo: string | null; url: string | null }[] }>(
+        "GET",
+        `/api/v1/orders/${orderId}/platform-links`,
+      ),
+  });
+  const links = (q.data?.items ?? []).filter((l) => l.url);
+  if (!links.length) return null;
+  return (
+    <Space>
+      {links.map((l) => (
+        <Typography.Link
+          key={l.connectorId}
+          href={l.url ?? undefined}
+          target="_blank"
+          rel="noreferrer noopener"
+          data-testid="platform-link"
+        >
+          {t("cn.viewOn", { kind: KIND_NAMES[l.kind] ?? l.kind, no: l.externalNo ?? "" })}
+        </Typography.Link>
+      ))}
+    </Space>
+  );
+}
