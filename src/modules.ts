@@ -1,6 +1,7 @@
 // Every capability's routes and demo data, in one list, so that the server, the CLI and the tests
 // assemble the same application. Add a capability here when it lands.
 
+import { setupCaseEvents } from "./after-sales/case.events.js";
 import { caseRoutes } from "./after-sales/case.routes.js";
 import { checkCaseGraph } from "./after-sales/case.states.js";
 import { setupParcelReturns } from "./after-sales/parcel-returns.js";
@@ -50,6 +51,8 @@ export const demoSeeders: DemoSeeder[] = [demoSeeder, fulfilmentDemoSeeder, mone
 export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [
   checkCaseGraph,
   setupMoney,
+  // After money: the case follows its refund's events.
+  setupCaseEvents,
   setupParcelReturns,
   setupAutomation,
   // After automation: the rollup job uses its queue.

@@ -9,6 +9,7 @@ import { type Actor, type Deps, emit } from "../platform/context.js";
 import { type Executor, jsonColumn, jsonDate, type Tx } from "../platform/db.js";
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { newId, randomToken } from "../platform/ids.js";
+import { lockRows } from "../platform/locks.js";
 import { decideSubmission, evaluateEligibility, type PolicyReason, returnFreightPayer, suggestResponsibility } from "../policies/engine.js";
 import { claimedQuantities, eligibilityInput, loadPolicyById, orderFacts } from "../policies/policy.repo.js";
 import type { CaseType, Reason, Responsibility } from "../policies/rules.js";
@@ -237,12 +238,14 @@ async function writeEvent(
     .execute();
 }
 
+/** Locks the case's order and then the case (the lock order of src/platform/locks.ts) and reads it. */
 async function lockCase(tx: Tx, actor: Actor, caseId: string) {
-  let q = tx.selectFrom("cases").selectAll().where("tenant_id", "=", actor.tenantId).where("id", "=", caseId);
+  let q = tx.selectFrom("cases").select("order_id").where("tenant_id", "=", actor.tenantId).where("id", "=", caseId);
   if (actor.role === "customer") q = q.where("order_id", "=", actor.orderId ?? "");
-  const c = await q.forUpdate().executeTakeFirst();
-  if (!c) throw notFound("case");
-  return c;
+  const found = await q.executeTakeFirst();
+  if (!found) throw notFound("case");
+  await lockRows(tx, { orders: [found.order_id], cases: [caseId] });
+  return tx.selectFrom("cases").selectAll().where("id", "=", caseId).executeTakeFirstOrThrow();
 }
 
 /** The single entry point for every case action: routes, the portal and the SLA timers use it. */
@@ -517,7 +520,7 @@ export async function applyAction(
   return { refundId };
 }
 
-/** Called by money inside its transaction when the case's refund is settled by the gateway. */
+/** Moves the case on when its refund settles, inside money's transaction (see case.events.ts). */
 export async function onCaseRefundSettled(
   tx: Tx,
   deps: Deps,

@@ -1,10 +1,10 @@
 import { sql } from "kysely";
-import { onCaseRefundSettled } from "../after-sales/case.service.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
 import { type Executor, jsonColumn, type Tx } from "../platform/db.js";
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
+import { lockRows } from "../platform/locks.js";
 import { refundsShipping, returnFreightPayer } from "../policies/engine.js";
 import { loadPolicy, loadPolicyById } from "../policies/policy.repo.js";
 import type { Reason, Responsibility } from "../policies/rules.js";
@@ -284,22 +284,25 @@ export async function settleRefund(
   error?: string,
 ): Promise<boolean> {
   return deps.db.transaction().execute(async (tx) => {
-    const r = await tx.selectFrom("refunds").selectAll().where("id", "=", refundId).forUpdate().executeTakeFirst();
+    const owner = await tx.selectFrom("refunds").select(["order_id", "case_id"]).where("id", "=", refundId).executeTakeFirst();
+    if (!owner) return false;
+    // Order, case, then refund: the lock order of src/platform/locks.ts, as a case action takes them.
+    await lockRows(tx, { orders: [owner.order_id], cases: [owner.case_id], refunds: [refundId] });
+    const r = await tx.selectFrom("refunds").selectAll().where("id", "=", refundId).executeTakeFirst();
     if (!r || r.status === "succeeded" || r.status === "failed") return false;
     const now = deps.clock.now();
-    const system: Actor = { kind: "system", id: "gateway", tenantId: r.tenant_id, role: "system", locale: "zh-CN" };
     if (outcome === "failed") {
       await tx
         .updateTable("refunds")
         .set({ status: "failed", last_error: error ?? "declined", updated_at: now })
         .where("id", "=", refundId)
         .execute();
-      if (r.case_id && r.kind === "case") await onCaseRefundSettled(tx, deps, system, r.case_id, refundId, "failed");
+      // After-sales moves the case on from these events (src/after-sales/case.events.ts).
       await emit(deps, tx, {
         type: "refund.failed",
         tenantId: r.tenant_id,
         entityId: refundId,
-        data: { orderId: r.order_id, caseId: r.case_id, amount: Number(r.amount) },
+        data: { orderId: r.order_id, caseId: r.case_id, kind: r.kind, amount: Number(r.amount) },
         key: `refund.failed:${refundId}:${r.attempts}`,
       });
       return true;
@@ -339,12 +342,11 @@ export async function settleRefund(
         { account: r.method === "balance" ? "store_credit" : "cash", amount: -amount },
       ],
     });
-    if (r.case_id && r.kind === "case") await onCaseRefundSettled(tx, deps, system, r.case_id, refundId, "succeeded");
     await emit(deps, tx, {
       type: "refund.succeeded",
       tenantId: r.tenant_id,
       entityId: refundId,
-      data: { orderId: r.order_id, caseId: r.case_id, amount },
+      data: { orderId: r.order_id, caseId: r.case_id, kind: r.kind, amount },
       key: `refund.succeeded:${refundId}`,
     });
     return true;
@@ -508,23 +510,6 @@ export async function openClaimForCase(tx: Tx, deps: Deps, actor: Actor, caseId:
   });
   await audit(tx, actor, "claim.open", "supplier_claim", id, undefined, { amount });
   return id;
-}
-
-/**
- * Asks for a case's refund: the case's `refund` action locks the case and order rows, writes the
- * refund (one per case, at most what remains refundable) and sends it to the gateway after commit.
- */
-export async function requestCaseRefund(deps: Deps, actor: Actor, caseId: string, opts: { method?: "original" | "balance" } = {}) {
-  const { runCaseAction } = await import("../after-sales/case.service.js");
-  await runCaseAction(deps, actor, caseId, "refund", opts);
-  const r = await deps.db
-    .selectFrom("refunds")
-    .selectAll()
-    .where("tenant_id", "=", actor.tenantId)
-    .where("case_id", "=", caseId)
-    .where("kind", "=", "case")
-    .executeTakeFirstOrThrow();
-  return refundOut(r);
 }
 
 /** Paid, refunded, refunds under way and what remains refundable on one order of a tenant. */

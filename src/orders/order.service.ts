@@ -8,6 +8,7 @@ import { type Actor, type Deps, emit } from "../platform/context.js";
 import { type Executor, jsonColumn, jsonDate, type Tx } from "../platform/db.js";
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { newId, sha256 } from "../platform/ids.js";
+import { lockRows } from "../platform/locks.js";
 import type { OrderInput } from "./order.schemas.js";
 import {
   allowedOrderActions,
@@ -412,7 +413,8 @@ async function lockOrder(tx: Tx, actor: Actor, orderId: string) {
 export async function runOrderAction(deps: Deps, actor: Actor, orderId: string, action: string, input: Record<string, any>) {
   await deps.db.transaction().execute(async (tx) => {
     const o = await lockOrder(tx, actor, orderId);
-    const sos = await tx.selectFrom("supplier_orders").selectAll().where("order_id", "=", orderId).execute();
+    // Its supplier orders next, so that a supplier's answer waits for this action, or this for it.
+    const sos = await tx.selectFrom("supplier_orders").selectAll().where("order_id", "=", orderId).orderBy("id").forUpdate().execute();
     const allowed = allowedOrderActions(o.status, sos);
     if (!allowed.includes(action)) throw invalidTransition("order", action, o.status, allowed);
     const now = deps.clock.now();
@@ -561,10 +563,13 @@ export async function runSupplierOrderAction(deps: Deps, actor: Actor, soId: str
 }
 
 export async function supplierOrderActionTx(tx: Tx, deps: Deps, actor: Actor, soId: string, action: string, input: Record<string, any>) {
-  let q = tx.selectFrom("supplier_orders").selectAll().where("tenant_id", "=", actor.tenantId).where("id", "=", soId);
+  let q = tx.selectFrom("supplier_orders").select("order_id").where("tenant_id", "=", actor.tenantId).where("id", "=", soId);
   if (actor.role === "supplier") q = q.where("supplier_id", "=", actor.supplierId ?? "");
-  const so = await q.forUpdate().executeTakeFirst();
-  if (!so) throw notFound("supplier order");
+  const found = await q.executeTakeFirst();
+  if (!found) throw notFound("supplier order");
+  // The order first, then its supplier order: the lock order of src/platform/locks.ts.
+  await lockRows(tx, { orders: [found.order_id], supplierOrders: [soId] });
+  const so = await tx.selectFrom("supplier_orders").selectAll().where("id", "=", soId).executeTakeFirstOrThrow();
   const who = actor.role === "supplier" ? "supplier" : "staff";
   const allowed = supplierOrderActions(so.status, actor.kind === "system" ? "staff" : who);
   const to = allowed.includes(action) ? nextSupplierOrderStatus(so.status, action, input) : null;
@@ -583,7 +588,8 @@ export async function supplierOrderActionTx(tx: Tx, deps: Deps, actor: Actor, so
   if (input.note) set.note = input.note;
   await tx.updateTable("supplier_orders").set(set).where("id", "=", soId).execute();
   if (action === "reject" || action === "confirm-cancel") await releaseStock(tx, soId);
-  const order = await tx.selectFrom("orders").selectAll().where("id", "=", so.order_id).forUpdate().executeTakeFirstOrThrow();
+  // Locked above, with the supplier order.
+  const order = await tx.selectFrom("orders").selectAll().where("id", "=", so.order_id).executeTakeFirstOrThrow();
   if (action === "ship" && Number(so.cost_total) > 0) {
     await post(tx, {
       tenantId: actor.tenantId,
