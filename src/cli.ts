@@ -112,8 +112,8 @@ async function main() {
       if (!values.email || !values.password) throw new Error("--email and --password are required");
       const weak = passwordProblem(values.password, { email: values.email });
       if (weak) throw new Error(`--password: ${weak}`);
-      if (!(STAFF_ROLES as readonly string[]).includes(values.role ?? ""))
-        throw new Error(`--role must be one of ${STAFF_ROLES.join(", ")}`);
+      const role = STAFF_ROLES.find((r) => r === values.role);
+      if (!role) throw new Error(`--role must be one of ${STAFF_ROLES.join(", ")}`);
       const deps = await openDeps({ config: { workers: false } });
       const { tenantId } = await ensureTenant(deps);
       await deps.db
@@ -123,7 +123,7 @@ async function main() {
           tenant_id: tenantId,
           email: values.email,
           name: values.name,
-          role: values.role,
+          role,
           password_hash: await hashPassword(values.password),
         })
         .execute();

@@ -1,5 +1,7 @@
 import type { FastifyReply } from "fastify";
+import type { Selectable } from "kysely";
 import { z } from "zod";
+import type { Complaints } from "../db/schema.js";
 import {
   BLOCKLIST_KINDS,
   COMPLAINT_STATUSES,
@@ -153,7 +155,10 @@ export async function sendEvidence(deps: Deps, actor: Actor, evidenceId: string,
     .send(data);
 }
 
-export async function readUpload(req: { file: () => Promise<any> }): Promise<{ filename: string; data: Buffer }> {
+/** The part of a multipart upload that readUpload reads (@fastify/multipart's file). */
+type UploadPart = { toBuffer(): Promise<Buffer>; file?: { truncated?: boolean }; filename?: string };
+
+export async function readUpload(req: { file: () => Promise<UploadPart | undefined> }): Promise<{ filename: string; data: Buffer }> {
   // Not multipart (415) or malformed (400) is said as such, naming `file`, like on every upload route.
   const part = await req.file().catch((err: { code?: string; message?: string }) => {
     throw uploadError(err) ?? err;
@@ -280,7 +285,7 @@ export function caseRoutes(app: ZApp, deps: Deps) {
   );
 
   // Complaints --------------------------------------------------------------------------------
-  const complaintOut = (c: Record<string, any>) => ({
+  const complaintOut = (c: Selectable<Complaints>) => ({
     id: c.id,
     orderId: c.order_id,
     caseId: c.case_id,

@@ -1,6 +1,7 @@
-import { sql } from "kysely";
+import { type Selectable, sql } from "kysely";
 import type { SupplierTerms } from "../catalog/catalog.schemas.js";
 import { DEFAULT_TERMS } from "../catalog/catalog.schemas.js";
+import type { Blocklist, Cases } from "../db/schema.js";
 import { post } from "../money/ledger.js";
 import { createCaseRefund, createOrderRefund, executeRefund, openClaimForCase, quoteCaseRefund } from "../money/refunds.js";
 import { createFollowUpSupplierOrder, requestInterceptForOrder } from "../orders/order.service.js";
@@ -34,15 +35,16 @@ export interface CaseInput {
   reason: Reason;
   lines: { orderLineId: string; quantity: number }[];
   description?: string;
-  channel?: string;
+  channel?: Selectable<Cases>["channel"];
   at?: string;
   refundPreference?: "original" | "balance";
 }
 
 const roleOf = (a: Actor): CaseRole => (a.kind === "system" ? "system" : (a.role as CaseRole));
 
-async function isBlocked(ex: Executor, tenantId: string, shopId: string, customer: Record<string, any>, customerId: string | null) {
-  const values: [string, string][] = [];
+async function isBlocked(ex: Executor, tenantId: string, shopId: string, orderCustomer: unknown, customerId: string | null) {
+  const customer = orderCustomer as { phone?: unknown; email?: unknown } | null;
+  const values: [Selectable<Blocklist>["kind"], string][] = [];
   if (customer?.phone) values.push(["phone", String(customer.phone)]);
   if (customer?.email) values.push(["email", String(customer.email).toLowerCase()]);
   if (customerId) values.push(["customer", customerId]);
@@ -249,7 +251,26 @@ async function lockCase(tx: Tx, actor: Actor, caseId: string) {
 }
 
 /** The single entry point for every case action: routes, the portal and the SLA timers use it. */
-export async function runCaseAction(deps: Deps, actor: Actor, caseId: string, action: CaseAction, input: Record<string, any> = {}) {
+/** The body of a case action as ACTION_BODIES (case.routes.ts) validates it; each action reads its own fields. */
+export interface CaseActionInput {
+  note?: string | null;
+  responsibility?: Responsibility;
+  carrier?: string;
+  trackingNo?: string;
+  freight?: number;
+  grade?: string;
+  matchesOrder?: boolean;
+  complete?: boolean;
+  disposition?: string;
+  deduction?: { amount: number; reason: string };
+  method?: "original" | "balance";
+  kind?: "coupon" | "partial_refund" | "gift";
+  amount?: number;
+  severity?: "low" | "medium" | "high" | "critical";
+  assigneeId?: string | null;
+}
+
+export async function runCaseAction(deps: Deps, actor: Actor, caseId: string, action: CaseAction, input: CaseActionInput = {}) {
   const r = await deps.db.transaction().execute((tx) => applyAction(tx, deps, actor, caseId, action, input));
   if (r.refundId) await executeRefund(deps, r.refundId);
   return caseView(deps.db, actor, caseId, { detail: false });
@@ -280,7 +301,7 @@ export async function applyAction(
   actor: Actor,
   caseId: string,
   action: CaseAction,
-  input: Record<string, any>,
+  input: CaseActionInput,
 ): Promise<{ refundId: string | null }> {
   const c = await lockCase(tx, actor, caseId);
   const role = roleOf(actor);
@@ -361,7 +382,7 @@ export async function applyAction(
       if (input.matchesOrder === false) {
         set.risk_flag = true;
         set.risk_reasons = JSON.stringify([
-          ...(c.risk_reasons ?? []),
+          ...((c.risk_reasons ?? []) as unknown[]),
           { code: "risk_return_mismatch", message: "退回商品与订单不符", messageEn: "The returned goods do not match the order" },
         ]);
       }
@@ -560,7 +581,7 @@ export async function onCaseRefundSettled(
 
 // View ------------------------------------------------------------------------------------------
 
-export const caseListItem = (c: Record<string, any>, now: Date) => ({
+export const caseListItem = (c: Selectable<Cases> & { platform_order_no: string }, now: Date) => ({
   id: c.id,
   caseNo: c.case_no,
   orderId: c.order_id,
@@ -581,14 +602,15 @@ export const caseListItem = (c: Record<string, any>, now: Date) => ({
   updatedAt: c.updated_at,
 });
 
-export function currentDeadline(c: Record<string, any>): { kind: string; at: string } | null {
+type Deadlines = Pick<Selectable<Cases>, "status" | "response_due_at" | "return_ship_due_at" | "refund_due_at">;
+export function currentDeadline(c: Deadlines): { kind: string; at: string } | null {
   const pick = (kind: string, at: unknown) => (at ? { kind, at: new Date(at as string).toISOString() } : null);
   if (c.status === "submitted" || c.status === "info_requested") return pick("merchant_response", c.response_due_at);
   if (c.status === "awaiting_return") return pick("customer_return_shipment", c.return_ship_due_at);
   if (["received", "inspected", "refund_pending"].includes(c.status)) return pick("refund_due", c.refund_due_at);
   return null;
 }
-export function isOverdue(c: Record<string, any>, now: Date) {
+export function isOverdue(c: Deadlines, now: Date) {
   const d = currentDeadline(c);
   return Boolean(d && new Date(d.at) < now);
 }
@@ -626,19 +648,21 @@ export async function caseView(ex: Executor, actor: Actor, caseId: string, opts:
         WHERE cl.case_id = c.id ORDER BY cl.id) x)`.as("lines_json"),
     )
     .select(
-      sql<Record<string, any>[]>`(SELECT coalesce(json_agg(e ORDER BY e.at, e.id), '[]') FROM (SELECT id, action, actor_type, actor_id,
+      sql<Record<string, unknown>[]>`(SELECT coalesce(json_agg(e ORDER BY e.at, e.id), '[]') FROM (SELECT id, action, actor_type, actor_id,
         from_status, to_status, note, data, at FROM case_events WHERE case_id = c.id) e)`.as("events_json"),
     )
     .select(
-      sql<Record<string, any>[]>`(SELECT coalesce(json_agg(v ORDER BY v.created_at, v.id), '[]') FROM (SELECT id, kind, mime, size_bytes,
+      sql<
+        Record<string, unknown>[]
+      >`(SELECT coalesce(json_agg(v ORDER BY v.created_at, v.id), '[]') FROM (SELECT id, kind, mime, size_bytes,
         filename, uploaded_by, created_at FROM evidence WHERE case_id = c.id) v)`.as("evidence_json"),
     )
     .select(
-      sql<Record<string, any>[]>`(SELECT coalesce(json_agg(r ORDER BY r.created_at, r.id), '[]') FROM (SELECT id, kind, amount, method,
+      sql<Record<string, unknown>[]>`(SELECT coalesce(json_agg(r ORDER BY r.created_at, r.id), '[]') FROM (SELECT id, kind, amount, method,
         status, created_at, confirmed_at FROM refunds WHERE case_id = c.id) r)`.as("refunds_json"),
     )
     .select(
-      sql<Record<string, any> | null>`(SELECT row_to_json(k) FROM (SELECT id, status, amount FROM supplier_claims
+      sql<Record<string, unknown> | null>`(SELECT row_to_json(k) FROM (SELECT id, status, amount FROM supplier_claims
         WHERE case_id = c.id AND status <> 'cancelled' LIMIT 1) k)`.as("claim_json"),
     )
     .where("c.tenant_id", "=", actor.tenantId)
@@ -648,13 +672,13 @@ export async function caseView(ex: Executor, actor: Actor, caseId: string, opts:
   const c = await q.executeTakeFirst();
   if (!c) throw notFound("case");
   const lines = jsonColumn<CaseViewLine[]>(c.lines_json);
-  type Row = Record<string, any>;
+  type Row = Record<string, unknown>;
   const events = jsonColumn<Row[]>(c.events_json).map((e): Row => ({ ...e, at: jsonDate(e.at) }));
   const evidence = jsonColumn<Row[]>(c.evidence_json).map((e): Row => ({ ...e, created_at: jsonDate(e.created_at) }));
   const refunds = jsonColumn<Row[]>(c.refunds_json).map(
     (r): Row => ({ ...r, created_at: jsonDate(r.created_at), confirmed_at: jsonDate(r.confirmed_at) }),
   );
-  const claim = jsonColumn<Record<string, any> | null>(c.claim_json);
+  const claim = jsonColumn<Record<string, unknown> | null>(c.claim_json);
   const supplier =
     c.supplier_id && c.supplier_name
       ? { id: c.supplier_id as string, name: c.supplier_name as string, terms: c.supplier_terms }

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { Executor } from "../platform/db.js";
 import type { PolicyReason } from "../policies/engine.js";
 
@@ -30,7 +31,7 @@ export async function customerRisk(
       (eb) =>
         eb.fn
           .count<number>("c.id")
-          .filterWhere(eb.ref("c.inspection", "->>").key("matchesOrder" as never), "=", "false")
+          .filterWhere(sql<string>`${sql.ref("c.inspection")}->>'matchesOrder'`, "=", "false")
           .as("mismatched"),
     ])
     .where("c.tenant_id", "=", tenantId)

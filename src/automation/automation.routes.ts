@@ -1,6 +1,9 @@
+import type { Selectable, SelectQueryBuilder } from "kysely";
 import { z } from "zod";
+import type { Webhooks } from "../db/schema.js";
 import { audit } from "../platform/audit.js";
 import type { Deps, DomainEvent } from "../platform/context.js";
+import type { Database } from "../platform/db.js";
 import { AppError, notFound, requireChanges, validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId, randomToken } from "../platform/ids.js";
@@ -188,7 +191,7 @@ export function automationRoutes(app: ZApp, deps: Deps) {
   );
 
   // Webhooks --------------------------------------------------------------------------------
-  const hookOut = (w: Record<string, any>) => ({ id: w.id, url: w.url, events: w.events, active: w.active, createdAt: w.created_at });
+  const hookOut = (w: Selectable<Webhooks>) => ({ id: w.id, url: w.url, events: w.events, active: w.active, createdAt: w.created_at });
   const HookBody = z.strictObject({
     url: z
       .string()
@@ -336,7 +339,8 @@ export function automationRoutes(app: ZApp, deps: Deps) {
   app.get("/api/v1/sla/overdue", { config: { roles: ROLES.staff }, schema: { tags: ["automation"] } }, async (req) => {
     const a = actorOf(req);
     const now = deps.clock.now();
-    const count = async (q: any) => Number((await q.select((eb: any) => eb.fn.countAll().as("n")).executeTakeFirst())?.n ?? 0);
+    const count = async <TB extends keyof Database>(q: SelectQueryBuilder<Database, TB, object>) =>
+      Number((await q.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirst())?.n ?? 0);
     const cases = deps.db.selectFrom("cases").where("tenant_id", "=", a.tenantId);
     return {
       merchantResponse: await count(cases.where("status", "in", ["submitted", "info_requested"]).where("response_due_at", "<", now)),

@@ -147,7 +147,9 @@ export async function importCatalogCsv(deps: Deps, actor: Actor, text: string) {
         errors.push({ line, field: "active", message: "true or false" });
       if (supplierId && (cost === undefined || stock === undefined))
         errors.push({ line, field: cost === undefined ? "cost" : "stock", message: "required with a supplier" });
-      if (errors.length > before) continue;
+      // Past this check every given number cell is a number (a bad one was reported) and returnTo is valid.
+      if (errors.length > before || price == null) continue;
+      const returnToValue = returnTo === "supplier" || returnTo === "warehouse" ? returnTo : null;
       const category = cell("category") || "general";
 
       let sku = await tx
@@ -173,22 +175,18 @@ export async function importCatalogCsv(deps: Deps, actor: Actor, text: string) {
             sku_code: code,
             title: cell("skuTitle") || title,
             price,
-            return_to: returnTo || null,
+            return_to: returnToValue,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
         counts.skusCreated++;
         await audit(tx, actor, "sku.import", "sku", sku.id, undefined, { skuCode: code, price });
-      } else if (Number(sku.price) !== price || (returnTo || null) !== sku.return_to) {
-        await tx
-          .updateTable("skus")
-          .set({ price, return_to: returnTo || null })
-          .where("id", "=", sku.id)
-          .execute();
+      } else if (Number(sku.price) !== price || returnToValue !== sku.return_to) {
+        await tx.updateTable("skus").set({ price, return_to: returnToValue }).where("id", "=", sku.id).execute();
         counts.skusUpdated++;
         await audit(tx, actor, "sku.import", "sku", sku.id, { price: Number(sku.price) }, { price });
       }
-      if (!supplierId) continue;
+      if (!supplierId || cost == null || stock == null) continue;
       const active = activeText ? ["true", "1", "是"].includes(activeText) : true;
       const existing = await tx
         .selectFrom("offers")
@@ -223,8 +221,8 @@ export async function importCatalogCsv(deps: Deps, actor: Actor, text: string) {
         changed = Number(existing.cost) !== cost || existing.stock !== stock || existing.active !== active;
         const other =
           (cell("supplierSku") || null) !== existing.supplier_sku ||
-          (lead !== undefined && lead !== existing.lead_time_days) ||
-          (priority !== undefined && priority !== existing.priority);
+          (lead != null && lead !== existing.lead_time_days) ||
+          (priority != null && priority !== existing.priority);
         if (changed || other) {
           await tx
             .updateTable("offers")
@@ -233,8 +231,8 @@ export async function importCatalogCsv(deps: Deps, actor: Actor, text: string) {
               cost,
               stock,
               active,
-              ...(lead !== undefined && { lead_time_days: lead }),
-              ...(priority !== undefined && { priority }),
+              ...(lead != null && { lead_time_days: lead }),
+              ...(priority != null && { priority }),
               updated_at: deps.clock.now(),
             })
             .where("id", "=", offerId)

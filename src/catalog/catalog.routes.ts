@@ -1,4 +1,6 @@
+import type { Selectable } from "kysely";
 import { z } from "zod";
+import type { Products, Skus } from "../db/schema.js";
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps } from "../platform/context.js";
 import { AppError, notFound, requireChanges } from "../platform/errors.js";
@@ -16,7 +18,7 @@ function scopeSupplier(a: Actor, supplierId?: string): string | undefined {
   return supplierId;
 }
 
-const productOut = (p: Record<string, any>, skus: Record<string, any>[]) => ({
+const productOut = (p: Selectable<Products>, skus: Selectable<Skus>[]) => ({
   id: p.id,
   title: p.title,
   category: p.category,

@@ -1,4 +1,6 @@
+import type { Selectable } from "kysely";
 import { z } from "zod";
+import type { Offers, Suppliers } from "../db/schema.js";
 import { AddressSchema } from "../shops/shop.routes.js";
 
 /** A supplier's after-sales terms toward the merchant (overridable per offer). */
@@ -62,7 +64,7 @@ export const OfferBody = z.strictObject({
 });
 export const OfferPatch = z.strictObject(offerFields).partial();
 
-export const supplierOut = (s: Record<string, any>) => ({
+export const supplierOut = (s: Selectable<Suppliers>) => ({
   id: s.id,
   name: s.name,
   contactName: s.contact_name,
@@ -79,7 +81,7 @@ export const supplierOut = (s: Record<string, any>) => ({
   updatedAt: s.updated_at,
 });
 
-export const offerOut = (o: Record<string, any>) => ({
+export const offerOut = (o: Selectable<Offers> & { sku_code?: string }) => ({
   id: o.id,
   supplierId: o.supplier_id,
   skuId: o.sku_id,

@@ -1,4 +1,6 @@
+import type { Selectable } from "kysely";
 import { z } from "zod";
+import type { Users } from "../db/schema.js";
 import { ROLES as USER_ROLES } from "../domain/vocabulary.js";
 import { audit } from "../platform/audit.js";
 import {
@@ -20,7 +22,7 @@ import { decodeCursor, keysetPage, pageQuery, sendCsv, toPage, wantsCsv } from "
 import { type Backoff, checkBackoff, clearFailures, rateLimit, recordFailure } from "../platform/rate-limit.js";
 import { passwordProblem } from "./passwords.js";
 
-const userOut = (u: Record<string, any>) => ({
+const userOut = (u: Pick<Selectable<Users>, "id" | "email" | "name" | "role" | "supplier_id" | "locale" | "active" | "created_at">) => ({
   id: u.id,
   email: u.email,
   name: u.name,

@@ -1,10 +1,12 @@
+import type { Selectable } from "kysely";
 import { z } from "zod";
+import type { Imports } from "../db/schema.js";
 import type { Deps } from "../platform/context.js";
 import { AppError, notFound } from "../platform/errors.js";
 import { actorOf, type ZApp } from "../platform/http.js";
 import { type ImportFormat, startImport } from "./import.service.js";
 
-const importOut = (r: Record<string, any>) => ({
+const importOut = (r: Selectable<Imports>) => ({
   id: r.id,
   kind: r.kind,
   format: r.format,

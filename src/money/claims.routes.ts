@@ -1,4 +1,6 @@
+import { type Selectable, sql } from "kysely";
 import { z } from "zod";
+import type { StatementLines, SupplierClaims, SupplierStatements } from "../db/schema.js";
 import { CLAIM_STATUSES, type ClaimStatus } from "../domain/vocabulary.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit, type Role } from "../platform/context.js";
@@ -16,7 +18,7 @@ const idParam = z.object({ id: z.string().uuid() });
 /** The claim actions this role may take now: the supplier portal and the console show them. */
 const claimActions = (status: string, role: string) => CLAIM_MACHINE.allowed(status as ClaimStatus, { role: role as Role });
 
-const claimOut = (c: Record<string, any>, role: string) => ({
+const claimOut = (c: Selectable<SupplierClaims> & { case_no?: string | null }, role: string) => ({
   id: c.id,
   supplierId: c.supplier_id,
   caseId: c.case_id,
@@ -34,7 +36,7 @@ const claimOut = (c: Record<string, any>, role: string) => ({
   allowedActions: claimActions(c.status, role),
 });
 
-async function settleClaim(tx: Tx, deps: Deps, _actor: Actor, claim: Record<string, any>, statementId: string | null) {
+async function settleClaim(tx: Tx, deps: Deps, _actor: Actor, claim: Selectable<SupplierClaims>, statementId: string | null) {
   const now = deps.clock.now();
   await tx
     .updateTable("supplier_claims")
@@ -134,7 +136,7 @@ export async function runClaimAction(deps: Deps, actor: Actor, id: string, actio
   });
 }
 
-const statementOut = (s: Record<string, any>, lines?: Record<string, any>[]) => ({
+const statementOut = (s: Selectable<SupplierStatements>, lines?: Selectable<StatementLines>[]) => ({
   id: s.id,
   supplierId: s.supplier_id,
   from: s.period_from,
@@ -259,7 +261,7 @@ export function claimRoutes(app: ZApp, deps: Deps) {
       const rows = [
         ["kind", "ref_id", "amount", "memo"],
         ...lines.map((l) => [l.kind, l.ref_id ?? "", String(l.amount), l.memo ?? ""]),
-        ["total", "", String(s.totals.payable), `${s.period_from} – ${s.period_to}`],
+        ["total", "", String((s.totals as { payable: number }).payable), `${s.period_from} – ${s.period_to}`],
       ];
       const csv = `\uFEFF${rows.map((r) => csvRow(r)).join("\r\n")}\r\n`;
       return reply
@@ -307,8 +309,9 @@ export async function createStatement(
       .select("id")
       .where("supplier_id", "=", b.supplierId)
       .where("status", "=", "closed")
-      .where("period_from", "<=", b.to)
-      .where("period_to", ">=", b.from)
+      // The days as the request gives them (YYYY-MM-DD), compared as dates by the database.
+      .where("period_from", "<=", sql<Date>`${b.to}`)
+      .where("period_to", ">=", sql<Date>`${b.from}`)
       .executeTakeFirst();
     if (overlap)
       throw new AppError("conflict", "a closed statement covers part of this period; corrections go to a later period", {
@@ -347,9 +350,9 @@ export async function createStatement(
       })
       .execute();
     const lines = [
-      ...sos.map((s) => ({ kind: "supplier_order", ref_id: s.id, amount: Number(s.cost_total), memo: null })),
-      ...claims.map((c) => ({ kind: "claim", ref_id: c.id, amount: -Number(c.amount), memo: null })),
-      ...b.adjustments.map((x) => ({ kind: "adjustment", ref_id: null, amount: x.amount, memo: x.memo })),
+      ...sos.map((s) => ({ kind: "supplier_order" as const, ref_id: s.id, amount: Number(s.cost_total), memo: null })),
+      ...claims.map((c) => ({ kind: "claim" as const, ref_id: c.id, amount: -Number(c.amount), memo: null })),
+      ...b.adjustments.map((x) => ({ kind: "adjustment" as const, ref_id: null, amount: x.amount, memo: x.memo })),
     ];
     if (lines.length)
       await tx

@@ -1,7 +1,9 @@
+import type { Selectable } from "kysely";
 import { sql } from "kysely";
+import type { OrderDiscounts, OrderLines, Orders, Refunds } from "../db/schema.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
-import { type Executor, jsonColumn, type Tx } from "../platform/db.js";
+import { type Executor, type JsonRowOf, jsonColumn, type Tx } from "../platform/db.js";
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { lockRows } from "../platform/locks.js";
@@ -14,7 +16,7 @@ import { type Quote, quoteRefund } from "./quote.js";
 import { pendingRefundsSql, refundable, refundableOf } from "./refundable.js";
 
 const R = (code: string, message: string, messageEn: string) => ({ code, message, messageEn });
-type Row = Record<string, any>;
+type CaseLineJson = { order_line_id: string; quantity: number };
 
 export { refundableOf } from "./refundable.js";
 
@@ -37,14 +39,14 @@ export async function quoteCaseRefund(
   // discounts and payments, this case's lines, the units other refunded cases took back, the
   // refunds under way, and this case's own refund if it has one.
   const facts = await sql<{
-    order: Row;
-    lines: Row[];
-    discounts: Row[];
-    payments: Row[];
-    case_lines: Row[];
-    earlier: Row[];
+    order: JsonRowOf<Selectable<Orders>>;
+    lines: JsonRowOf<Selectable<OrderLines>>[];
+    discounts: JsonRowOf<Selectable<OrderDiscounts>>[];
+    payments: { method: string; amount: number }[];
+    case_lines: CaseLineJson[];
+    earlier: CaseLineJson[];
     pending: string | number;
-    own: Row | null;
+    own: { amount: number; status: Selectable<Refunds>["status"] } | null;
   }>`SELECT row_to_json(o) AS order,
       (SELECT coalesce(json_agg(l ORDER BY l.line_no), '[]') FROM order_lines l WHERE l.order_id = o.id) AS lines,
       (SELECT coalesce(json_agg(d ORDER BY d.id), '[]') FROM order_discounts d WHERE d.order_id = o.id) AS discounts,
@@ -62,12 +64,12 @@ export async function quoteCaseRefund(
     .execute(ex)
     .then((r) => r.rows[0]);
   if (!facts) throw notFound("order");
-  const order = jsonColumn<Row>(facts.order);
-  const lines = jsonColumn<Row[]>(facts.lines);
-  const discounts = jsonColumn<Row[]>(facts.discounts);
-  const payments = jsonColumn<Row[]>(facts.payments);
-  const caseLines = jsonColumn<Row[]>(facts.case_lines);
-  const earlier = jsonColumn<Row[]>(facts.earlier);
+  const order = jsonColumn<typeof facts.order>(facts.order);
+  const lines = jsonColumn<typeof facts.lines>(facts.lines);
+  const discounts = jsonColumn<typeof facts.discounts>(facts.discounts);
+  const payments = jsonColumn<typeof facts.payments>(facts.payments);
+  const caseLines = jsonColumn<CaseLineJson[]>(facts.case_lines);
+  const earlier = jsonColumn<CaseLineJson[]>(facts.earlier);
   const policy = c.policy_id ? await loadPolicyById(ex, tenantId, c.policy_id) : await loadPolicy(ex, tenantId, c.shop_id);
   const returnedBefore: Record<string, number> = {};
   for (const e of earlier) returnedBefore[e.order_line_id] = (returnedBefore[e.order_line_id] ?? 0) + e.quantity;
@@ -83,14 +85,15 @@ export async function quoteCaseRefund(
     shippingFee: Number(order.shipping_fee),
   });
   const payer = returnFreightPayer(policy.rules, c.reason as Reason, responsibility);
-  const customerPaidReturn = c.return_tracking_no ? Number(c.resolution?.returnFreight ?? policy.rules.defaultReturnFreight) : 0;
+  const resolution = c.resolution as { returnFreight?: number } | null;
+  const customerPaidReturn = c.return_tracking_no ? Number(resolution?.returnFreight ?? policy.rules.defaultReturnFreight) : 0;
   const returnFreight = payer !== "customer" && c.type === "return_refund" ? customerPaidReturn : 0;
   const inspection = c.inspection as { deduction?: { amount: number; reason: string } } | null;
   const deductions = inspection?.deduction?.amount ? [{ amount: inspection.deduction.amount, reason: inspection.deduction.reason }] : [];
   const paid = Number(order.paid_total);
   const remaining = { remaining: refundable({ paid, refunded: Number(order.refunded_total), pending: Number(facts.pending) }) };
   // A refund already made for this case counts as its own.
-  const own = jsonColumn<Row | null>(facts.own);
+  const own = jsonColumn<typeof facts.own>(facts.own);
   const q = quoteRefund({
     lines: lines.map((l) => ({
       id: l.id,
@@ -411,7 +414,7 @@ export async function reconcileRefunds(deps: Deps): Promise<number> {
   return settled;
 }
 
-export const refundOut = (r: Record<string, any>) => ({
+export const refundOut = (r: Selectable<Refunds>) => ({
   id: r.id,
   orderId: r.order_id,
   caseId: r.case_id,
@@ -456,8 +459,10 @@ export async function openClaimForCase(tx: Tx, deps: Deps, actor: Actor, caseId:
     .where("so.supplier_id", "=", c.supplier_id)
     .execute();
   const goodsCost = goods.reduce((s, g) => s + g.quantity * Number(g.unit_cost), 0);
-  const freight = c.type === "return_refund" || c.type === "exchange" ? Number(c.resolution?.returnFreight ?? 0) : 0;
-  const compensation = Number(c.offer?.amount ?? 0) * (c.offer?.accepted ? 1 : 0);
+  const resolution = c.resolution as { returnFreight?: number } | null;
+  const offer = c.offer as { amount?: number; accepted?: boolean } | null;
+  const freight = c.type === "return_refund" || c.type === "exchange" ? Number(resolution?.returnFreight ?? 0) : 0;
+  const compensation = Number(offer?.amount ?? 0) * (offer?.accepted ? 1 : 0);
   const amount = goodsCost + freight + compensation;
   if (amount <= 0) return null;
   // The supplier answers within the shop policy's time (its terms' claimDeadlineDays is how long

@@ -1,5 +1,6 @@
-import { sql } from "kysely";
+import { type Selectable, sql } from "kysely";
 import { z } from "zod";
+import type { Orders } from "../db/schema.js";
 import { shipCsvRoutes } from "../fulfilment/ship-csv.js";
 import type { Deps } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
@@ -21,21 +22,24 @@ import { ORDER_STATUSES, SUPPLIER_ORDER_STATUSES } from "./order.states.js";
 const idParam = z.object({ id: z.string().uuid() });
 const ORDER_WRITE = ["admin", "cs"] as const;
 
-const orderListItem = (o: Record<string, any>) => ({
-  id: o.id,
-  shopId: o.shop_id,
-  platformOrderNo: o.platform_order_no,
-  status: o.status,
-  needsSourcing: o.needs_sourcing,
-  customerName: o.customer?.name ?? null,
-  customerPhone: o.customer?.phone ?? null,
-  currency: o.currency,
-  paidTotal: Number(o.paid_total),
-  refundedTotal: Number(o.refunded_total),
-  placedAt: o.placed_at,
-  deliveredAt: o.delivered_at,
-  createdAt: o.created_at,
-});
+const orderListItem = (o: Selectable<Orders>) => {
+  const customer = o.customer as { name?: string; phone?: string } | null;
+  return {
+    id: o.id,
+    shopId: o.shop_id,
+    platformOrderNo: o.platform_order_no,
+    status: o.status,
+    needsSourcing: o.needs_sourcing,
+    customerName: customer?.name ?? null,
+    customerPhone: customer?.phone ?? null,
+    currency: o.currency,
+    paidTotal: Number(o.paid_total),
+    refundedTotal: Number(o.refunded_total),
+    placedAt: o.placed_at,
+    deliveredAt: o.delivered_at,
+    createdAt: o.created_at,
+  };
+};
 
 export function orderRoutes(app: ZApp, deps: Deps) {
   app.post("/api/v1/orders", { config: { roles: ORDER_WRITE }, schema: { tags: ["orders"], body: OrderBody } }, async (req, reply) => {

@@ -1,14 +1,16 @@
-import { sql } from "kysely";
+import { type Selectable, sql } from "kysely";
+import type { Cases, OrderDiscounts, Orders, Payments, SupplierOrders, TrackingEvents } from "../db/schema.js";
 import { allocate } from "../money/allocate.js";
 import { post } from "../money/ledger.js";
 import { pendingRefundsSql, refundable, refundableOf } from "../money/refundable.js";
 import { audit } from "../platform/audit.js";
 import { type BulkColumn, insertMany } from "../platform/bulk.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
-import { type Executor, jsonColumn, jsonDate, type Tx } from "../platform/db.js";
+import { type Executor, type JsonRowOf, jsonColumn, jsonDate, type Tx } from "../platform/db.js";
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { newId, sha256 } from "../platform/ids.js";
 import { lockRows } from "../platform/locks.js";
+import type { OrderLineJson } from "../policies/policy.repo.js";
 import type { OrderInput } from "./order.schemas.js";
 import {
   allowedOrderActions,
@@ -209,20 +211,50 @@ export type OrderView = Awaited<ReturnType<typeof buildOrderView>>;
 const orderExtras = (id: ReturnType<typeof sql.ref> | string) => {
   const oid = typeof id === "string" ? sql`${id}::uuid` : id;
   return [
-    sql<Row[]>`(SELECT coalesce(json_agg(l ORDER BY l.line_no), '[]') FROM order_lines l WHERE l.order_id = ${oid})`.as("lines_json"),
-    sql<Row[]>`(SELECT coalesce(json_agg(d ORDER BY d.id), '[]') FROM order_discounts d WHERE d.order_id = ${oid})`.as("discounts_json"),
-    sql<Row[]>`(SELECT coalesce(json_agg(p ORDER BY p.id), '[]') FROM payments p WHERE p.order_id = ${oid})`.as("payments_json"),
-    sql<Row[]>`(SELECT coalesce(json_agg(x ORDER BY x.created_at, x.id), '[]') FROM (
+    sql<OrderLineJson[]>`(SELECT coalesce(json_agg(l ORDER BY l.line_no), '[]') FROM order_lines l WHERE l.order_id = ${oid})`.as(
+      "lines_json",
+    ),
+    sql<
+      JsonRowOf<Selectable<OrderDiscounts>>[]
+    >`(SELECT coalesce(json_agg(d ORDER BY d.id), '[]') FROM order_discounts d WHERE d.order_id = ${oid})`.as("discounts_json"),
+    sql<JsonRowOf<Selectable<Payments>>[]>`(SELECT coalesce(json_agg(p ORDER BY p.id), '[]') FROM payments p WHERE p.order_id = ${oid})`.as(
+      "payments_json",
+    ),
+    sql<SupplierOrderJson[]>`(SELECT coalesce(json_agg(x ORDER BY x.created_at, x.id), '[]') FROM (
         SELECT so.*, s.name AS supplier_name, (SELECT coalesce(json_agg(y ORDER BY y.id), '[]') FROM (
           SELECT l.id, l.order_line_id, l.quantity, l.unit_cost, ol.sku_code, ol.title FROM supplier_order_lines l
           JOIN order_lines ol ON ol.id = l.order_line_id WHERE l.supplier_order_id = so.id) y) AS lines
         FROM supplier_orders so JOIN suppliers s ON s.id = so.supplier_id WHERE so.order_id = ${oid}) x)`.as("sos_json"),
-    sql<Row[]>`(SELECT coalesce(json_agg(c ORDER BY c.created_at, c.id), '[]') FROM (SELECT id, case_no, type, reason, status, created_at
+    sql<
+      CaseSummaryJson[]
+    >`(SELECT coalesce(json_agg(c ORDER BY c.created_at, c.id), '[]') FROM (SELECT id, case_no, type, reason, status, created_at
         FROM cases WHERE order_id = ${oid}) c)`.as("cases_json"),
     pendingRefundsSql(oid).as("pending_refunds"),
   ];
 };
-type Row = Record<string, any>;
+/** A supplier order's line as the views select it. */
+type SoLineJson = { id: string; order_line_id: string; quantity: number; unit_cost: number; sku_code: string; title: string };
+type SupplierOrderJson = JsonRowOf<Selectable<SupplierOrders>> & { supplier_name: string; lines: SoLineJson[] };
+type CaseSummaryJson = JsonRowOf<Pick<Selectable<Cases>, "id" | "case_no" | "type" | "reason" | "status" | "created_at">>;
+type OrderWithExtras = Selectable<Orders> & {
+  lines_json: unknown;
+  discounts_json: unknown;
+  payments_json: unknown;
+  sos_json: unknown;
+  cases_json: unknown;
+  pending_refunds: string | number;
+};
+
+/** The body of an order or supplier-order action as the routes validate it; each action reads its own fields. */
+export type OrderActionInput = {
+  reason?: string;
+  address?: unknown;
+  carrier?: string;
+  trackingNo?: string;
+  shippedAt?: string;
+  deliveredAt?: string;
+  note?: string;
+};
 
 export async function orderView(ex: Executor, actor: Actor, orderId: string) {
   const o = await ex
@@ -237,7 +269,29 @@ export async function orderView(ex: Executor, actor: Actor, orderId: string) {
   return buildOrderView(ex, actor, o);
 }
 
-export const supplierOrderOut = (s: Record<string, any>, lines: Record<string, any>[], actor: Actor, now?: Date) => ({
+export const supplierOrderOut = (
+  s: Pick<
+    Selectable<SupplierOrders>,
+    | "id"
+    | "order_id"
+    | "supplier_id"
+    | "purpose"
+    | "case_id"
+    | "status"
+    | "cost_total"
+    | "carrier"
+    | "tracking_no"
+    | "reject_reason"
+    | "ship_by"
+    | "accepted_at"
+    | "shipped_at"
+    | "delivered_at"
+    | "created_at"
+  > & { supplier_name?: string; platform_order_no?: string },
+  lines: Omit<SoLineJson, "id">[],
+  actor: Actor,
+  now?: Date,
+) => ({
   id: s.id,
   orderId: s.order_id,
   supplierId: s.supplier_id,
@@ -266,29 +320,27 @@ export const supplierOrderOut = (s: Record<string, any>, lines: Record<string, a
   allowedActions: actor.role === "customer" ? [] : supplierOrderActions(s.status, actor.role === "supplier" ? "supplier" : "staff"),
 });
 
-async function buildOrderView(ex: Executor, actor: Actor, row: Record<string, any>) {
+async function buildOrderView(ex: Executor, actor: Actor, row: Selectable<Orders> | OrderWithExtras) {
   // Callers holding only the order row read the rest in one statement.
-  const o = "lines_json" in row ? row : { ...row, ...(await ex.selectNoFrom(orderExtras(String(row.id))).executeTakeFirstOrThrow()) };
-  const json = (v: unknown) => jsonColumn<Row[]>(v);
+  const o: OrderWithExtras =
+    "lines_json" in row ? row : { ...row, ...(await ex.selectNoFrom(orderExtras(String(row.id))).executeTakeFirstOrThrow()) };
   const at = jsonDate;
-  const lines = json(o.lines_json);
-  const discounts = json(o.discounts_json);
-  const payments = json(o.payments_json).map((p): Row => ({ ...p, paid_at: at(p.paid_at) }));
-  const sos = json(o.sos_json).map(
-    (x): Row => ({
-      ...x,
-      ship_by: at(x.ship_by),
-      accepted_at: at(x.accepted_at),
-      shipped_at: at(x.shipped_at),
-      delivered_at: at(x.delivered_at),
-      cancelled_at: at(x.cancelled_at),
-      created_at: at(x.created_at),
-      updated_at: at(x.updated_at),
-    }),
-  );
-  const cases = json(o.cases_json).map((c): Row => ({ ...c, created_at: at(c.created_at) }));
+  const lines = jsonColumn<OrderLineJson[]>(o.lines_json);
+  const discounts = jsonColumn<JsonRowOf<Selectable<OrderDiscounts>>[]>(o.discounts_json);
+  const payments = jsonColumn<JsonRowOf<Selectable<Payments>>[]>(o.payments_json).map((p) => ({ ...p, paid_at: at(p.paid_at) }));
+  const sos = jsonColumn<SupplierOrderJson[]>(o.sos_json).map((x) => ({
+    ...x,
+    ship_by: at(x.ship_by),
+    accepted_at: at(x.accepted_at),
+    shipped_at: at(x.shipped_at),
+    delivered_at: at(x.delivered_at),
+    cancelled_at: at(x.cancelled_at),
+    created_at: new Date(x.created_at),
+    updated_at: new Date(x.updated_at),
+  }));
+  const cases = jsonColumn<CaseSummaryJson[]>(o.cases_json).map((c) => ({ ...c, created_at: at(c.created_at) }));
   const pending = { n: Number(o.pending_refunds ?? 0) };
-  const soLines = sos.flatMap((so) => (so.lines as Row[]).map((l) => ({ ...l, supplier_order_id: so.id })));
+  const soLines = sos.flatMap((so) => so.lines.map((l) => ({ ...l, supplier_order_id: so.id })));
   const supplierScoped = actor.role === "supplier";
   const visibleSos = supplierScoped ? sos.filter((s) => s.supplier_id === actor.supplierId) : sos;
   const isStaff = !["customer", "supplier"].includes(actor.role);
@@ -375,7 +427,7 @@ export async function rollUpOrder(tx: Tx, deps: Deps, actor: Actor, orderId: str
     { paid: Boolean(o.paid_at), cancelled: Boolean(o.cancelled_at), completed: Boolean(o.completed_at) },
     sos as { status: SupplierOrderStatus }[],
   );
-  const deliveredTimes = sos.filter((s) => s.status === "delivered" && s.delivered_at).map((s) => new Date(s.delivered_at).getTime());
+  const deliveredTimes = sos.flatMap((s) => (s.status === "delivered" && s.delivered_at ? [new Date(s.delivered_at).getTime()] : []));
   const deliveredAt = after === "delivered" && deliveredTimes.length ? new Date(Math.max(...deliveredTimes)) : null;
   if (after !== o.status || String(deliveredAt) !== String(o.delivered_at ? new Date(o.delivered_at) : null)) {
     await tx
@@ -410,7 +462,7 @@ async function lockOrder(tx: Tx, actor: Actor, orderId: string) {
 
 // Order actions -----------------------------------------------------------------------------------
 
-export async function runOrderAction(deps: Deps, actor: Actor, orderId: string, action: string, input: Record<string, any>) {
+export async function runOrderAction(deps: Deps, actor: Actor, orderId: string, action: string, input: OrderActionInput) {
   await deps.db.transaction().execute(async (tx) => {
     const o = await lockOrder(tx, actor, orderId);
     // Its supplier orders next, so that a supplier's answer waits for this action, or this for it.
@@ -509,7 +561,13 @@ async function releaseStock(tx: Tx, supplierOrderId: string) {
 }
 
 /** Forwards the lines of a paid order that no active supplier order carries yet. */
-async function forwardLocked(tx: Tx, deps: Deps, actor: Actor, o: Record<string, any>, sos: Record<string, any>[]) {
+async function forwardLocked(
+  tx: Tx,
+  deps: Deps,
+  actor: Actor,
+  o: { id: string },
+  sos: Pick<Selectable<SupplierOrders>, "id" | "purpose" | "status">[],
+) {
   const lines = await tx
     .selectFrom("order_lines")
     .select(["id", "sku_id", "sku_code", "quantity"])
@@ -555,14 +613,14 @@ async function forwardLocked(tx: Tx, deps: Deps, actor: Actor, o: Record<string,
 
 // Supplier orders ---------------------------------------------------------------------------------
 
-export async function runSupplierOrderAction(deps: Deps, actor: Actor, soId: string, action: string, input: Record<string, any>) {
+export async function runSupplierOrderAction(deps: Deps, actor: Actor, soId: string, action: string, input: OrderActionInput) {
   await deps.db.transaction().execute(async (tx) => {
     await supplierOrderActionTx(tx, deps, actor, soId, action, input);
   });
   return supplierOrderView(deps.db, actor, soId);
 }
 
-export async function supplierOrderActionTx(tx: Tx, deps: Deps, actor: Actor, soId: string, action: string, input: Record<string, any>) {
+export async function supplierOrderActionTx(tx: Tx, deps: Deps, actor: Actor, soId: string, action: string, input: OrderActionInput) {
   let q = tx.selectFrom("supplier_orders").select("order_id").where("tenant_id", "=", actor.tenantId).where("id", "=", soId);
   if (actor.role === "supplier") q = q.where("supplier_id", "=", actor.supplierId ?? "");
   const found = await q.executeTakeFirst();
@@ -656,12 +714,14 @@ export async function supplierOrderView(ex: Executor, actor: Actor, soId: string
     .select(["s.name as supplier_name", "o.platform_order_no", "o.address", "o.customer"])
     .select(
       sql<
-        Row[]
+        SoLineJson[]
       >`(SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (SELECT l.id, l.order_line_id, l.quantity, l.unit_cost, ol.sku_code, ol.title
         FROM supplier_order_lines l JOIN order_lines ol ON ol.id = l.order_line_id WHERE l.supplier_order_id = so.id) x)`.as("lines_json"),
     )
     .select(
-      sql<Row[]>`(SELECT coalesce(json_agg(e ORDER BY e.occurred_at, e.id), '[]') FROM (SELECT id, status, occurred_at, description
+      sql<
+        JsonRowOf<Pick<Selectable<TrackingEvents>, "id" | "status" | "occurred_at" | "description">>[]
+      >`(SELECT coalesce(json_agg(e ORDER BY e.occurred_at, e.id), '[]') FROM (SELECT id, status, occurred_at, description
         FROM tracking_events WHERE tenant_id = so.tenant_id AND tracking_no = so.tracking_no) e)`.as("tracking_json"),
     )
     .where("so.tenant_id", "=", actor.tenantId)
@@ -669,11 +729,10 @@ export async function supplierOrderView(ex: Executor, actor: Actor, soId: string
   if (actor.role === "supplier") q = q.where("so.supplier_id", "=", actor.supplierId ?? "");
   const so = await q.executeTakeFirst();
   if (!so) throw notFound("supplier order");
-  const json = (v: unknown) => jsonColumn<Row[]>(v);
-  const events = so.tracking_no ? json(so.tracking_json) : [];
+  const events = so.tracking_no ? jsonColumn<typeof so.tracking_json>(so.tracking_json) : [];
   return {
-    ...supplierOrderOut(so, json(so.lines_json), actor),
-    shipTo: { address: so.address, customer: { name: so.customer?.name } },
+    ...supplierOrderOut(so, jsonColumn<typeof so.lines_json>(so.lines_json), actor),
+    shipTo: { address: so.address, customer: { name: (so.customer as { name?: string } | null)?.name } },
     tracking: events.map((e) => ({ status: e.status, occurredAt: new Date(e.occurred_at), description: e.description })),
   };
 }
@@ -722,7 +781,7 @@ export async function requestInterceptForOrder(deps: Deps, tx: Tx, actor: Actor,
 export async function recordTrackingEvent(
   deps: Deps,
   actor: Actor,
-  e: { carrier: string; trackingNo: string; status: string; occurredAt: string; description?: string },
+  e: { carrier: string; trackingNo: string; status: Selectable<TrackingEvents>["status"]; occurredAt: string; description?: string },
 ) {
   return deps.db.transaction().execute(async (tx) => {
     const so = await tx

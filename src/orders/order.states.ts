@@ -160,6 +160,6 @@ export const ORDER_ACTIONS = Object.fromEntries(ORDER_STATUSES.map((s) => [s, OR
 >;
 
 /** What staff may do with this order now: before any parcel ships, cancel and address change too. */
-export function allowedOrderActions(status: OrderStatus, supplierOrders: readonly Record<string, any>[]): string[] {
+export function allowedOrderActions(status: OrderStatus, supplierOrders: readonly Record<string, unknown>[]): string[] {
   return ORDER_MACHINE.allowed(status, { role: "staff", subject: { supplierOrders: supplierOrders as { status: string }[] } });
 }

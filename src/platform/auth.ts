@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { hash, verify } from "@node-rs/argon2";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import pg from "pg";
-import type { Actor, Deps, Role } from "./context.js";
+import type { Actor, Deps, Role, StaffRole } from "./context.js";
 import { AppError } from "./errors.js";
 import { newId, randomToken, sha256 } from "./ids.js";
 
@@ -36,7 +36,7 @@ export async function createApiToken(
   deps: Deps,
   actor: Actor,
   name: string,
-  role: Role,
+  role: StaffRole,
 ): Promise<{ id: string; token: string; prefix: string }> {
   const token = `ddt_${randomToken(24)}`;
   const id = newId();

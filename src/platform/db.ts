@@ -13,9 +13,11 @@ import {
   type Transaction,
 } from "kysely";
 import pg from "pg";
+import type { DB } from "../db/schema.js";
 
-// Tables are described by the SQL migrations; queries are written with Kysely's builder or `sql`.
-export type Database = any;
+// Tables are described by the SQL migrations; src/db/schema.ts is generated from them
+// (`npm run db:schema`), so Kysely checks every table, column and value type.
+export type Database = DB;
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
 /** Either the database handle or an open transaction: services accept both. */
@@ -47,6 +49,9 @@ function withInterceptor(db: Db): Db {
 
 /** A `json`/`jsonb` value selected with `json_agg`/`row_to_json`: parsed when a driver hands back text. */
 export const jsonColumn = <T>(v: unknown): T => (typeof v === "string" ? JSON.parse(v) : v) as T;
+type InJson<V> = V extends Date ? string : V;
+/** A row of a table as `json_agg`/`row_to_json` gives it (`JsonRowOf<Selectable<OrderLines>>`): timestamps are ISO strings there. */
+export type JsonRowOf<T> = { [K in keyof T]: InJson<T[K]> };
 /** A timestamp read from inside a JSON value (an ISO string there), as a Date; null stays null. */
 export const jsonDate = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string));
 
@@ -62,7 +67,8 @@ export interface DbHandle {
   pool?: pg.Pool;
 }
 
-// Bigint columns (money sums, counts) arrive as strings from pg; Dropdesk amounts fit in JS numbers.
+// Bigint columns (money sums, counts) and numeric arrive as strings from pg; Dropdesk amounts fit in JS
+// numbers. src/db/schema.ts types them as numbers, so PGlite below parses them the same way.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 pg.types.setTypeParser(1700, (v) => Number(v));
 
@@ -162,7 +168,10 @@ export async function openDb(opts: OpenDbOptions): Promise<DbHandle> {
     };
   }
   if (opts.dataDir && opts.dataDir !== "memory://") await mkdir(opts.dataDir, { recursive: true });
-  const client = await PGlite.create(opts.dataDir && opts.dataDir !== "memory://" ? opts.dataDir : undefined);
+  // numeric arrives as a number, as from pg above (PGlite's default gives its text).
+  const client = await PGlite.create(opts.dataDir && opts.dataDir !== "memory://" ? opts.dataDir : undefined, {
+    parsers: { 1700: (v: string) => Number(v) },
+  });
   const mutex = new Mutex();
   const db = withInterceptor(
     new Kysely<Database>({

@@ -162,7 +162,8 @@ export async function beginIdempotent(deps: Deps, req: FastifyRequest, reply: Fa
     }
     if (row.state === "done") {
       reply.header("idempotent-replayed", "true");
-      reply.code(row.status_code).type(row.response_type ?? "application/json");
+      // A done record is written with its status code.
+      reply.code(row.status_code ?? 200).type(row.response_type ?? "application/json");
       return reply.send(row.response_body);
     }
     if (new Date(row.locked_until).getTime() < Date.now()) {

@@ -11,7 +11,7 @@ import type { DbHandle, Tx } from "./db.js";
 export const EVENT_QUEUE = "dropdesk-event";
 export const SWEEP_QUEUE = "dropdesk-sla-sweep";
 
-type Adapter = { executeSql(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount?: number }> };
+type Adapter = { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount?: number }> };
 
 function handleAdapter(h: DbHandle): Adapter {
   return {
@@ -26,7 +26,7 @@ export function txAdapter(tx: Tx): Adapter {
   return {
     async executeSql(text, values) {
       const r = await tx.executeQuery(CompiledQuery.raw(text, (values ?? []) as unknown[]));
-      return { rows: r.rows as any[], rowCount: Number(r.numAffectedRows ?? r.rows.length) };
+      return { rows: r.rows, rowCount: Number(r.numAffectedRows ?? r.rows.length) };
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { type SelectQueryBuilder, sql } from "kysely";
 import { z } from "zod";
 import { csvRow } from "./csv.js";
 import { AppError } from "./errors.js";
@@ -25,7 +26,7 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
 }
 
 /** Turns `limit + 1` rows fetched newest-first by id into a page with the next cursor. */
-export function toPage<T extends Record<string, any>>(rows: T[], limit: number): Page<T> {
+export function toPage<T extends { id: unknown }>(rows: T[], limit: number): Page<T> {
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   return { items, nextCursor: more ? encodeCursor(String(items[items.length - 1].id)) : null };
@@ -91,10 +92,15 @@ export async function sendCsv<T extends Record<string, unknown>>(
  * One page of a list query, newest first by `idColumn` (UUIDv7, so by creation), starting after
  * the row the cursor names. Every list route pages this way.
  */
-export async function keysetPage(q: any, idColumn: string, cursor: string | undefined, limit: number): Promise<Page<Record<string, any>>> {
+export async function keysetPage<DB, TB extends keyof DB, O extends { id: unknown }>(
+  q: SelectQueryBuilder<DB, TB, O>,
+  idColumn: string,
+  cursor: string | undefined,
+  limit: number,
+): Promise<Page<O>> {
   const after = decodeCursor(cursor);
-  const rows = await (after ? q.where(idColumn, "<", after) : q)
-    .orderBy(idColumn, "desc")
+  const rows = await (after ? q.where(sql<boolean>`${sql.ref(idColumn)} < ${after}`) : q)
+    .orderBy(sql.ref(idColumn), "desc")
     .limit(limit + 1)
     .execute();
   return toPage(rows, limit);

@@ -1,6 +1,8 @@
+import type { Selectable } from "kysely";
 import { sql } from "kysely";
+import type { OrderLines, Orders } from "../db/schema.js";
 import type { Actor } from "../platform/context.js";
-import { type Executor, jsonColumn } from "../platform/db.js";
+import { type Executor, type JsonRowOf, jsonColumn } from "../platform/db.js";
 import { notFound } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { type EligibilityInput, evaluateEligibility, type TypeOption } from "./engine.js";
@@ -67,9 +69,12 @@ export async function claimedQuantities(ex: Executor, orderId: string, excludeCa
   return new Map((await q.execute()).map((r) => [r.order_line_id as string, Number(r.qty)]));
 }
 
+/** An order line as the facts carry it (from `json_agg`). */
+export type OrderLineJson = JsonRowOf<Selectable<OrderLines>>;
+
 export interface OrderFacts {
-  order: Record<string, any>;
-  lines: Record<string, any>[];
+  order: Selectable<Orders>;
+  lines: OrderLineJson[];
   timezone: string;
   shippedAt: Date | null;
   policy: LoadedPolicy;
@@ -100,7 +105,7 @@ export async function orderFacts(ex: Executor, who: Actor | string, orderId: str
   const row = await q.executeTakeFirst();
   if (!row) throw notFound("order");
   const { shop_timezone, lines_json, first_shipped, ...order } = row;
-  const lines = jsonColumn<Record<string, any>[]>(lines_json);
+  const lines = jsonColumn<OrderLineJson[]>(lines_json);
   const policy = await loadPolicy(ex, actor.tenantId, order.shop_id);
   return { order, lines, timezone: shop_timezone, shippedAt: first_shipped ? new Date(first_shipped) : null, policy };
 }
@@ -141,13 +146,7 @@ export async function orderEligibility(
   };
 }
 
-export function eligibilityInput(
-  facts: OrderFacts,
-  l: Record<string, any>,
-  reason: Reason,
-  at: Date,
-  alreadyClaimed: number,
-): EligibilityInput {
+export function eligibilityInput(facts: OrderFacts, l: OrderLineJson, reason: Reason, at: Date, alreadyClaimed: number): EligibilityInput {
   return {
     rules: facts.policy.rules,
     timezone: facts.timezone,

@@ -55,9 +55,10 @@ export function portalRoutes(app: ZApp, deps: Deps) {
         .limit(20)
         .execute();
       const match = orders.find((o) => {
-        const phone = String(o.customer?.phone ?? "").replace(/\D/g, "");
+        const customer = o.customer as { phone?: string; email?: string } | null;
+        const phone = String(customer?.phone ?? "").replace(/\D/g, "");
         if (b.phoneLast4) return phone.length >= 4 && phone.endsWith(b.phoneLast4);
-        return String(o.customer?.email ?? "").toLowerCase() === b.email?.toLowerCase();
+        return String(customer?.email ?? "").toLowerCase() === b.email?.toLowerCase();
       });
       // The same answer for a wrong number and a wrong phone, so order numbers cannot be probed.
       if (!match) {

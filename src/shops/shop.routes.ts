@@ -1,4 +1,6 @@
+import type { Selectable } from "kysely";
 import { z } from "zod";
+import type { Shops } from "../db/schema.js";
 import { audit } from "../platform/audit.js";
 import type { Deps } from "../platform/context.js";
 import { AppError, notFound, requireChanges } from "../platform/errors.js";
@@ -26,7 +28,7 @@ function validTimeZone(tz: string): boolean {
   }
 }
 
-export const shopOut = (s: Record<string, any>) => ({
+export const shopOut = (s: Selectable<Shops>) => ({
   id: s.id,
   name: s.name,
   platform: s.platform,

@@ -1,4 +1,4 @@
-import { sql } from "kysely";
+import { type Selectable, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type GroupBy,
@@ -10,8 +10,12 @@ import {
   supplierScores,
 } from "../../src/analytics/analytics.js";
 import { refreshAnalytics } from "../../src/analytics/analytics.routes.js";
+import type { DB } from "../../src/db/schema.js";
 import { newId } from "../../src/platform/ids.js";
 import { DB_KINDS, startTestApp, supplierSession, type TestApp } from "../helpers/harness.js";
+
+/** A column's type as selected, for the literal rows below. */
+type Col<T extends keyof DB, C extends keyof Selectable<DB[T]>> = Selectable<DB[T]>[C];
 
 // A small month (March 2026, shop in Asia/Shanghai) whose every figure can be worked out by hand;
 // the expected numbers below are derived in the comments.
@@ -45,7 +49,7 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
       ])
       .execute();
     // Orders: [key, placed_at, paid_total, status, sku, supplier, ship_by, shipped_at]
-    const orders: [string, string, number, string, string, string, string | null, string | null][] = [
+    const orders: [string, string, number, Col<"orders", "status">, string, string, string | null, string | null][] = [
       ["O1", "2026-03-01T16:30:00Z", 10000, "delivered", "SKU-A", supA, "2026-03-03T00:00:00Z", "2026-03-04T00:00:00Z"], // late
       ["O2", "2026-03-02T02:00:00Z", 20000, "delivered", "SKU-A", supA, "2026-03-04T00:00:00Z", "2026-03-03T00:00:00Z"],
       ["O3", "2026-03-05T03:00:00Z", 30000, "delivered", "SKU-B", supB, "2026-03-07T00:00:00Z", "2026-03-06T00:00:00Z"],
@@ -119,10 +123,10 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
       string,
       string,
       string,
-      string,
-      string,
-      string,
-      string,
+      Col<"cases", "reason">,
+      Col<"cases", "type">,
+      Col<"cases", "status">,
+      Col<"cases", "responsibility">,
       string,
       number | null,
       number | null,
@@ -168,15 +172,22 @@ describe.each(DB_KINDS)("analytics on %s", (kind) => {
         .values({ id: newId(), tenant_id: tenant, case_id: id, order_line_id: lineOf[order], quantity: 1 })
         .execute();
     }
-    const refund = (order: string, caseKey: string | null, kind: string, amount: number, confirmed: string, status = "succeeded") => ({
+    const refund = (
+      order: string,
+      caseKey: string | null,
+      kind: Col<"refunds", "kind">,
+      amount: number,
+      confirmed: string,
+      status: Col<"refunds", "status"> = "succeeded",
+    ) => ({
       id: newId(),
       tenant_id: tenant,
       order_id: orderOf[order],
       case_id: caseKey ? c[caseKey] : null,
       kind,
       amount,
-      method: "original",
-      gateway: "sandbox",
+      method: "original" as const,
+      gateway: "sandbox" as const,
       status,
       gateway_key: newId(),
       confirmed_at: status === "succeeded" ? new Date(confirmed) : null,

@@ -74,8 +74,8 @@ describe.each(DB_KINDS)("shop policies and eligibility on %s", (kind) => {
       .execute();
     expect(audits).toHaveLength(2);
     expect(audits[1].actor_type).toBe("token");
-    expect(audits[1].before.version).toBe(2);
-    expect(audits[1].after.version).toBe(3);
+    expect((audits[1].before as { version: number }).version).toBe(2);
+    expect((audits[1].after as { version: number }).version).toBe(3);
     // The other tenant cannot change this shop's policy.
     expect((await t.api("PUT", url, { as: "other:admin", body: { preset: "cn_default" } })).status).toBe(404);
   });
