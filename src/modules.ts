@@ -7,6 +7,8 @@ import { checkCaseGraph } from "./after-sales/case.states.js";
 import { setupParcelReturns } from "./after-sales/parcel-returns.js";
 import { analyticsRoutes, setupAnalytics } from "./analytics/analytics.routes.js";
 import { automationRoutes, setupAutomation } from "./automation/automation.routes.js";
+import { setupCarrierJobs } from "./carriers/jobs.js";
+import { carrierRoutes } from "./carriers/routes.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import { connectorRoutes, setupConnectors } from "./connectors/connector.routes.js";
 import { demoSeeder } from "./demo/demo.js";
@@ -39,6 +41,7 @@ export const routeModules: RouteModule[] = [
   portalRoutes,
   automationRoutes,
   connectorRoutes,
+  carrierRoutes,
   // Last: the web app's pages.
   webRoutes,
   analyticsRoutes,
@@ -59,5 +62,7 @@ export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [
   setupAnalytics,
   // After automation: connector jobs run on its queue.
   setupConnectors,
+  // After automation: subscriptions and interceptions run on its queue.
+  setupCarrierJobs,
   failInterruptedImports,
 ];

@@ -177,21 +177,82 @@ export const SUPPLIER_ORDER_STATUSES = valuesOf(SUPPLIER_ORDER_STATUS_NAMES);
 export type SupplierOrderStatus = (typeof SUPPLIER_ORDER_STATUSES)[number];
 
 /**
- * Common carriers (快递公司). The API takes a carrier as free text, as the supplier writes it; these
- * are the usual ones, by a short code.
+ * Carriers (快递公司), keyed by their 快递100 company code (the code the tracking subscription, the
+ * push, interception and courier pickup speak). Every carrier field of the API and the web app
+ * offers this list; a carrier outside it is still taken as free text, and what was typed is kept.
  */
 export const CARRIER_NAMES = {
-  sf: n("顺丰速运", "SF Express"),
-  zto: n("中通快递", "ZTO Express"),
-  yto: n("圆通速递", "YTO Express"),
+  shunfeng: n("顺丰速运", "SF Express"),
+  yuantong: n("圆通速递", "YTO Express"),
+  zhongtong: n("中通快递", "ZTO Express"),
   yunda: n("韵达快递", "Yunda Express"),
-  sto: n("申通快递", "STO Express"),
+  shentong: n("申通快递", "STO Express"),
+  jtexpress: n("极兔速递", "J&T Express"),
+  ems: n("EMS", "EMS"),
+  youzhengguonei: n("邮政快递包裹", "China Post parcel"),
   jd: n("京东物流", "JD Logistics"),
-  ems: n("中国邮政 EMS", "China Post EMS"),
-  jt: n("极兔速递", "J&T Express"),
+  debangkuaidi: n("德邦快递", "Deppon Express"),
+  huitongkuaidi: n("百世快递", "Best Express"),
+  zhaijisong: n("宅急送", "ZJS Express"),
+  shunfengkuaiyun: n("顺丰快运", "SF Freight"),
+  danniao: n("丹鸟", "Danniao"),
+  // Cross-border
+  emsguoji: n("EMS 国际", "EMS International"),
+  youzhengguoji: n("国际包裹（中国邮政）", "China Post International"),
+  dhl: n("DHL", "DHL"),
+  ups: n("UPS", "UPS"),
+  fedex: n("联邦快递 FedEx", "FedEx"),
+  tnt: n("TNT", "TNT"),
+  usps: n("美国邮政 USPS", "USPS"),
+  disifang: n("递四方 4PX", "4PX"),
+  yanwen: n("燕文物流", "Yanwen"),
 } satisfies Record<string, Names>;
 export const CARRIERS = valuesOf(CARRIER_NAMES);
 export type Carrier = (typeof CARRIERS)[number];
+
+/** What people write for a carrier besides its code and names: short codes, brands, old names. */
+export const CARRIER_ALIASES: Readonly<Partial<Record<Carrier, readonly string[]>>> = {
+  shunfeng: ["sf", "sfexpress", "顺丰", "顺丰快递"],
+  yuantong: ["yto", "圆通", "圆通快递"],
+  zhongtong: ["zto", "中通"],
+  yunda: ["yd", "韵达"],
+  shentong: ["sto", "申通"],
+  jtexpress: ["jt", "j&t", "jnt", "极兔", "极兔快递"],
+  ems: ["中国邮政ems", "邮政ems", "ems快递"],
+  youzhengguonei: ["邮政", "中国邮政", "邮政包裹", "chinapost", "youzheng"],
+  jd: ["jdl", "jdexpress", "京东", "京东快递"],
+  debangkuaidi: ["debang", "deppon", "德邦", "德邦物流"],
+  huitongkuaidi: ["best", "bestexpress", "百世", "百世汇通", "汇通"],
+  zhaijisong: ["zjs", "宅急送快递"],
+  shunfengkuaiyun: ["sffreight"],
+  emsguoji: ["emsinternational", "国际ems"],
+  youzhengguoji: ["chinapostinternational", "国际小包"],
+  dhl: ["dhlexpress"],
+  fedex: ["联邦快递", "联邦"],
+  usps: ["美国邮政"],
+  disifang: ["4px", "递四方"],
+  yanwen: ["燕文"],
+};
+
+const carrierKey = (text: string) =>
+  text
+    .trim()
+    .toLowerCase()
+    .replace(/[\s\-_.·（）()]/g, "");
+let carrierIndex: Map<string, Carrier> | undefined;
+
+/** The carrier a typed value names — its code, a name in either language or an alias — or null for free text. */
+export function carrierCode(text: string | null | undefined): Carrier | null {
+  if (!text) return null;
+  if (!carrierIndex) {
+    carrierIndex = new Map();
+    for (const code of CARRIERS) {
+      for (const word of [code, CARRIER_NAMES[code]["zh-CN"], CARRIER_NAMES[code].en, ...(CARRIER_ALIASES[code] ?? [])])
+        if (!carrierIndex.has(carrierKey(word))) carrierIndex.set(carrierKey(word), code);
+    }
+  }
+  return carrierIndex.get(carrierKey(text)) ?? null;
+}
 
 // ---------------------------------------------------------------- money
 
