@@ -78,6 +78,62 @@ export interface Blocklist {
   value: string;
 }
 
+export interface CarrierIntercepts {
+  attempts: Generated<number>;
+  carrier: string;
+  connector_id: string;
+  created_at: Generated<Timestamp>;
+  id: string;
+  message: string | null;
+  reason: string;
+  status: Generated<"requested" | "intercepted" | "failed">;
+  supplier_order_id: string;
+  task_id: string | null;
+  tenant_id: string;
+  tracking_no: string;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface CarrierPickups {
+  address: JsonColumn;
+  booked_by: string;
+  carrier: string;
+  case_id: string;
+  connector_id: string;
+  courier_mobile: string | null;
+  courier_name: string | null;
+  created_at: Generated<Timestamp>;
+  day_type: string;
+  end_time: string;
+  id: string;
+  message: string | null;
+  order_ref: string | null;
+  start_time: string;
+  status: Generated<"booked" | "picked_up" | "cancelled" | "failed">;
+  task_id: string | null;
+  tenant_id: string;
+  tracking_no: string | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface CarrierSubscriptions {
+  attempts: Generated<number>;
+  carrier: string;
+  case_id: string | null;
+  connector_id: string;
+  created_at: Generated<Timestamp>;
+  id: string;
+  last_error: string | null;
+  last_push_at: Timestamp | null;
+  last_state: string | null;
+  status: Generated<"pending" | "subscribed" | "failed" | "ended">;
+  subscribed_at: Timestamp | null;
+  supplier_order_id: string | null;
+  tenant_id: string;
+  tracking_no: string;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface CaseEvents {
   action: string;
   actor_id: string | null;
@@ -707,6 +763,7 @@ export interface TrackingEvents {
   description: string | null;
   id: string;
   occurred_at: Timestamp;
+  source_key: string | null;
   status: "info" | "picked_up" | "in_transit" | "out_for_delivery" | "delivered" | "exception" | "returned" | "refused";
   supplier_order_id: string | null;
   tenant_id: string;
@@ -758,6 +815,9 @@ export interface DB {
   api_tokens: ApiTokens;
   audit_log: AuditLog;
   blocklist: Blocklist;
+  carrier_intercepts: CarrierIntercepts;
+  carrier_pickups: CarrierPickups;
+  carrier_subscriptions: CarrierSubscriptions;
   case_events: CaseEvents;
   case_lines: CaseLines;
   cases: Cases;
