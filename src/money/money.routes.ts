@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import { CONNECTOR_KINDS } from "../connectors/context.js";
 import { REFUND_KINDS, REFUND_METHODS, REFUND_STATUSES } from "../domain/vocabulary.js";
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps, DomainEvent } from "../platform/context.js";
@@ -8,7 +9,9 @@ import { AppError, notFound, validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
 import { installationSecret } from "../platform/secrets.js";
-import { gateways, SandboxGateway, signSandbox } from "./gateways.js";
+import { registerPaymentKinds } from "./gateways/kinds.js";
+import { gatewayQueue, routedGateway } from "./gateways/route.js";
+import { gateways, type RefundGateway, SandboxGateway, signSandbox } from "./gateways.js";
 import { trialBalance } from "./ledger.js";
 import {
   createOrderRefund,
@@ -45,7 +48,10 @@ export async function setupMoney(deps: Deps) {
       await handleSandboxCallback(deps, body, signature);
     },
   });
-  deps.services.gateways = { ...gateways(deps), sandbox };
+  const made: Record<string, RefundGateway> = { ...gateways(deps), sandbox };
+  // Shops with payment connectors refund by the original route through them (src/money/gateways/route.ts).
+  deps.services.gateways = { ...made, sandbox: routedGateway(deps, sandbox), manual: routedGateway(deps, made.manual) };
+  registerPaymentKinds(CONNECTOR_KINDS);
   const pendingRefunds: string[] = [];
   deps.eventSinks.push(async (tx: Tx, e: DomainEvent) => {
     if (e.type !== "order.cancelled") return;
@@ -151,6 +157,9 @@ export function moneyRoutes(app: ZApp, deps: Deps) {
     "/api/v1/refunds/:id/actions/retry",
     { config: { roles: ROLES.finance }, schema: { tags: ["money"], params: idParam, body: z.strictObject({}).nullish() } },
     async (req) => refundAction(deps, actorOf(req), req.params.id, "retry", {}),
+  );
+  app.get("/api/v1/refunds/gateway-queue", { config: { roles: ["admin", "finance"] }, schema: { tags: ["money"] } }, async (req) =>
+    gatewayQueue(deps, actorOf(req).tenantId),
   );
   app.post("/api/v1/refunds/reconcile", { config: { roles: ROLES.finance }, schema: { tags: ["money"] } }, async () => ({
     settled: await reconcileRefunds(deps),

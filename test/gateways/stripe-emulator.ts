@@ -147,7 +147,7 @@ export class StripeEmulator {
               `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
             );
           call.replayed = true;
-          return { ...seen.answer, headers: { ...seen.answer.headers, "idempotent-replayed": "true" } };
+          return { ...seen.answer, headers: { ...seen.answer.headers, "idempotent-replayed": "true" }, drop: fault === "drop" };
         }
       }
       const answer = this.create(parseForm(req.body));
