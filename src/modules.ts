@@ -26,6 +26,8 @@ import type { RouteModule } from "./platform/http.js";
 import { policyRoutes } from "./policies/policy.routes.js";
 import { portalRoutes } from "./portal/portal.routes.js";
 import { shopRoutes } from "./shops/shop.routes.js";
+import { setupSupplierChannels } from "./suppliers-platforms/channels.js";
+import { supplierChannelRoutes } from "./suppliers-platforms/routes.js";
 import { webRoutes } from "./web/web.routes.js";
 
 export const routeModules: RouteModule[] = [
@@ -42,6 +44,7 @@ export const routeModules: RouteModule[] = [
   automationRoutes,
   connectorRoutes,
   carrierRoutes,
+  supplierChannelRoutes,
   // Last: the web app's pages.
   webRoutes,
   analyticsRoutes,
@@ -64,5 +67,7 @@ export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [
   setupConnectors,
   // After automation: subscriptions and interceptions run on its queue.
   setupCarrierJobs,
+  // After automation and connectors: forwarding to supplier platforms runs on its own queue.
+  setupSupplierChannels,
   failInterruptedImports,
 ];

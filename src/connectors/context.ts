@@ -3,12 +3,17 @@ import type { Actor, Deps } from "../platform/context.js";
 import type { Executor } from "../platform/db.js";
 import { AppError } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
+import { alibaba1688Kind } from "./alibaba1688/alibaba1688.js";
 import type { ConnectorContext, ConnectorKind, ConnectorOptions, ConnectorRow } from "./kind.js";
 import { openSecrets, SecretKeyMissing, sealSecrets } from "./secrets.js";
 import { shopifyKind } from "./shopify/shopify.js";
 
 /** Every kind the framework knows. Taobao, the payment gateways and the carriers join here. */
-export const CONNECTOR_KINDS: Record<string, ConnectorKind> = { shopify: shopifyKind, kuaidi100: kuaidi100Kind };
+export const CONNECTOR_KINDS: Record<string, ConnectorKind> = {
+  shopify: shopifyKind,
+  kuaidi100: kuaidi100Kind,
+  alibaba1688: alibaba1688Kind,
+};
 
 export function kindOf(kind: string): ConnectorKind {
   const k = CONNECTOR_KINDS[kind];

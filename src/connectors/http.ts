@@ -41,7 +41,7 @@ const MAX_BODY = 20 * 1024 * 1024;
 
 export async function serviceRequest(
   input: string,
-  req: { policy: OutboundPolicy; method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number },
+  req: { policy: OutboundPolicy; method?: string; headers?: Record<string, string>; body?: string | Buffer; timeoutMs: number },
 ): Promise<ServiceResponse> {
   let target: Awaited<ReturnType<typeof checkOutbound>>;
   try {
@@ -50,7 +50,7 @@ export async function serviceRequest(
     throw new ServiceError("refused", e instanceof Error ? e.message : String(e));
   }
   const lib = target.url.protocol === "https:" ? https : http;
-  const body = req.body === undefined ? undefined : Buffer.from(req.body);
+  const body = req.body === undefined ? undefined : typeof req.body === "string" ? Buffer.from(req.body) : req.body;
   return new Promise<ServiceResponse>((resolve, reject) => {
     const r = lib.request(
       {
