@@ -64,7 +64,7 @@ export function identityRoutes(app: ZApp, deps: Deps) {
         .executeTakeFirst();
       if (!user || !(await verifyPassword(user.password_hash, req.body.password))) {
         await recordFailure(deps, `login-account:${email}`, LOGIN_BACKOFF);
-        throw new AppError("unauthorized", "email or password is wrong");
+        throw new AppError("unauthorized", { en: "email or password is wrong", "zh-CN": "邮箱或密码不正确" });
       }
       await clearFailures(deps, `login-account:${email}`);
       const token = await createSession(deps, user);

@@ -212,10 +212,14 @@ export async function createOrderRefund(
     .executeTakeFirstOrThrow();
   const r = await refundableOf(tx, p.orderId);
   if (p.amount > r.remaining) {
-    throw new AppError("refund_exceeds_refundable", `at most ${r.remaining} remains refundable on this order`, {
-      remaining: r.remaining,
-      requested: p.amount,
-    });
+    throw new AppError(
+      "refund_exceeds_refundable",
+      { en: `at most ${r.remaining} remains refundable on this order`, "zh-CN": `此订单最多还可退 ¥${(r.remaining / 100).toFixed(2)}` },
+      {
+        remaining: r.remaining,
+        requested: p.amount,
+      },
+    );
   }
   const id = newId();
   const method = p.method ?? "original";

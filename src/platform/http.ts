@@ -20,10 +20,11 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import client from "prom-client";
+import { z } from "zod";
 import { STAFF_ROLES, ROLES as USER_ROLES } from "../domain/vocabulary.js";
 import { assertSameOrigin, resolveActor, watchCredentialChanges } from "./auth.js";
 import type { Actor, Deps, Role } from "./context.js";
-import { AppError } from "./errors.js";
+import { AppError, ERRORS, fieldMessageIn, type Locale, localeOf } from "./errors.js";
 import { beginIdempotent, finishIdempotent, runInRequestScope } from "./idempotency.js";
 import { refuseBadText, uploadError } from "./input.js";
 
@@ -99,6 +100,24 @@ async function assertMayReadMetrics(deps: Deps, req: FastifyRequest) {
   if (actor.role !== "admin") throw new AppError("forbidden", "only admins and the metrics token may read metrics");
 }
 
+/** zod's own Chinese messages for schema failures. */
+const zodZh = z.locales.zhCN();
+const zodMessage = (m: unknown) =>
+  typeof m === "string" ? m : m && typeof m === "object" && "message" in m ? String(m.message) : undefined;
+
+/** Details as the caller reads them: each field's message in the caller's language, nothing else added. */
+function localizedDetails(details: Record<string, unknown> | undefined, locale: Locale) {
+  const fields = details?.fields;
+  if (!Array.isArray(fields)) return details;
+  return {
+    ...details,
+    fields: fields.map((f: { field: string; message: string; zh?: string }) => {
+      const { zh: _zh, ...rest } = f;
+      return { ...rest, message: fieldMessageIn(f, locale) };
+    }),
+  };
+}
+
 export type RouteModule = (app: ZApp, deps: Deps) => void | Promise<void>;
 
 export async function buildServer(deps: Deps, modules: RouteModule[], opts: { logger?: boolean } = {}) {
@@ -144,7 +163,7 @@ export async function buildServer(deps: Deps, modules: RouteModule[], opts: { lo
     const cfg = req.routeOptions.config;
     if (!req.routeOptions.url || cfg.public || !(req.url.startsWith("/api/v1") || req.url.startsWith("/portal/api"))) return;
     const actor = await resolveActor(deps, req);
-    if (!actor) throw new AppError("unauthorized", "sign in or send a valid API token");
+    if (!actor) throw new AppError("unauthorized", { en: "sign in or send a valid API token", "zh-CN": "请先登录，或提供有效的 API 令牌" });
     if (MUTATING.has(req.method)) assertSameOrigin(req);
     const allowed = cfg.roles ?? [];
     if (!allowed.includes(actor.role as Role)) {
@@ -183,10 +202,13 @@ export async function buildServer(deps: Deps, modules: RouteModule[], opts: { lo
   app.addHook("preValidation", async (req) => refuseBadText(req));
 
   app.setErrorHandler((err, req, reply) => {
+    const locale = localeOf(req.headers["accept-language"]);
     if (err instanceof AppError) {
       const retryAfter = err.details?.retryAfterSeconds;
       if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
-      return reply.code(err.status).send({ error: { code: err.code, message: err.message, details: err.details } });
+      return reply
+        .code(err.status)
+        .send({ error: { code: err.code, message: err.messageIn(locale), details: localizedDetails(err.details, locale) } });
     }
     // An upload that is not multipart, or is cut short: the request's fault, naming `file`.
     const upload = uploadError(err as { code?: string; message?: string });
@@ -200,15 +222,20 @@ export async function buildServer(deps: Deps, modules: RouteModule[], opts: { lo
           [err.validationContext === "body" ? "" : err.validationContext, path].filter(Boolean).join(".") || String(err.validationContext);
         const params = v.params as { issue?: { keys?: string[] } } | undefined;
         const keys = params?.issue?.keys;
+        const issue = (v.params as { issue?: Parameters<typeof zodZh.localeError>[0] } | undefined)?.issue;
+        const zh = issue ? zodMessage(zodZh.localeError(issue)) : undefined;
         return {
           field: keys?.length ? [field === "body" ? "" : field, keys.join(",")].filter(Boolean).join(".") : field,
-          message: v.message ?? "invalid",
+          message: locale === "en" ? (v.message ?? "invalid") : (zh ?? "此项填写有误"),
         };
       });
       return reply.code(400).send({
         error: {
           code: "validation_failed",
-          message: `invalid ${fields.map((f) => f.field).join(", ")}: ${fields[0]?.message}`,
+          message:
+            locale === "en"
+              ? `invalid ${fields.map((f) => f.field).join(", ")}: ${fields[0]?.message}`
+              : `${ERRORS.validation_failed["zh-CN"]}：${fields.map((f) => f.field).join("、")}（${fields[0]?.message}）`,
           details: { fields },
         },
       });
@@ -244,17 +271,27 @@ export async function buildServer(deps: Deps, modules: RouteModule[], opts: { lo
     // A unique key raced by two requests means the other one won: a conflict, not a crash.
     const pgCode = (err as { code?: string }).code;
     if (pgCode === "23505")
+      return reply.code(409).send({
+        error: {
+          code: "conflict",
+          message: locale === "en" ? "this was just changed by another request; reload and try again" : ERRORS.conflict["zh-CN"],
+        },
+      });
+    if (pgCode === "40001" || pgCode === "40P01")
       return reply
         .code(409)
-        .send({ error: { code: "conflict", message: "this was just changed by another request; reload and try again" } });
-    if (pgCode === "40001" || pgCode === "40P01")
-      return reply.code(409).send({ error: { code: "conflict", message: "concurrent change, try again" } });
+        .send({ error: { code: "conflict", message: locale === "en" ? "concurrent change, try again" : ERRORS.conflict["zh-CN"] } });
     if (pgCode === "23514" || pgCode === "23503") {
       req.log.warn({ err }, "constraint refused a write");
-      return reply.code(409).send({ error: { code: "conflict", message: "the change breaks a rule of the data and was not made" } });
+      return reply.code(409).send({
+        error: {
+          code: "conflict",
+          message: locale === "en" ? "the change breaks a rule of the data and was not made" : "这项修改违反了数据规则，没有保存",
+        },
+      });
     }
     req.log.error({ err }, "unhandled error");
-    return reply.code(500).send({ error: { code: "internal", message: "something went wrong on our side; nothing was changed" } });
+    return reply.code(500).send({ error: { code: "internal", message: ERRORS.internal[locale] } });
   });
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ error: { code: "not_found", message: `no route ${req.method} ${req.url.split("?")[0]}` } });

@@ -1,8 +1,10 @@
 import type { Deps } from "./context.js";
-import { AppError } from "./errors.js";
+import { AppError, type Text } from "./errors.js";
 
-const tooMany = (retryAfterSeconds: number, message = "too many attempts; wait a minute and try again") =>
-  new AppError("rate_limited", message, { retryAfterSeconds });
+const tooMany = (
+  retryAfterSeconds: number,
+  message: Text = { en: "too many attempts; wait a minute and try again", "zh-CN": "尝试次数过多，请一分钟后再试" },
+) => new AppError("rate_limited", message, { retryAfterSeconds });
 
 /** A fixed-window counter kept in the database, so every API process shares it. */
 export async function rateLimit(deps: Deps, key: string, max: number, windowSeconds: number): Promise<void> {
@@ -54,7 +56,10 @@ export async function checkBackoff(deps: Deps, key: string, b: Backoff): Promise
   if (now - last > b.forgetAfterSeconds * 1000 || row.count <= b.free) return;
   const delayMs = Math.min(b.maxDelaySeconds, b.firstDelaySeconds * 2 ** (row.count - b.free - 1)) * 1000;
   const waitMs = last + delayMs - now;
-  if (waitMs > 0) throw tooMany(Math.ceil(waitMs / 1000), `too many wrong attempts; try again in ${Math.ceil(waitMs / 1000)} s`);
+  if (waitMs > 0) {
+    const seconds = Math.ceil(waitMs / 1000);
+    throw tooMany(seconds, { en: `too many wrong attempts; try again in ${seconds} s`, "zh-CN": `错误次数过多，请 ${seconds} 秒后再试` });
+  }
 }
 
 export async function recordFailure(deps: Deps, key: string, b: Backoff): Promise<void> {

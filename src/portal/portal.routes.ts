@@ -39,9 +39,11 @@ export function portalRoutes(app: ZApp, deps: Deps) {
     async (req) => {
       const b = req.body;
       if (!b.phoneLast4 && !b.email)
-        throw new AppError("validation_failed", "phoneLast4: give the last 4 digits of the phone, or the email", {
-          fields: [{ field: "phoneLast4", message: "phoneLast4 or email required" }],
-        });
+        throw new AppError(
+          "validation_failed",
+          { en: "phoneLast4: give the last 4 digits of the phone, or the email", "zh-CN": "请填写手机号后 4 位或邮箱" },
+          { fields: [{ field: "phoneLast4", message: "phoneLast4 or email required", zh: "请填写手机号后 4 位或邮箱" }] },
+        );
       // Per address a fixed window; per order number an escalating wait after wrong answers
       // (at most 30 s), so guessing the last four digits is slow and the customer is never locked out.
       await rateLimit(deps, `portal:${req.ip}`, 20, 300);
@@ -63,7 +65,10 @@ export function portalRoutes(app: ZApp, deps: Deps) {
       // The same answer for a wrong number and a wrong phone, so order numbers cannot be probed.
       if (!match) {
         await recordFailure(deps, orderKey, LOOKUP_BACKOFF);
-        throw new AppError("not_found", "no order matches this number and phone or email");
+        throw new AppError("not_found", {
+          en: "no order matches this number and phone or email",
+          "zh-CN": "没有找到与订单号和手机号（或邮箱）匹配的订单",
+        });
       }
       await clearFailures(deps, orderKey);
       return { token: signPortalToken(match.portal_secret, match.tenant_id, match.id), orderId: match.id, expiresInSeconds: 7200 };

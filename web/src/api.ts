@@ -1,3 +1,4 @@
+import i18n from "i18next";
 /** The one way the web app talks to the API: JSON in and out, errors as ApiError with field messages. */
 export class ApiError extends Error {
   constructor(
@@ -27,6 +28,8 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
     payload = JSON.stringify(body);
   }
   if (path.startsWith("/portal/api") && portalToken) headers.authorization = `Bearer ${portalToken}`;
+  // Errors come back in the language of the screen.
+  headers["accept-language"] = i18n.language === "en" ? "en" : "zh-CN";
   const res = await fetch(path, { method, headers, body: payload, credentials: "same-origin" });
   const text = await res.text();
   const data = text ? JSON.parse(text) : undefined;
