@@ -589,7 +589,7 @@ export interface Refunds {
   confirmed_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   created_by: string | null;
-  gateway: "manual" | "balance" | "sandbox";
+  gateway: "manual" | "balance" | "sandbox" | "platform";
   gateway_key: string;
   gateway_ref: string | null;
   id: string;

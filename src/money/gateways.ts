@@ -1,12 +1,13 @@
 import { createHmac, randomBytes } from "node:crypto";
 import type { Deps } from "../platform/context.js";
+import { platformGateway } from "./gateways/platform.js";
 
 /**
  * Payment adapters that send refunds. Every call carries the refund's gateway key as its
  * idempotency key, so a retry or a reconciliation can never pay twice.
  */
 export interface RefundGateway {
-  name: "manual" | "balance" | "sandbox";
+  name: "manual" | "balance" | "sandbox" | "platform";
   /** Asks for the refund. `succeeded` settles at once; `processing` settles later (callback or confirm). */
   refund(req: {
     key: string;
@@ -103,7 +104,13 @@ export function gateways(deps: Deps): Record<string, RefundGateway> {
   const g = deps.services.gateways as Record<string, RefundGateway> | undefined;
   if (g) return g;
   // Without setupMoney nothing receives the sandbox's callbacks; its key is random all the same.
-  const made = { manual: manualGateway, balance: balanceGateway, sandbox: new SandboxGateway({ secret: randomBytes(32).toString("hex") }) };
+  const made = {
+    manual: manualGateway,
+    balance: balanceGateway,
+    sandbox: new SandboxGateway({ secret: randomBytes(32).toString("hex") }),
+    // Marketplace orders: the platform pays the buyer back (src/money/gateways/platform.ts).
+    platform: platformGateway(deps),
+  };
   deps.services.gateways = made;
   return made;
 }

@@ -11,6 +11,7 @@ import { refundsShipping, returnFreightPayer } from "../policies/engine.js";
 import { loadPolicy, loadPolicyById } from "../policies/policy.repo.js";
 import type { Reason, Responsibility } from "../policies/rules.js";
 import { gateways } from "./gateways.js";
+import { isPlatformPaid } from "./gateways/platform.js";
 import { post } from "./ledger.js";
 import { type Quote, quoteRefund } from "./quote.js";
 import { pendingRefundsSql, refundable, refundableOf } from "./refundable.js";
@@ -168,6 +169,8 @@ export async function createCaseRefund(tx: Tx, deps: Deps, actor: Actor, caseId:
   if (q.total <= 0) throw new AppError("policy_refused", "nothing is owed on this case", { reasons: q.reasons });
   const id = newId();
   const method = preference === "balance" ? "balance" : "original";
+  // A marketplace order's money is the platform's to pay back (src/money/gateways/platform.ts).
+  const gateway = method === "original" && (await isPlatformPaid(tx, c.order_id)) ? "platform" : gatewayFor(method);
   await tx
     .insertInto("refunds")
     .values({
@@ -178,7 +181,7 @@ export async function createCaseRefund(tx: Tx, deps: Deps, actor: Actor, caseId:
       kind: "case",
       amount: q.total,
       method,
-      gateway: gatewayFor(method),
+      gateway,
       status: "pending",
       gateway_key: `rf_${id}`,
       breakdown: JSON.stringify(q),
@@ -223,6 +226,7 @@ export async function createOrderRefund(
   }
   const id = newId();
   const method = p.method ?? "original";
+  const gateway = method === "original" && (await isPlatformPaid(tx, p.orderId)) ? "platform" : gatewayFor(method);
   await tx
     .insertInto("refunds")
     .values({
@@ -233,7 +237,7 @@ export async function createOrderRefund(
       kind: p.kind,
       amount: p.amount,
       method,
-      gateway: gatewayFor(method),
+      gateway,
       status: "pending",
       gateway_key: `rf_${id}`,
       reason: p.reason,
@@ -336,13 +340,14 @@ export async function settleRefund(
     const amount = Number(r.amount);
     await post(tx, {
       tenantId: r.tenant_id,
-      code: r.kind === "compensation" ? "compensation_refund" : "refund",
+      // A marketplace order's refund was paid by the platform: the ledger says so.
+      code: r.kind === "compensation" ? "compensation_refund" : r.gateway === "platform" ? "platform_refund" : "refund",
       currency: order.currency,
       orderId: r.order_id,
       caseId: r.case_id,
       refundId,
       sourceKey: `refund:${refundId}`,
-      memo: `${r.kind} refund by ${r.method === "balance" ? "store credit" : "the original payment route"}`,
+      memo: `${r.kind} refund by ${r.method === "balance" ? "store credit" : r.gateway === "platform" ? "the platform (paid by the marketplace)" : "the original payment route"}`,
       at: now,
       entries: [
         { account: r.kind === "compensation" ? "compensation_expense" : "customer_refunds", amount },
