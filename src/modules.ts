@@ -11,6 +11,8 @@ import { setupCarrierJobs } from "./carriers/jobs.js";
 import { carrierRoutes } from "./carriers/routes.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import { connectorRoutes, setupConnectors } from "./connectors/connector.routes.js";
+import { messageRoutes } from "./conversations/messages.routes.js";
+import { quickReplyRoutes } from "./conversations/quick-replies.routes.js";
 import { demoSeeder } from "./demo/demo.js";
 import type { DemoSeeder } from "./demo/seed.js";
 import { fulfilmentDemoSeeder } from "./fulfilment/demo.js";
@@ -44,6 +46,8 @@ export const routeModules: RouteModule[] = [
   automationRoutes,
   connectorRoutes,
   carrierRoutes,
+  messageRoutes,
+  quickReplyRoutes,
   supplierChannelRoutes,
   // Last: the web app's pages.
   webRoutes,

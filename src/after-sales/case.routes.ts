@@ -1,6 +1,8 @@
 import type { FastifyReply } from "fastify";
 import type { Selectable } from "kysely";
+import { sql } from "kysely";
 import { z } from "zod";
+import { caseMessageStats, messageFields, replyOverdueExists, unreadExists } from "../conversations/messages.repo.js";
 import type { Complaints } from "../db/schema.js";
 import {
   BLOCKLIST_KINDS,
@@ -189,6 +191,8 @@ export function caseRoutes(app: ZApp, deps: Deps) {
     /** `me`, `none`, or a user's id. */
     assignee: z.union([z.enum(["me", "none"]), z.string().uuid()]).optional(),
     riskFlag: z.enum(["true", "false"]).optional(),
+    /** Cases with messages the caller has not read (src/conversations). */
+    unread: z.enum(["true", "false"]).optional(),
     q: z.string().max(100).optional(),
     /** Cases opened at or after / before these instants (analytics drill-downs carry them). */
     createdFrom: z.string().datetime({ offset: true }).optional(),
@@ -218,6 +222,7 @@ export function caseRoutes(app: ZApp, deps: Deps) {
         if (f.shopId) q = q.where("c.shop_id", "=", f.shopId);
         if (f.orderId) q = q.where("c.order_id", "=", f.orderId);
         if (f.riskFlag) q = q.where("c.risk_flag", "=", f.riskFlag === "true");
+        if (f.unread) q = q.where(f.unread === "true" ? unreadExists(a) : sql<boolean>`NOT ${unreadExists(a)}`);
         if (f.createdFrom) q = q.where("c.created_at", ">=", new Date(f.createdFrom));
         if (f.createdTo) q = q.where("c.created_at", "<", new Date(f.createdTo));
         if (f.sku) {
@@ -242,19 +247,37 @@ export function caseRoutes(app: ZApp, deps: Deps) {
               eb.and([eb("c.status", "in", ["submitted", "info_requested"]), eb("c.response_due_at", "<", now)]),
               eb.and([eb("c.status", "=", "awaiting_return"), eb("c.return_ship_due_at", "<", now)]),
               eb.and([eb("c.status", "in", ["received", "inspected", "refund_pending"]), eb("c.refund_due_at", "<", now)]),
+              replyOverdueExists(now),
             ]),
           );
         }
         const page = await keysetPage(q, "c.id", cursor, limit);
-        return { ...page, items: page.items.map((x) => caseListItem(x, now)) };
+        const stats = await caseMessageStats(
+          deps.db,
+          a,
+          page.items.map((x) => x.id),
+          now,
+        );
+        const items = page.items.map((x) => {
+          const item = caseListItem(x, now);
+          const m = messageFields(stats.get(x.id));
+          return { ...item, ...m, overdue: item.overdue || m.replyOverdue };
+        });
+        return { ...page, items };
       };
       if (wantsCsv(req)) return sendCsv(reply, "cases", fetch);
       return fetch(f.cursor, f.limit);
     },
   );
 
-  app.get("/api/v1/cases/:id", { config: { roles: ROLES.anyStaffOrSupplier }, schema: { tags: ["cases"], params: idParam } }, async (req) =>
-    caseView(deps.db, actorOf(req), req.params.id),
+  app.get(
+    "/api/v1/cases/:id",
+    { config: { roles: ROLES.anyStaffOrSupplier }, schema: { tags: ["cases"], params: idParam } },
+    async (req) => {
+      const a = actorOf(req);
+      const view = await caseView(deps.db, a, req.params.id);
+      return { ...view, ...messageFields((await caseMessageStats(deps.db, a, [view.id], deps.clock.now())).get(view.id)) };
+    },
   );
 
   for (const action of Object.keys(ACTION_BODIES) as CaseAction[]) {

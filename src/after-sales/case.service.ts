@@ -782,17 +782,20 @@ export async function caseView(ex: Executor, actor: Actor, caseId: string, opts:
     },
     csat: c.csat_score ? { score: c.csat_score, comment: c.csat_comment } : null,
     lines: lines.map((l) => ({ orderLineId: l.order_line_id, skuCode: l.sku_code, title: l.title, quantity: l.quantity })),
-    timeline: events.map((e) => ({
-      id: e.id,
-      action: e.action,
-      actorType: e.actor_type,
-      actorId: staff ? e.actor_id : undefined,
-      from: e.from_status,
-      to: e.to_status,
-      note: e.note,
-      data: staff ? e.data : undefined,
-      at: e.at,
-    })),
+    // Messages are on staff's timeline only: the customer and the supplier read their own thread.
+    timeline: events
+      .filter((e) => staff || e.action !== "message")
+      .map((e) => ({
+        id: e.id,
+        action: e.action,
+        actorType: e.actor_type,
+        actorId: staff ? e.actor_id : undefined,
+        from: e.from_status,
+        to: e.to_status,
+        note: e.note,
+        data: staff ? e.data : undefined,
+        at: e.at,
+      })),
     evidence: evidence.map((e) => ({
       id: e.id,
       kind: e.kind,

@@ -1,5 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
 import nodemailer from "nodemailer";
+import { messageVariables } from "../conversations/notify.js";
 import type { Deps, DomainEvent } from "../platform/context.js";
 import type { Executor, Tx } from "../platform/db.js";
 import { newId, randomToken } from "../platform/ids.js";
@@ -61,6 +62,8 @@ async function variables(ex: Executor, event: DomainEvent, baseUrl: string) {
         .selectFrom("case_events")
         .select(["note"])
         .where("case_id", "=", c.id)
+        // A message's excerpt is not an action's note (and may be an internal one).
+        .where("action", "<>", "message")
         .orderBy("at", "desc")
         .orderBy("id", "desc")
         .limit(1)
@@ -114,6 +117,7 @@ async function variables(ex: Executor, event: DomainEvent, baseUrl: string) {
       carrier: (event.data.carrier as string) ?? "",
       note: lastEvent?.note ?? "",
       surveyUrl: survey ? `${baseUrl}/portal/survey/${survey.token}` : "",
+      ...(await messageVariables(ex, event, baseUrl)),
     },
   };
 }
@@ -129,7 +133,7 @@ export async function notify(deps: Deps, event: DomainEvent, channels: Channels)
   const baseUrl = process.env.DROPDESK_PUBLIC_URL ?? `http://localhost:${deps.config.port}`;
   const { customer, vars } = await variables(deps.db, event, baseUrl);
   let recipients: { channel: "email" | "sms"; to: string }[] = [];
-  if (event.type === "claim.opened") {
+  if (event.type === "claim.opened" || event.type === "message.to_supplier") {
     const s = await deps.db
       .selectFrom("suppliers")
       .select(["email", "phone"])

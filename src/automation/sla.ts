@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { runCaseAction } from "../after-sales/case.service.js";
+import { sweepUnansweredMessages } from "../conversations/messages.service.js";
 import { runClaimAction } from "../money/claims.routes.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
 import { loadPolicyById } from "../policies/policy.repo.js";
@@ -142,6 +143,9 @@ export async function runSlaSweep(deps: Deps): Promise<{ fired: string[] }> {
     return rows;
   });
   for (const c of overdueComplaints) fired.push(`complaint_overdue:${c.id}`);
+
+  // A customer's message unanswered past the policy's first-response SLA: alert once.
+  fired.push(...(await sweepUnansweredMessages(deps)));
 
   // A claim the supplier did not answer in time is accepted.
   const claims = await db

@@ -46,6 +46,16 @@ export const DEFAULT_TEMPLATES: Record<string, Record<Locale, Template>> = {
       body: "Your order {{orderNo}} has shipped with {{carrier}}, tracking number {{trackingNo}}.",
     },
   },
+  // A staff message in the customer's thread of a case (or of an order before any case), and in the
+  // supplier's thread (src/conversations): the text itself and a link that opens the thread.
+  "message.to_customer": {
+    "zh-CN": { subject: "客服回复了您 {{caseNo}}", body: "{{message}}\n查看并回复：{{link}}" },
+    en: { subject: "Customer service replied {{caseNo}}", body: "{{message}}\nRead and reply: {{link}}" },
+  },
+  "message.to_supplier": {
+    "zh-CN": { subject: "售后单 {{caseNo}} 有新消息", body: "{{message}}\n请在供应商后台查看并回复：{{link}}" },
+    en: { subject: "New message on case {{caseNo}}", body: "{{message}}\nRead and reply in the supplier portal: {{link}}" },
+  },
   "claim.opened": {
     "zh-CN": {
       subject: "索赔通知 {{amount}}",

@@ -70,6 +70,10 @@ export const PolicyRulesSchema = z.strictObject({
     refundDueDays: z.number().int().min(1).max(60),
     autoRefundWhenDue: z.boolean(),
     supplierClaimAnswerDays: z.number().int().min(1).max(60),
+    /** A customer's message waits at most this long for a staff reply (src/conversations). */
+    customerMessageResponseHours: z.number().int().min(1).max(720).default(24),
+    /** After a case closes, its customer and supplier threads take messages for this many days. */
+    messageReopenDays: z.number().int().min(0).max(365).default(15),
   }),
   returnDestination: z.enum(["supplier", "warehouse"]),
   /** Default return freight the customer pays, when no amount is given with the return. */
@@ -109,6 +113,8 @@ export const CN_DEFAULT: PolicyRules = {
     refundDueDays: 7,
     autoRefundWhenDue: false,
     supplierClaimAnswerDays: 7,
+    customerMessageResponseHours: 24,
+    messageReopenDays: 15,
   },
   returnDestination: "supplier",
   defaultReturnFreight: 1000,
