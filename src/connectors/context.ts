@@ -7,11 +7,13 @@ import { alibaba1688Kind } from "./alibaba1688/alibaba1688.js";
 import type { ConnectorContext, ConnectorKind, ConnectorOptions, ConnectorRow } from "./kind.js";
 import { openSecrets, SecretKeyMissing, sealSecrets } from "./secrets.js";
 import { shopifyKind } from "./shopify/shopify.js";
+import { taobaoKind } from "./taobao/taobao.js";
 
 /** Every kind the framework knows. Taobao, the payment gateways and the carriers join here. */
 export const CONNECTOR_KINDS: Record<string, ConnectorKind> = {
   shopify: shopifyKind,
   kuaidi100: kuaidi100Kind,
+  taobao: taobaoKind,
   alibaba1688: alibaba1688Kind,
 };
 

@@ -36,6 +36,17 @@ const TEXTS = {
     "cn.viewOn": "在 {{kind}} 查看 {{no}}",
     "cn.created": "已添加。请在 Shopify 后台把订单与退款的 Webhook 指向下面的地址。",
     "cn.endpoint": "API 地址（可选：沙箱或本地模拟器）",
+    "cn.createdTaobao": "已添加。点「测试连接」核对授权，再点「立即同步」拉取交易与退款。",
+    "cn.tb.appKey": "AppKey",
+    "cn.tb.appSecret": "AppSecret",
+    "cn.tb.sessionKey": "SessionKey（卖家授权）",
+    "cn.tb.gateway": "TOP 网关地址（…/router/rest）",
+    "cn.tb.signMethod": "签名方式",
+    "cn.tb.platform": "店铺类型",
+    "cn.tb.sellerAddressId": "退货地址编号（卖家地址库）",
+    "cn.tb.backfillDays": "首次同步回溯天数（默认 30）",
+    "cn.tb.tradeUrl": "卖家后台订单页（含 {tid}）",
+    "cn.tb.refundUrl": "卖家后台退款页（含 {refundId}）",
   },
   en: {
     "cn.group": "Integrations",
@@ -65,6 +76,17 @@ const TEXTS = {
     "cn.viewOn": "View {{no}} on {{kind}}",
     "cn.created": "Added. In the Shopify admin, point the order and refund webhooks at the address below.",
     "cn.endpoint": "API base URL (optional: a sandbox or a local emulator)",
+    "cn.createdTaobao": "Added. Test the connection to check the authorisation, then sync to pull trades and refunds.",
+    "cn.tb.appKey": "AppKey",
+    "cn.tb.appSecret": "AppSecret",
+    "cn.tb.sessionKey": "SessionKey (the seller's authorisation)",
+    "cn.tb.gateway": "TOP gateway URL (…/router/rest)",
+    "cn.tb.signMethod": "Sign method",
+    "cn.tb.platform": "Shop type",
+    "cn.tb.sellerAddressId": "Return address id (seller address book)",
+    "cn.tb.backfillDays": "Days the first sync reads back (default 30)",
+    "cn.tb.tradeUrl": "Back office trade page (with {tid})",
+    "cn.tb.refundUrl": "Back office refund page (with {refundId})",
   },
 };
 for (const [lng, texts] of Object.entries(TEXTS)) i18n.addResourceBundle(lng, "translation", texts, true, false);
@@ -85,7 +107,21 @@ interface Connector {
 }
 
 const STATUS_COLOR = { active: "green", paused: "default", error: "red" } as const;
-const KIND_NAMES: Record<string, string> = { shopify: "Shopify" };
+const KIND_NAMES: Record<string, string> = { shopify: "Shopify", taobao: "淘宝 / 天猫 Taobao · Tmall" };
+
+/** Taobao's settings (TOP): which are secret, required, or a choice. */
+const TAOBAO_FIELDS: { name: string; secret?: boolean; required?: boolean; options?: string[] }[] = [
+  { name: "appKey", required: true },
+  { name: "appSecret", secret: true, required: true },
+  { name: "sessionKey", secret: true, required: true },
+  { name: "gateway", required: true },
+  { name: "signMethod", options: ["hmac-sha256", "md5", "hmac"] },
+  { name: "platform", options: ["taobao", "tmall"] },
+  { name: "sellerAddressId" },
+  { name: "backfillDays" },
+  { name: "tradeUrl" },
+  { name: "refundUrl" },
+];
 
 function ConnectorForm({ initial, onDone }: { initial?: Connector; onDone: (c: Connector) => void }) {
   const { t } = useTranslation();
@@ -93,8 +129,11 @@ function ConnectorForm({ initial, onDone }: { initial?: Connector; onDone: (c: C
   const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<{ items: { id: string; name: string }[] }>("GET", "/api/v1/shops") });
   const [busy, setBusy] = useState(false);
   const secretHint = initial ? t("cn.secretKeep") : undefined;
+  const [form] = Form.useForm();
+  const kind = Form.useWatch("kind", form) ?? initial?.kind ?? "shopify";
   return (
     <Form
+      form={form}
       layout="vertical"
       initialValues={{
         kind: initial?.kind ?? "shopify",
@@ -102,18 +141,16 @@ function ConnectorForm({ initial, onDone }: { initial?: Connector; onDone: (c: C
         shopId: initial?.shopId,
         shopDomain: initial?.config.shopDomain,
         endpoint: initial?.config.endpoint,
+        ...Object.fromEntries(TAOBAO_FIELDS.filter((f) => !f.secret).map((f) => [f.name, initial?.config[f.name] ?? undefined])),
       }}
       onFinish={async (v) => {
         setBusy(true);
         try {
-          const config = Object.fromEntries(
-            Object.entries({
-              shopDomain: v.shopDomain,
-              accessToken: v.accessToken,
-              webhookSecret: v.webhookSecret,
-              endpoint: v.endpoint,
-            }).filter(([, x]) => x),
-          );
+          const fields =
+            v.kind === "taobao"
+              ? Object.fromEntries(TAOBAO_FIELDS.map((f) => [f.name, v[f.name]]))
+              : { shopDomain: v.shopDomain, accessToken: v.accessToken, webhookSecret: v.webhookSecret, endpoint: v.endpoint };
+          const config = Object.fromEntries(Object.entries(fields).filter(([, x]) => x));
           const c = initial
             ? await api<Connector>("PATCH", `/api/v1/connectors/${initial.id}`, { name: v.name, shopId: v.shopId, config })
             : await api<Connector>("POST", "/api/v1/connectors", { kind: v.kind, shopId: v.shopId, name: v.name || undefined, config });
@@ -134,18 +171,40 @@ function ConnectorForm({ initial, onDone }: { initial?: Connector; onDone: (c: C
       <Form.Item name="name" label={t("cn.name")}>
         <Input maxLength={100} />
       </Form.Item>
-      <Form.Item name="shopDomain" label="shopDomain" rules={[{ required: true }]}>
-        <Input placeholder="your-store" autoComplete="off" />
-      </Form.Item>
-      <Form.Item name="accessToken" label="accessToken" extra={secretHint} rules={initial ? [] : [{ required: true }]}>
-        <Input.Password autoComplete="new-password" placeholder={initial?.config.accessToken ?? ""} />
-      </Form.Item>
-      <Form.Item name="webhookSecret" label="webhookSecret" extra={secretHint} rules={initial ? [] : [{ required: true }]}>
-        <Input.Password autoComplete="new-password" placeholder={initial?.config.webhookSecret ?? ""} />
-      </Form.Item>
-      <Form.Item name="endpoint" label={t("cn.endpoint")}>
-        <Input autoComplete="off" />
-      </Form.Item>
+      {kind === "taobao" ? (
+        TAOBAO_FIELDS.map((f) => (
+          <Form.Item
+            key={f.name}
+            name={f.name}
+            label={t(`cn.tb.${f.name}`)}
+            extra={f.secret ? secretHint : undefined}
+            rules={f.required && !(f.secret && initial) ? [{ required: true }] : []}
+          >
+            {f.options ? (
+              <Select allowClear options={f.options.map((o) => ({ value: o, label: o }))} />
+            ) : f.secret ? (
+              <Input.Password autoComplete="new-password" placeholder={initial?.config[f.name] ?? ""} />
+            ) : (
+              <Input autoComplete="off" />
+            )}
+          </Form.Item>
+        ))
+      ) : (
+        <>
+          <Form.Item name="shopDomain" label="shopDomain" rules={[{ required: true }]}>
+            <Input placeholder="your-store" autoComplete="off" />
+          </Form.Item>
+          <Form.Item name="accessToken" label="accessToken" extra={secretHint} rules={initial ? [] : [{ required: true }]}>
+            <Input.Password autoComplete="new-password" placeholder={initial?.config.accessToken ?? ""} />
+          </Form.Item>
+          <Form.Item name="webhookSecret" label="webhookSecret" extra={secretHint} rules={initial ? [] : [{ required: true }]}>
+            <Input.Password autoComplete="new-password" placeholder={initial?.config.webhookSecret ?? ""} />
+          </Form.Item>
+          <Form.Item name="endpoint" label={t("cn.endpoint")}>
+            <Input autoComplete="off" />
+          </Form.Item>
+        </>
+      )}
       <Button type="primary" htmlType="submit" loading={busy} data-testid="connector-save">
         {initial ? t("cn.edit") : t("cn.add")}
       </Button>
@@ -302,7 +361,8 @@ export default function Connectors() {
               const created = editing === "new";
               setEditing(null);
               refresh();
-              if (created) modal.info({ title: t("cn.created"), content: <Typography.Text copyable>{c.webhookUrl}</Typography.Text> });
+              if (created && c.kind === "taobao") modal.info({ title: t("cn.createdTaobao") });
+              else if (created) modal.info({ title: t("cn.created"), content: <Typography.Text copyable>{c.webhookUrl}</Typography.Text> });
             }}
           />
         )}
