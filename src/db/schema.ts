@@ -228,6 +228,28 @@ export interface Cases {
   updated_at: Generated<Timestamp>;
 }
 
+export interface ClaimDisputes {
+  applied_amount: number;
+  claim_id: string;
+  closed_at: Timestamp | null;
+  connector_id: string;
+  external_order_id: string;
+  external_refund_id: string | null;
+  external_status: string | null;
+  id: string;
+  last_error: string | null;
+  opened_at: Generated<Timestamp>;
+  pulled_at: Timestamp | null;
+  reason: string | null;
+  reason_id: string | null;
+  refunded_amount: Generated<number>;
+  request: string;
+  state: Generated<"open" | "refunded" | "closed" | "failed">;
+  tenant_id: string;
+  updated_at: Generated<Timestamp>;
+  vouchers: Generated<JsonColumn>;
+}
+
 export interface Complaints {
   case_id: string | null;
   closed_at: Timestamp | null;
@@ -430,40 +452,6 @@ export interface LedgerPostings {
   tenant_id: string;
 }
 
-export interface MessageAttachments {
-  case_id: string | null;
-  created_at: Generated<Timestamp>;
-  filename: string | null;
-  id: string;
-  kind: "image" | "video";
-  message_id: string | null;
-  mime: string;
-  order_id: string;
-  size_bytes: number;
-  storage_key: string;
-  tenant_id: string;
-  uploaded_by: string;
-}
-
-export interface Messages {
-  answered_at: Timestamp | null;
-  author_id: string | null;
-  author_kind: "staff" | "customer" | "supplier" | "system";
-  author_name: Generated<string>;
-  body: string;
-  case_id: string | null;
-  created_at: Generated<Timestamp>;
-  id: string;
-  order_id: string;
-  overdue_alerted_at: Timestamp | null;
-  quick_reply_id: string | null;
-  read_at: Timestamp | null;
-  read_by: string | null;
-  response_due_at: Timestamp | null;
-  tenant_id: string;
-  visibility: "customer" | "supplier" | "internal";
-}
-
 export interface Notifications {
   attempts: Generated<number>;
   body: string;
@@ -491,6 +479,21 @@ export interface NotificationTemplates {
   id: string;
   locale: "zh-CN" | "en";
   subject: Generated<string>;
+  tenant_id: string;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface OfferChannelLinks {
+  connector_id: string;
+  created_at: Generated<Timestamp>;
+  external_offer_id: string;
+  external_spec_id: string | null;
+  last_error: string | null;
+  last_price: number | null;
+  last_stock: number | null;
+  offer_id: string;
+  price_warning: JsonColumn | null;
+  synced_at: Timestamp | null;
   tenant_id: string;
   updated_at: Generated<Timestamp>;
 }
@@ -609,20 +612,29 @@ export interface Products {
   title: string;
 }
 
-export interface QuickReplies {
-  body: string;
-  created_at: Generated<Timestamp>;
-  id: string;
-  purpose: Generated<"message" | "reject" | "request_info">;
-  tenant_id: string;
-  title: string;
-  updated_at: Generated<Timestamp>;
-}
-
 export interface RateLimits {
   count: number;
   key: string;
   window_start: Timestamp;
+}
+
+export interface RefundLegs {
+  amount: number;
+  attempts: Generated<number>;
+  connector_id: string | null;
+  created_at: Generated<Timestamp>;
+  gateway: "alipay" | "wechatpay" | "stripe" | "sandbox" | "manual";
+  gateway_key: string;
+  gateway_ref: string | null;
+  last_error: string | null;
+  leg_no: number;
+  method: string;
+  next_attempt_at: Timestamp | null;
+  payment_id: string;
+  refund_id: string;
+  status: Generated<"pending" | "processing" | "succeeded" | "failed">;
+  tenant_id: string;
+  updated_at: Generated<Timestamp>;
 }
 
 export interface Refunds {
@@ -633,7 +645,7 @@ export interface Refunds {
   confirmed_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   created_by: string | null;
-  gateway: "manual" | "balance" | "sandbox" | "platform";
+  gateway: "manual" | "balance" | "sandbox";
   gateway_key: string;
   gateway_ref: string | null;
   id: string;
@@ -692,6 +704,16 @@ export interface StatementLines {
   tenant_id: string;
 }
 
+export interface SupplierChannels {
+  auto_forward: Generated<boolean>;
+  connector_id: string | null;
+  created_at: Generated<Timestamp>;
+  kind: "portal" | "alibaba1688" | "cj" | "email_csv";
+  supplier_id: string;
+  tenant_id: string;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface SupplierClaims {
   amount: number;
   answered_at: Timestamp | null;
@@ -706,6 +728,26 @@ export interface SupplierClaims {
   status: "open" | "accepted" | "disputed" | "settled" | "cancelled";
   supplier_id: string;
   supplier_note: string | null;
+  tenant_id: string;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface SupplierOrderChannelLinks {
+  attempts: Generated<number>;
+  cancel_refund_id: string | null;
+  charged_goods: number | null;
+  charged_shipping: number | null;
+  charged_total: number | null;
+  connector_id: string;
+  created_at: Generated<Timestamp>;
+  external_order_id: string | null;
+  external_status: string | null;
+  last_error: string | null;
+  out_order_id: string;
+  placed_at: Timestamp | null;
+  pulled_at: Timestamp | null;
+  state: Generated<"queued" | "placed" | "failed">;
+  supplier_order_id: string;
   tenant_id: string;
   updated_at: Generated<Timestamp>;
 }
@@ -865,6 +907,7 @@ export interface DB {
   case_events: CaseEvents;
   case_lines: CaseLines;
   cases: Cases;
+  claim_disputes: ClaimDisputes;
   complaints: Complaints;
   connector_inbox: ConnectorInbox;
   connector_log: ConnectorLog;
@@ -879,10 +922,9 @@ export interface DB {
   installation_secrets: InstallationSecrets;
   ledger_entries: LedgerEntries;
   ledger_postings: LedgerPostings;
-  message_attachments: MessageAttachments;
-  messages: Messages;
   notification_templates: NotificationTemplates;
   notifications: Notifications;
+  offer_channel_links: OfferChannelLinks;
   offer_history: OfferHistory;
   offers: Offers;
   order_discounts: OrderDiscounts;
@@ -891,15 +933,17 @@ export interface DB {
   payments: Payments;
   policies: Policies;
   products: Products;
-  quick_replies: QuickReplies;
   rate_limits: RateLimits;
+  refund_legs: RefundLegs;
   refunds: Refunds;
   schema_migrations: SchemaMigrations;
   sessions: Sessions;
   shops: Shops;
   skus: Skus;
   statement_lines: StatementLines;
+  supplier_channels: SupplierChannels;
   supplier_claims: SupplierClaims;
+  supplier_order_channel_links: SupplierOrderChannelLinks;
   supplier_order_lines: SupplierOrderLines;
   supplier_orders: SupplierOrders;
   supplier_statements: SupplierStatements;
