@@ -452,6 +452,40 @@ export interface LedgerPostings {
   tenant_id: string;
 }
 
+export interface MessageAttachments {
+  case_id: string | null;
+  created_at: Generated<Timestamp>;
+  filename: string | null;
+  id: string;
+  kind: "image" | "video";
+  message_id: string | null;
+  mime: string;
+  order_id: string;
+  size_bytes: number;
+  storage_key: string;
+  tenant_id: string;
+  uploaded_by: string;
+}
+
+export interface Messages {
+  answered_at: Timestamp | null;
+  author_id: string | null;
+  author_kind: "staff" | "customer" | "supplier" | "system";
+  author_name: Generated<string>;
+  body: string;
+  case_id: string | null;
+  created_at: Generated<Timestamp>;
+  id: string;
+  order_id: string;
+  overdue_alerted_at: Timestamp | null;
+  quick_reply_id: string | null;
+  read_at: Timestamp | null;
+  read_by: string | null;
+  response_due_at: Timestamp | null;
+  tenant_id: string;
+  visibility: "customer" | "supplier" | "internal";
+}
+
 export interface Notifications {
   attempts: Generated<number>;
   body: string;
@@ -612,6 +646,16 @@ export interface Products {
   title: string;
 }
 
+export interface QuickReplies {
+  body: string;
+  created_at: Generated<Timestamp>;
+  id: string;
+  purpose: Generated<"message" | "reject" | "request_info">;
+  tenant_id: string;
+  title: string;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface RateLimits {
   count: number;
   key: string;
@@ -645,7 +689,7 @@ export interface Refunds {
   confirmed_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   created_by: string | null;
-  gateway: "manual" | "balance" | "sandbox";
+  gateway: "manual" | "balance" | "sandbox" | "platform";
   gateway_key: string;
   gateway_ref: string | null;
   id: string;
@@ -922,6 +966,8 @@ export interface DB {
   installation_secrets: InstallationSecrets;
   ledger_entries: LedgerEntries;
   ledger_postings: LedgerPostings;
+  message_attachments: MessageAttachments;
+  messages: Messages;
   notification_templates: NotificationTemplates;
   notifications: Notifications;
   offer_channel_links: OfferChannelLinks;
@@ -933,6 +979,7 @@ export interface DB {
   payments: Payments;
   policies: Policies;
   products: Products;
+  quick_replies: QuickReplies;
   rate_limits: RateLimits;
   refund_legs: RefundLegs;
   refunds: Refunds;
