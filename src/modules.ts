@@ -3,7 +3,6 @@
 
 import { setupCaseEvents } from "./after-sales/case.events.js";
 import { caseRoutes } from "./after-sales/case.routes.js";
-import { checkCaseGraph } from "./after-sales/case.states.js";
 import { setupParcelReturns } from "./after-sales/parcel-returns.js";
 import { analyticsRoutes, setupAnalytics } from "./analytics/analytics.routes.js";
 import { automationRoutes, setupAutomation } from "./automation/automation.routes.js";
@@ -28,6 +27,7 @@ import type { RouteModule } from "./platform/http.js";
 import { policyRoutes } from "./policies/policy.routes.js";
 import { portalRoutes } from "./portal/portal.routes.js";
 import { shopRoutes } from "./shops/shop.routes.js";
+import { checkStateMachines } from "./state-machines.js";
 import { setupSupplierChannels } from "./suppliers-platforms/channels.js";
 import { supplierChannelRoutes } from "./suppliers-platforms/routes.js";
 import { webRoutes } from "./web/web.routes.js";
@@ -59,7 +59,7 @@ export const demoSeeders: DemoSeeder[] = [demoSeeder, fulfilmentDemoSeeder, mone
 
 /** Start-up hooks of capabilities (event sinks, payment gateways, workers); run before routes. */
 export const setupHooks: ((deps: Deps) => void | Promise<void>)[] = [
-  checkCaseGraph,
+  checkStateMachines,
   setupMoney,
   // After money: the case follows its refund's events.
   setupCaseEvents,

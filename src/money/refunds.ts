@@ -10,10 +10,11 @@ import { lockRows } from "../platform/locks.js";
 import { refundsShipping, returnFreightPayer } from "../policies/engine.js";
 import { loadPolicy, loadPolicyById } from "../policies/policy.repo.js";
 import type { Reason, Responsibility } from "../policies/rules.js";
-import { gateways } from "./gateways.js";
 import { isPlatformPaid } from "./gateways/platform.js";
+import { gateways } from "./gateways.js";
 import { post } from "./ledger.js";
 import { type Quote, quoteRefund } from "./quote.js";
+import { REFUND_MACHINE } from "./refund.states.js";
 import { pendingRefundsSql, refundable, refundableOf } from "./refundable.js";
 
 const R = (code: string, message: string, messageEn: string) => ({ code, message, messageEn });
@@ -300,7 +301,8 @@ export async function settleRefund(
     // Order, case, then refund: the lock order of src/platform/locks.ts, as a case action takes them.
     await lockRows(tx, { orders: [owner.order_id], cases: [owner.case_id], refunds: [refundId] });
     const r = await tx.selectFrom("refunds").selectAll().where("id", "=", refundId).executeTakeFirst();
-    if (!r || r.status === "succeeded" || r.status === "failed") return false;
+    // Settled once: the gateway's answer is a step only from pending or processing.
+    if (!r || !REFUND_MACHINE.next(r.status, outcome === "failed" ? "gateway-failed" : "gateway-succeeded")) return false;
     const now = deps.clock.now();
     if (outcome === "failed") {
       await tx
@@ -374,12 +376,10 @@ export async function refundAction(deps: Deps, actor: Actor, refundId: string, a
     .where("id", "=", refundId)
     .executeTakeFirst();
   if (!r) throw notFound("refund");
+  if (REFUND_MACHINE.refusal(r.status, action)) throw invalidTransition("refund", action, r.status, REFUND_MACHINE.allowed(r.status));
   if (action === "confirm") {
-    if (r.status !== "processing" && r.status !== "pending")
-      throw invalidTransition("refund", action, r.status, r.status === "failed" ? ["retry"] : []);
     await settleRefund(deps, refundId, "succeeded", input.reference);
   } else {
-    if (r.status !== "failed") throw invalidTransition("refund", action, r.status, r.status === "processing" ? ["confirm"] : []);
     // The retry goes out with the same gateway key, so the gateway pays at most once.
     const reopened = await deps.db.transaction().execute(async (tx) => {
       await tx.selectFrom("orders").select("id").where("id", "=", r.order_id).forUpdate().execute();
@@ -439,7 +439,7 @@ export const refundOut = (r: Selectable<Refunds>) => ({
   breakdown: r.breakdown,
   createdAt: r.created_at,
   confirmedAt: r.confirmed_at,
-  allowedActions: r.status === "failed" ? ["retry"] : r.status === "processing" && r.gateway === "manual" ? ["confirm"] : [],
+  allowedActions: REFUND_MACHINE.allowed(r.status, { subject: { gateway: r.gateway } }),
 });
 
 export async function refundView(ex: Executor, actor: Actor, id: string) {
