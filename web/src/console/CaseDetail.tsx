@@ -26,6 +26,7 @@ import { useNavigate, useParams } from "react-router-dom";
 import { DISPOSITIONS, INSPECTION_GRADES, OFFER_KINDS, REFUND_METHODS, RESPONSIBILITIES } from "../../../src/domain/vocabulary";
 import { api, money, when } from "../api";
 import { Loadable, reportError, StatusTag } from "../shared";
+import ConversationPanel from "./Conversation";
 
 type Field = { name: string; kind: "text" | "number" | "select" | "bool"; options?: readonly string[]; required?: boolean };
 /** The body each case action takes, as form fields. */
@@ -242,6 +243,9 @@ export default function CaseDetail() {
               )}
             </Col>
             <Col xs={24} lg={10}>
+              <div style={{ marginBottom: 16 }}>
+                <ConversationPanel caseId={c.id} hasSupplier={Boolean(c.supplierId)} />
+              </div>
               <Card size="small" title={t("timeline")}>
                 <Timeline
                   items={c.timeline.map((e: any) => ({

@@ -9,6 +9,7 @@ import AuditLog from "./Audit";
 import CaseDetail from "./CaseDetail";
 import Complaints from "./Complaints";
 import Connectors from "./Connectors";
+import { UnreadBadge } from "./Conversation";
 import ImportOrders from "./Import";
 import { Automation, ClaimsAndStatements } from "./Money";
 import { Cases, Dashboard, Finance, OrderDetail, Orders, Settings, Suppliers } from "./Pages";
@@ -43,7 +44,7 @@ export default function Console() {
                 items={[
                   { key: "/", label: t("dashboard") },
                   { key: "/analytics", label: t("an.title") },
-                  { key: "/cases", label: t("cases") },
+                  { key: "/cases", label: <UnreadBadge>{t("cases")}</UnreadBadge> },
                   { key: "/complaints", label: t("cp.title") },
                   { key: "/orders", label: t("orders") },
                   { key: "/imports", label: t("importOrders") },

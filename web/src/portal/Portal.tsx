@@ -1,11 +1,12 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Card, Form, Input, InputNumber, List, Rate, Select, Space, Tag, Timeline, Typography, Upload } from "antd";
-import { useState } from "react";
+import { lazy, Suspense, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Route, Routes, useNavigate, useParams } from "react-router-dom";
 import { REASONS } from "../../../src/domain/vocabulary";
 import { api, money, setPortalToken, when } from "../api";
 import { applyFieldErrors, LanguageButton, Loadable, StatusTag } from "../shared";
+import { takeLinkToken } from "./link-token";
 
 const shell = (children: React.ReactNode, title: string) => (
   <div style={{ maxWidth: 520, margin: "0 auto", padding: 12 }}>
@@ -58,6 +59,10 @@ function Lookup() {
   );
 }
 
+// The conversation loads with the case page, not with the lookup.
+const PortalThread = lazy(() => import("../console/Conversation").then((m) => ({ default: m.PortalThread })));
+const PortalUnread = lazy(() => import("../console/Conversation").then((m) => ({ default: m.PortalUnread })));
+
 function OrderPage() {
   const { t } = useTranslation();
   const nav = useNavigate();
@@ -105,7 +110,10 @@ function OrderPage() {
             />
             {o.cases.map((c: any) => (
               <div key={c.id}>
-                <a onClick={() => nav(`/portal/cases/${c.id}`)}>{c.caseNo}</a> <StatusTag status={c.status} />
+                <a onClick={() => nav(`/portal/cases/${c.id}`)}>{c.caseNo}</a> <StatusTag status={c.status} />{" "}
+                <Suspense fallback={null}>
+                  <PortalUnread caseId={c.id} />
+                </Suspense>
               </div>
             ))}
           </Card>
@@ -247,6 +255,9 @@ function CasePage() {
               {t("action.accept-offer")} ({t(`offerKind.${c.offer?.kind}`, { defaultValue: c.offer?.kind ?? "" })} {money(c.offer?.amount)})
             </Button>
           )}
+          <Suspense fallback={null}>
+            <PortalThread caseId={c.id} />
+          </Suspense>
           <Card size="small" title={t("timeline")}>
             <Timeline
               items={c.timeline.map((e: any) => ({
@@ -303,6 +314,7 @@ function Survey() {
 }
 
 export default function Portal() {
+  takeLinkToken();
   return (
     <Routes>
       <Route path="/" element={<Lookup />} />

@@ -3,6 +3,7 @@ import { App, Button, Card, Col, Input, Layout, Row, Space, Statistic, Table, Ta
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, money, when } from "../api";
+import { SupplierLinkedThread, SupplierThread } from "../console/Conversation";
 import { LanguageButton, Loadable, LoginForm, StatusTag, useMe } from "../shared";
 
 /** Many parcels at once: a CSV of supplier order (or order number), carrier and tracking number. */
@@ -166,6 +167,7 @@ export default function Supplier() {
               </Space>
             </Layout.Header>
             <Layout.Content style={{ padding: 16 }}>
+              <SupplierLinkedThread />
               <Tabs
                 items={[
                   {
@@ -249,6 +251,12 @@ export default function Supplier() {
                             columns={[
                               { title: "#", dataIndex: "caseNo" },
                               { title: t("orderNo"), dataIndex: "platformOrderNo" },
+                              {
+                                title: t("cv.messages"),
+                                render: (_: unknown, c: any) => (
+                                  <SupplierThread caseId={c.id} caseNo={c.caseNo} unread={c.unreadMessages ?? 0} />
+                                ),
+                              },
                               { title: t("type"), dataIndex: "type", render: (v: string) => t(`type.${v}`) },
                               { title: t("reason"), dataIndex: "reason", render: (v: string) => t(`reason.${v}`) },
                               { title: t("status"), dataIndex: "status", render: (v: string) => <StatusTag status={v} /> },

@@ -1,0 +1,142 @@
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashPassword } from "../../src/platform/auth.js";
+import { newId } from "../../src/platform/ids.js";
+import { ARTIFACTS, hasBrowser, launchBrowser, listen, signedInPage } from "../helpers/browser.js";
+import { type Catalog, createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
+import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
+
+// With CI=true a missing browser fails the run; on a developer machine without it these are skipped.
+
+describe.runIf(hasBrowser)("conversations in the browser", () => {
+  let t: TestApp;
+  let cat: Catalog;
+  let browser: Browser;
+  let base: string;
+
+  beforeAll(async () => {
+    t = await startTestApp("pglite");
+    cat = await setupCatalog(t);
+    t.clock.set(new Date());
+    base = await listen(t);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  const openCase = async (phone: string) => {
+    const order = await createDeliveredOrder(t, cat, {
+      lines: [{ skuCode: "MUG", quantity: 1 }],
+      phone,
+      deliveredAt: new Date(Date.now() - 86400_000).toISOString(),
+    });
+    const c = await t.api("POST", "/api/v1/cases", {
+      body: { orderId: order.id, type: "return_refund", reason: "quality", lines: [{ orderLineId: order.lines[0].id, quantity: 1 }] },
+    });
+    expect(c.status).toBe(201);
+    return { order, c: c.body };
+  };
+  const phonePage = async () => {
+    const page = await (await browser.newContext({ viewport: { width: 375, height: 780 } })).newPage();
+    page.setDefaultTimeout(60_000);
+    return page;
+  };
+  const message = (page: Page, text: string) => page.getByTestId("message-body").filter({ hasText: text }).first();
+
+  it("a customer asks in the portal, CS answers in the console, the customer reads the answer", async () => {
+    const { order, c } = await openCase("13955557777");
+    // The customer, on a phone: find the order, open the case, ask.
+    const customer = await phonePage();
+    await customer.goto(`${base}/portal`);
+    await customer.getByLabel(/订单号|Order number/).fill(order.platformOrderNo);
+    await customer.getByLabel(/手机号后4位|Last 4/).fill("7777");
+    await customer.getByRole("button", { name: /查询订单|Find my order/ }).click();
+    await customer.getByText(c.caseNo).click();
+    await customer.getByTestId("portal-thread").waitFor();
+    await customer.getByTestId("composer").fill("杯子有裂纹，可以换一个吗？");
+    await customer.getByTestId("send").click();
+    await message(customer, "杯子有裂纹，可以换一个吗？").waitFor();
+
+    // CS sees the unread badge and the message on the case, answers with a quick reply.
+    await t.api("POST", "/api/v1/quick-replies", {
+      as: "cs",
+      body: { title: "换货", body: "{{customerName}}您好，{{caseNo}} 可以换货，请按页面地址寄回。" },
+    });
+    const cs = await signedInPage(browser, t, base, `/cases/${c.id}`, "cs");
+    cs.setDefaultTimeout(60_000);
+    await cs.getByTestId("conversation").waitFor();
+    await message(cs, "杯子有裂纹，可以换一个吗？").waitFor();
+    await cs.getByTestId("quick-reply").first().click();
+    await cs.locator(".ant-select-dropdown:visible").getByTitle("换货", { exact: true }).click();
+    await expect
+      .poll(() => cs.getByTestId("composer").first().inputValue(), { timeout: 30_000 })
+      .toBe(`王小明您好，${c.caseNo} 可以换货，请按页面地址寄回。`);
+    await cs.getByTestId("send").first().click();
+    await message(cs, `王小明您好，${c.caseNo} 可以换货`).waitFor();
+    // An internal note, apart from the customer's thread.
+    await cs.getByTestId("tab-internal").click();
+    await cs.getByTestId("internal-hint").waitFor();
+    await cs.getByTestId("thread-internal").getByTestId("composer").fill("仓库确认有货");
+    await cs.getByTestId("thread-internal").getByTestId("send").click();
+    await message(cs, "仓库确认有货").waitFor();
+    await cs.screenshot({ path: join(ARTIFACTS, "console-conversation.png"), fullPage: true });
+    // The staff member opened the thread: nothing unread for staff now.
+    expect((await t.api("GET", `/api/v1/cases/${c.id}`)).body.unreadMessages).toBe(0);
+
+    // The customer reads the answer (the thread refreshes by itself), never the internal note.
+    await message(customer, `王小明您好，${c.caseNo} 可以换货`).waitFor();
+    expect(await customer.getByText("仓库确认有货").count()).toBe(0);
+    await customer.screenshot({ path: join(ARTIFACTS, "portal-conversation.png"), fullPage: true });
+    const width = await customer.evaluate(() => document.documentElement.scrollWidth);
+    expect(width).toBeLessThanOrEqual(375);
+  }, 240_000);
+
+  it("CS writes to the supplier in the console, the supplier answers in the supplier portal", async () => {
+    const { c } = await openCase("13955558888");
+    expect(c.supplierId).toBe(cat.suppliers.a);
+    const email = `supplier.conv.${newId().slice(-6)}@example.test`;
+    await t.deps.db
+      .insertInto("users")
+      .values({
+        id: newId(),
+        tenant_id: t.t.tenantId,
+        email,
+        name: "Supplier A",
+        role: "supplier",
+        supplier_id: cat.suppliers.a,
+        password_hash: await hashPassword(TEST_PASSWORD),
+      })
+      .execute();
+
+    const cs = await signedInPage(browser, t, base, `/cases/${c.id}`, "cs");
+    cs.setDefaultTimeout(60_000);
+    await cs.getByTestId("tab-supplier").click();
+    const thread = cs.getByTestId("thread-supplier");
+    await thread.getByTestId("composer").fill("请确认这批杯子的包装批次");
+    await thread.getByTestId("send").click();
+    await message(cs, "请确认这批杯子的包装批次").waitFor();
+
+    // The supplier, on a phone, opens the case's thread from the cases tab.
+    const supplier = await phonePage();
+    await supplier.goto(`${base}/supplier/cases/${c.id}`);
+    await supplier.getByLabel(/邮箱|Email/).fill(email);
+    await supplier.getByLabel(/密码|Password/).fill(TEST_PASSWORD);
+    await supplier.getByRole("button", { name: /登\s*录|Sign in/ }).click();
+    // The e-mail's link opens the thread over the portal.
+    await message(supplier, "请确认这批杯子的包装批次").waitFor();
+    await supplier.getByTestId("composer").fill("批次 B-0301，已安排补发");
+    await supplier.getByTestId("send").click();
+    await message(supplier, "批次 B-0301，已安排补发").waitFor();
+    await supplier.screenshot({ path: join(ARTIFACTS, "supplier-conversation.png"), fullPage: true });
+    // It reads only the supplier thread: nothing the customer or staff wrote elsewhere.
+    expect(await supplier.getByTestId("thread-customer").count()).toBe(0);
+
+    // CS reads the supplier's answer in the console.
+    await message(cs, "批次 B-0301，已安排补发").waitFor();
+    const seen = (await t.api("GET", `/api/v1/cases/${c.id}/messages?visibility=supplier`)).body.items;
+    expect(seen.map((m: any) => m.author.kind)).toEqual(["staff", "supplier"]);
+  }, 240_000);
+});
