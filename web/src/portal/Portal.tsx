@@ -5,6 +5,7 @@ import { useTranslation } from "react-i18next";
 import { Route, Routes, useNavigate, useParams } from "react-router-dom";
 import { REASONS } from "../../../src/domain/vocabulary";
 import { api, money, setPortalToken, when } from "../api";
+import { CarrierInput, ReturnPickup } from "../carriers";
 import { applyFieldErrors, LanguageButton, Loadable, StatusTag } from "../shared";
 import { takeLinkToken } from "./link-token";
 
@@ -219,8 +220,9 @@ function CasePage() {
               />
             )}
           </Card>
+          {c.status === "awaiting_return" && <ReturnPickup caseId={c.id} base="/portal/api" returnAddress={null} onChange={reload} />}
           {c.status === "awaiting_return" && (
-            <Card size="small" title={t("returnTracking")}>
+            <Card size="small" title={t("carriers.orShip")}>
               <Form
                 layout="vertical"
                 onFinish={async (v) => {
@@ -233,7 +235,7 @@ function CasePage() {
                 }}
               >
                 <Form.Item name="carrier" label={t("carrier")} rules={[{ required: true }]}>
-                  <Input />
+                  <CarrierInput />
                 </Form.Item>
                 <Form.Item name="trackingNo" label={t("trackingNo")} rules={[{ required: true }]}>
                   <Input />

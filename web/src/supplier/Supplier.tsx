@@ -3,6 +3,7 @@ import { App, Button, Card, Col, Input, Layout, Row, Space, Statistic, Table, Ta
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, money, when } from "../api";
+import { CarrierInput } from "../carriers";
 import { SupplierLinkedThread, SupplierThread } from "../console/Conversation";
 import { LanguageButton, Loadable, LoginForm, StatusTag, useMe } from "../shared";
 
@@ -85,13 +86,7 @@ function ShipCell({ so, onDone }: { so: any; onDone: () => void }) {
   const [no, setNo] = useState("");
   return (
     <Space.Compact>
-      <Input
-        placeholder={t("carrier")}
-        value={carrier}
-        onChange={(e) => setCarrier(e.target.value)}
-        style={{ width: 90 }}
-        data-testid="carrier"
-      />
+      <CarrierInput value={carrier} onChange={setCarrier} style={{ width: 130 }} data-testid="carrier" />
       <Input
         placeholder={t("trackingNo")}
         value={no}
