@@ -7,7 +7,7 @@ import { z } from "zod";
 import { audit } from "../platform/audit.js";
 import type { Deps } from "../platform/context.js";
 import { actorOf, type ZApp } from "../platform/http.js";
-import type { Jobs } from "../platform/jobs.js";
+import { ensureQueue, type Jobs } from "../platform/jobs.js";
 import { sendCsv, wantsCsv } from "../platform/list.js";
 import {
   GROUP_BYS,
@@ -53,8 +53,7 @@ export async function setupAnalytics(deps: Deps) {
   const jobs = deps.services.jobs as Jobs | undefined;
   if (!jobs) return;
   const boss = jobs.boss;
-  if (!(await boss.getQueue(ANALYTICS_QUEUE)))
-    await boss.createQueue(ANALYTICS_QUEUE, { name: ANALYTICS_QUEUE, retryLimit: 3, retryDelay: 60, expireInSeconds: 3600 });
+  await ensureQueue(deps, ANALYTICS_QUEUE, { retryLimit: 3, retryDelay: 60, expireInSeconds: 3600 });
   const run = async (job: PgBoss.Job<{ tenantId: string; full?: boolean }>) => {
     const r = await refreshAnalytics(deps, job.data.tenantId, job.data.full);
     console.log(

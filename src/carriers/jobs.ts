@@ -6,7 +6,7 @@ import { carrierCode } from "../domain/vocabulary.js";
 import type { Deps, DomainEvent } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
 import { newId } from "../platform/ids.js";
-import { type Jobs, txAdapter } from "../platform/jobs.js";
+import { ensureQueue, type Jobs, txAdapter } from "../platform/jobs.js";
 import { interceptOrder, subscribe } from "./client.js";
 import { carrierConnector, carrierSettings, hookUrl } from "./connector.js";
 import { finishInterceptTx, interceptOnApproval } from "./intercepts.js";
@@ -233,14 +233,12 @@ export async function setupCarrierJobs(deps: Deps) {
   deps.eventSinks.push((tx, e) => carrierEventSink(deps, tx, e));
   const jobs = deps.services.jobs as Jobs | undefined;
   if (!jobs) return;
-  if (!(await jobs.boss.getQueue(CARRIER_QUEUE)))
-    await jobs.boss.createQueue(CARRIER_QUEUE, {
-      name: CARRIER_QUEUE,
-      retryLimit: 6,
-      retryDelay: 30,
-      retryBackoff: true,
-      expireInSeconds: 300,
-    });
+  await ensureQueue(deps, CARRIER_QUEUE, {
+    retryLimit: 6,
+    retryDelay: 30,
+    retryBackoff: true,
+    expireInSeconds: 300,
+  });
   deps.services.runCarrierJobs = () => runPendingCarrierJobs(deps);
   if (deps.config.workers) {
     await jobs.boss.work<CarrierJob>(

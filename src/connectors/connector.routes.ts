@@ -4,7 +4,7 @@ import type { Deps } from "../platform/context.js";
 import { AppError, notFound, requireChanges, validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
-import type { Jobs } from "../platform/jobs.js";
+import { ensureQueue, type Jobs } from "../platform/jobs.js";
 import { keysetPage, pageQuery } from "../platform/list.js";
 import { CONNECTOR_KINDS, contextFor, kindOf, loadConnector, readSecrets, sealFor, splitConfig } from "./context.js";
 import {
@@ -93,14 +93,12 @@ export async function setupConnectors(deps: Deps) {
       : await loadSecretKey({ setting, keyFile: deps.h.kind === "pglite" ? `${deps.config.dataDir}/secret.key` : undefined });
   const jobs = deps.services.jobs as Jobs | undefined;
   if (!jobs) return;
-  if (!(await jobs.boss.getQueue(CONNECTOR_QUEUE)))
-    await jobs.boss.createQueue(CONNECTOR_QUEUE, {
-      name: CONNECTOR_QUEUE,
-      retryLimit: 6,
-      retryDelay: 30,
-      retryBackoff: true,
-      expireInSeconds: 900,
-    });
+  await ensureQueue(deps, CONNECTOR_QUEUE, {
+    retryLimit: 6,
+    retryDelay: 30,
+    retryBackoff: true,
+    expireInSeconds: 900,
+  });
   deps.services.runConnectorJobs = () => runPendingConnectorJobs(deps);
   deps.eventSinks.push((tx, event) => connectorEventSink(deps, tx, event));
   if (deps.config.workers) {

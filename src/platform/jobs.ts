@@ -37,6 +37,34 @@ export interface Jobs {
   stop(): Promise<void>;
 }
 
+/**
+ * Processes starting together on one PostgreSQL deadlock when they create pg-boss's tables or a
+ * queue (its partitioned insert) at the same moment: one at a time does it, under an advisory lock.
+ */
+async function oneAtATime(h: DbHandle, fn: () => Promise<void>): Promise<void> {
+  const client = h.pool ? await h.pool.connect() : undefined;
+  try {
+    if (client) await client.query("SELECT pg_advisory_lock(727275)");
+    await fn();
+  } finally {
+    if (client) {
+      await client.query("SELECT pg_advisory_unlock(727275)").catch(() => {});
+      client.release();
+    }
+  }
+}
+
+async function createQueueIfMissing(boss: PgBoss, name: string, options: Omit<PgBoss.Queue, "name">) {
+  if (!(await boss.getQueue(name))) await boss.createQueue(name, { ...options, name });
+}
+
+/** Creates a capability's queue when it does not exist yet; safe with several processes starting at once. */
+export async function ensureQueue(deps: Deps, name: string, options: Omit<PgBoss.Queue, "name">): Promise<void> {
+  const jobs = deps.services.jobs as Jobs | undefined;
+  if (!jobs) return;
+  await oneAtATime(deps.h, () => createQueueIfMissing(jobs.boss, name, options));
+}
+
 export type JobHandler = (deps: Deps, event: DomainEvent) => Promise<void>;
 
 /** Starts the queue; with `work`, this process also runs the handlers. */
@@ -47,22 +75,11 @@ export async function startJobs(deps: Deps, handlers: JobHandler[], opts: { work
       ? new PgBoss({ connectionString: deps.config.databaseUrl, max: 4, supervise: opts.work, schedule: opts.work })
       : new PgBoss({ db: handleAdapter(h), supervise: opts.work, schedule: false });
   boss.on("error", (err) => console.warn(`job queue: ${err.message}`));
-  // Processes starting together on one PostgreSQL would deadlock creating the queue's tables:
-  // one at a time sets them up.
-  const client = h.pool ? await h.pool.connect() : undefined;
-  try {
-    if (client) await client.query("SELECT pg_advisory_lock(727275)");
+  await oneAtATime(h, async () => {
     await boss.start();
-    for (const q of [EVENT_QUEUE, SWEEP_QUEUE]) {
-      if (!(await boss.getQueue(q)))
-        await boss.createQueue(q, { name: q, retryLimit: 6, retryDelay: 1, retryBackoff: true, expireInSeconds: 300 });
-    }
-  } finally {
-    if (client) {
-      await client.query("SELECT pg_advisory_unlock(727275)").catch(() => {});
-      client.release();
-    }
-  }
+    for (const q of [EVENT_QUEUE, SWEEP_QUEUE])
+      await createQueueIfMissing(boss, q, { retryLimit: 6, retryDelay: 1, retryBackoff: true, expireInSeconds: 300 });
+  });
   if (opts.work) {
     await boss.work<DomainEvent>(EVENT_QUEUE, { batchSize: 20, pollingIntervalSeconds: opts.pollSeconds ?? 1 }, async (jobs) => {
       for (const job of jobs) for (const handle of handlers) await handle(deps, job.data);

@@ -14,7 +14,7 @@ import { type Actor, type Deps, type DomainEvent, emit } from "../platform/conte
 import type { Tx } from "../platform/db.js";
 import { AppError, notFound } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
-import { type Jobs, txAdapter } from "../platform/jobs.js";
+import { ensureQueue, type Jobs, txAdapter } from "../platform/jobs.js";
 import { lockRows } from "../platform/locks.js";
 import { cdb, type PlatformOrderState, type SupplierPlatform } from "./platform.js";
 
@@ -854,14 +854,12 @@ export async function setupSupplierChannels(deps: Deps) {
   deps.services.supplierChannelSync = syncChannelPage;
   const jobs = deps.services.jobs as Jobs | undefined;
   if (!jobs) return;
-  if (!(await jobs.boss.getQueue(CHANNEL_QUEUE)))
-    await jobs.boss.createQueue(CHANNEL_QUEUE, {
-      name: CHANNEL_QUEUE,
-      retryLimit: 6,
-      retryDelay: 30,
-      retryBackoff: true,
-      expireInSeconds: 300,
-    });
+  await ensureQueue(deps, CHANNEL_QUEUE, {
+    retryLimit: 6,
+    retryDelay: 30,
+    retryBackoff: true,
+    expireInSeconds: 300,
+  });
   deps.services.runChannelJobs = () => runPendingChannelJobs(deps);
   if (deps.config.workers) {
     await jobs.boss.work<ChannelJob>(
