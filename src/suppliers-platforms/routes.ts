@@ -248,12 +248,16 @@ export function supplierChannelRoutes(app: ZApp, deps: Deps) {
     async (req) => {
       const a = actorOf(req);
       const o = await offerOf(a.tenantId, req.params.id);
-      await cdb(deps.db)
-        .updateTable("offer_channel_links")
-        .set({ price_warning: null, updated_at: deps.clock.now() })
-        .where("offer_id", "=", o.id)
-        .execute();
-      await audit(deps.db, a, "offer.price_acknowledged", "offer", o.id, undefined, {});
+      // An offer with no platform link has no price to acknowledge: refused before anything is written.
+      await getLink(o.id);
+      await deps.db.transaction().execute(async (tx) => {
+        await cdb(tx)
+          .updateTable("offer_channel_links")
+          .set({ price_warning: null, updated_at: deps.clock.now() })
+          .where("offer_id", "=", o.id)
+          .execute();
+        await audit(tx, a, "offer.price_acknowledged", "offer", o.id, undefined, {});
+      });
       return linkOut(await getLink(o.id));
     },
   );
