@@ -9,6 +9,7 @@ import {
   destroySession,
   forgetCredentials,
   hashPassword,
+  resolveActor,
   SESSION_COOKIE,
   setSessionCookie,
   verifyPassword,
@@ -80,10 +81,16 @@ export function identityRoutes(app: ZApp, deps: Deps) {
     return { ok: true };
   });
 
-  app.get("/api/v1/auth/me", { config: { roles: ROLES.anyStaffOrSupplier }, schema: { tags: ["auth"] } }, async (req) => {
-    const a = actorOf(req);
+  const me = async (a: ReturnType<typeof actorOf>) => {
     const tenant = await deps.db.selectFrom("tenants").select(["id", "name"]).where("id", "=", a.tenantId).executeTakeFirstOrThrow();
     return { id: a.id, kind: a.kind, name: a.name, role: a.role, supplierId: a.supplierId ?? null, locale: a.locale, tenant };
+  };
+  app.get("/api/v1/auth/me", { config: { roles: ROLES.anyStaffOrSupplier }, schema: { tags: ["auth"] } }, async (req) => me(actorOf(req)));
+  // The web app's first question — who is signed in, if anyone — answered 200 either way, so that a
+  // signed-out page load shows the sign-in form without a failed request in the browser's console.
+  app.get("/api/v1/auth/session", { config: { public: true }, schema: { tags: ["auth"] } }, async (req) => {
+    const a = await resolveActor(deps, req);
+    return { user: a && (ROLES.anyStaffOrSupplier as readonly string[]).includes(a.role) ? await me(a) : null };
   });
 
   const listQuery = z.strictObject({ ...pageQuery, role: RoleEnum.optional() });

@@ -41,6 +41,18 @@ const orderListItem = (o: Selectable<Orders>) => {
   };
 };
 
+type Address = { name?: string; phone?: string; province?: string; city?: string; district?: string; line1?: string; line2?: string };
+/** The consignee of a supplier order (收货人): name, phone and the address as one line. */
+function consignee(address: unknown, customer: unknown) {
+  const ad = (address ?? {}) as Address;
+  const cu = (customer ?? {}) as { name?: string; phone?: string };
+  return {
+    name: ad.name ?? cu.name ?? null,
+    phone: ad.phone ?? cu.phone ?? null,
+    address: [ad.province, ad.city, ad.district, ad.line1, ad.line2].filter(Boolean).join(" ") || null,
+  };
+}
+
 export function orderRoutes(app: ZApp, deps: Deps) {
   app.post("/api/v1/orders", { config: { roles: ORDER_WRITE }, schema: { tags: ["orders"], body: OrderBody } }, async (req, reply) => {
     const { order, created } = await createOrder(deps, actorOf(req), req.body);
@@ -120,7 +132,7 @@ export function orderRoutes(app: ZApp, deps: Deps) {
           .innerJoin("suppliers as s", "s.id", "so.supplier_id")
           .innerJoin("orders as o", "o.id", "so.order_id")
           .selectAll("so")
-          .select(["s.name as supplier_name", "o.platform_order_no"])
+          .select(["s.name as supplier_name", "o.platform_order_no", "o.address", "o.customer"])
           .where("so.tenant_id", "=", a.tenantId);
         const supplierId = a.role === "supplier" ? a.supplierId : f.supplierId;
         if (supplierId) q = q.where("so.supplier_id", "=", supplierId);
@@ -140,14 +152,16 @@ export function orderRoutes(app: ZApp, deps: Deps) {
           : [];
         return {
           ...page,
-          items: page.items.map((s) =>
-            supplierOrderOut(
+          items: page.items.map((s) => ({
+            ...supplierOrderOut(
               s,
               lines.filter((l) => l.supplier_order_id === s.id),
               a,
               deps.clock.now(),
             ),
-          ),
+            // Who the supplier ships to: the order's consignee, falling back to the customer's name and phone.
+            shipTo: consignee(s.address, s.customer),
+          })),
         };
       };
       if (wantsCsv(req)) return sendCsv(reply, "supplier-orders", fetch);

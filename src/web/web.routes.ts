@@ -10,7 +10,9 @@ const DIST = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "web", "d
 
 /**
  * Serves the built web app (web/dist): its assets, and index.html for every page path of the
- * console (/), the customer portal (/portal) and the supplier portal (/supplier).
+ * console (/), the customer portal (/portal) and the supplier portal (/supplier). The build
+ * (scripts/build-web.mjs) writes a brotli and a gzip copy of every asset; they are sent as they are
+ * to a browser that accepts them (Content-Encoding, Vary: Accept-Encoding).
  */
 export async function webRoutes(app: ZApp, _deps: Deps) {
   const built = existsSync(join(DIST, "index.html"));
@@ -21,6 +23,16 @@ export async function webRoutes(app: ZApp, _deps: Deps) {
       decorateReply: false,
       maxAge: "30d",
       immutable: true,
+      preCompressed: true,
+    });
+  // The icon browsers ask for on every page (brotli when they take it, as the assets).
+  const icon = join(DIST, "favicon.ico");
+  if (built && existsSync(icon))
+    app.get("/favicon.ico", { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
+      const br = /\bbr\b/.test(String(req.headers["accept-encoding"] ?? "")) && existsSync(`${icon}.br`);
+      reply.header("content-type", "image/x-icon").header("cache-control", "public, max-age=86400").header("vary", "accept-encoding");
+      if (br) reply.header("content-encoding", "br");
+      return reply.send(await readFile(br ? `${icon}.br` : icon));
     });
   let index: string | null = null;
   const page = async (_req: unknown, reply: { type: (t: string) => { send: (b: string) => unknown } }) => {
@@ -48,6 +60,7 @@ export async function webRoutes(app: ZApp, _deps: Deps) {
     "/analytics",
     "/audit",
     "/complaints",
+    "/connectors",
     "/portal",
     "/portal/*",
     "/supplier",

@@ -49,8 +49,14 @@ describe.runIf(hasBrowser)("finance claims and automation settings in the browse
     await page.getByRole("button", { name: /登\s*录|Sign in/ }).click();
     const claimRow = page.locator("tr", { hasText: "¥40.00" }).first();
     await claimRow.waitFor();
-    await claimRow.getByRole("button", { name: "accept" }).click();
-    await page.locator("tr", { hasText: "accepted" }).first().waitFor();
+    await claimRow.getByRole("button", { name: /接\s*受/ }).click();
+    // Accepting says what it means for the money before it is done.
+    await page
+      .getByRole("dialog")
+      .getByText(/下期对账单中扣除/)
+      .waitFor();
+    await page.getByTestId("confirm-ok").click();
+    await page.locator("tr [data-status=accepted]").first().waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "finance-claims.png"), fullPage: true });
     const claims = (await t.api("GET", "/api/v1/supplier-claims")).body.items;
     expect(claims[0].status).toBe("accepted");
@@ -60,12 +66,12 @@ describe.runIf(hasBrowser)("finance claims and automation settings in the browse
     await admin.getByLabel(/邮箱|Email/).fill(await email("admin"));
     await admin.getByLabel(/密码|Password/).fill(TEST_PASSWORD);
     await admin.getByRole("button", { name: /登\s*录|Sign in/ }).click();
-    const row = admin.locator("tr", { hasText: "case.approved" }).first();
+    const row = admin.locator("tr", { has: admin.locator('[data-event="case.approved"]') }).first();
     await row.waitFor();
     await row.getByRole("button").click();
-    await admin.getByLabel("body").fill("您的售后 {{caseNo}} 已同意，请尽快寄回。");
+    await admin.getByLabel(/正文|Body/).fill("您的售后 {{caseNo}} 已同意，请尽快寄回。");
     await admin.getByRole("button", { name: /OK|确\s*定/ }).click();
-    await admin.locator("tr", { hasText: "case.approved" }).getByRole("button", { name: "✎ *" }).first().waitFor();
+    await admin.locator('[data-event="case.approved"]', { hasText: "✎ *" }).first().waitFor();
     await admin.screenshot({ path: join(ARTIFACTS, "automation-settings.png"), fullPage: true });
     const tpl = (await t.api("GET", "/api/v1/notification-templates")).body.items.find(
       (x: any) => x.event === "case.approved" && x.customised,

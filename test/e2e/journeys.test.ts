@@ -105,8 +105,8 @@ describe.runIf(hasBrowser)("browser journeys", () => {
     await wh.locator("[data-action=receive]").click();
     await wh.locator("[data-status=received]").first().waitFor();
     await wh.locator("[data-action=inspect]").click();
-    await chooseOption(wh, "grade", "resellable");
-    await chooseOption(wh, "disposition", "restock");
+    await chooseOption(wh, /商品成色|Grade/, "可二次销售");
+    await chooseOption(wh, /处置方式|Disposition/, "重新入库");
     await wh.getByTestId("action-ok").click();
     await wh.locator("[data-status=inspected]").first().waitFor();
     await wh.screenshot({ path: join(ARTIFACTS, "console-inspected.png"), fullPage: true });
@@ -114,6 +114,9 @@ describe.runIf(hasBrowser)("browser journeys", () => {
     // Finance refunds; the sandbox gateway confirms shortly after.
     const fin = await signedIn("finance", `/cases/${caseId}`);
     await fin.locator("[data-action=refund]").click();
+    // The refund is confirmed with its amount in front of finance.
+    await fin.getByTestId("refund-amount").getByText("¥").waitFor();
+    await fin.getByTestId("action-ok").click();
     await fin.locator("[data-status=refund_pending], [data-status=refunded]").first().waitFor();
 
     // The customer sees "refunded" (the gateway's callback comes later on a busy machine: wait up to a minute).
@@ -136,7 +139,7 @@ describe.runIf(hasBrowser)("browser journeys", () => {
     await row.getByTestId("carrier").fill("中通");
     await row.getByTestId("tracking").fill("ZT8800112233");
     await row.getByTestId("ship").click();
-    await page.locator("tr", { hasText: order.platformOrderNo }).getByText("shipped").waitFor();
+    await page.locator("tr", { hasText: order.platformOrderNo }).locator("[data-status=shipped]").waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "supplier-shipped.png"), fullPage: true });
     const o = (await t.api("GET", `/api/v1/orders/${order.id}`)).body;
     expect(o.supplierOrders[0]).toMatchObject({ status: "shipped", trackingNo: "ZT8800112233" });

@@ -40,6 +40,10 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   return data as T;
 }
 
+const grouped = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+/** Every amount on every screen: fen in, `¥5,521.00` or `-¥5,521.00` out. */
 export const money = (minor: number | null | undefined, currency = "CNY") =>
-  minor === null || minor === undefined ? "—" : `${currency === "CNY" ? "¥" : `${currency} `}${(minor / 100).toFixed(2)}`;
+  minor === null || minor === undefined
+    ? "—"
+    : `${minor < 0 ? "-" : ""}${currency === "CNY" ? "¥" : `${currency} `}${grouped.format(Math.abs(minor) / 100)}`;
 export const when = (t: string | null | undefined) => (t ? new Date(t).toLocaleString() : "—");

@@ -11,6 +11,7 @@ import "./i18n";
 // Each face is its own bundle: the portal never loads the console's code.
 const Console = lazy(() => import("./console/Console"));
 const Portal = lazy(() => import("./portal/Portal"));
+const PortalLookup = lazy(() => import("./portal/Lookup").then((m) => ({ default: m.Lookup })));
 const Supplier = lazy(() => import("./supplier/Supplier"));
 
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false, refetchOnWindowFocus: false } } });
@@ -24,6 +25,8 @@ function Root() {
           <BrowserRouter>
             <Suspense fallback={<Spin style={{ margin: 48 }} />}>
               <Routes>
+                {/* A link from a message carries the order's token (#t=…): the portal takes it, not the lookup. */}
+                <Route path="/portal" element={window.location.hash.includes("t=") ? <Portal /> : <PortalLookup />} />
                 <Route path="/portal/*" element={<Portal />} />
                 <Route path="/supplier/*" element={<Supplier />} />
                 <Route path="/*" element={<Console />} />

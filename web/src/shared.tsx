@@ -1,9 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
-import { Alert, Button, Card, Empty, Form, Input, Spin, Tag } from "antd";
+import { Alert, App, Button, Card, Empty, Form, Input, Spin, Tag } from "antd";
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError, api } from "./api";
-import { toggleLanguage } from "./i18n";
+import { applyFieldErrors, LanguageButton } from "./basics";
+
+export { applyFieldErrors, LanguageButton };
 
 export interface Me {
   id: string;
@@ -16,14 +18,8 @@ export interface Me {
 export function useMe() {
   return useQuery<Me | null>({
     queryKey: ["me"],
-    queryFn: async () => {
-      try {
-        return await api<Me>("GET", "/api/v1/auth/me");
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 401) return null;
-        throw e;
-      }
-    },
+    // Signed out is an answer (user null), not a failed request.
+    queryFn: async () => (await api<{ user: Me | null }>("GET", "/api/v1/auth/session")).user,
   });
 }
 
@@ -73,21 +69,6 @@ export function StatusTag({ status }: { status: string }) {
   );
 }
 
-export function LanguageButton() {
-  const { t } = useTranslation();
-  return (
-    <Button size="small" onClick={toggleLanguage} data-testid="lang">
-      {t("language")}
-    </Button>
-  );
-}
-
-/** Maps the API's field errors onto a form's fields. */
-export function applyFieldErrors(form: { setFields: (f: { name: string; errors: string[] }[]) => void }, e: unknown) {
-  if (e instanceof ApiError && e.fields.length)
-    form.setFields(e.fields.map((f) => ({ name: f.field.split(".").pop() ?? f.field, errors: [f.message] })));
-}
-
 /** Puts the API's field errors under the form's fields, or shows its message when none names a field. */
 export function reportError(
   form: { setFields: (f: { name: string; errors: string[] }[]) => void },
@@ -129,4 +110,34 @@ export function LoginForm({ onDone, title }: { onDone: () => void; title: string
       </Card>
     </div>
   );
+}
+
+/**
+ * Asks before anything that moves money or cannot be undone: a dialog saying what will happen,
+ * then the request, then a toast. Resolves true when it ran.
+ */
+export function useConfirm() {
+  const { modal, message } = App.useApp();
+  const { t } = useTranslation();
+  return (o: { title: string; content: ReactNode; run: () => Promise<unknown>; done: string; danger?: boolean }) =>
+    new Promise<boolean>((resolve) => {
+      modal.confirm({
+        title: o.title,
+        content: o.content,
+        okText: t("confirm.ok"),
+        cancelText: t("confirm.cancel"),
+        okButtonProps: { danger: o.danger, ...({ "data-testid": "confirm-ok" } as object) },
+        onOk: async () => {
+          try {
+            await o.run();
+            message.success(o.done);
+            resolve(true);
+          } catch (e) {
+            message.error((e as Error).message);
+            resolve(false);
+          }
+        },
+        onCancel: () => resolve(false),
+      });
+    });
 }

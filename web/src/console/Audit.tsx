@@ -5,6 +5,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router-dom";
 import { api, when } from "../api";
+import { auditActionName, auditEntityName } from "../names";
 import { Loadable, useMe } from "../shared";
 import type { Page, User } from "../types";
 
@@ -130,21 +131,29 @@ export default function AuditLog() {
                   title: t("audit.actor"),
                   render: (_, e) => (
                     <Space size={4}>
-                      <Tag>{e.actorType}</Tag>
+                      <Tag>{t(`audit.actorType.${e.actorType}`, { defaultValue: t("audit.entity.other") })}</Tag>
                       {e.actorId ? (names.get(e.actorId) ?? e.actorId) : "—"}
                     </Space>
                   ),
                 },
-                { title: t("audit.action"), dataIndex: "action", render: (v: string) => <Tag color="blue">{v}</Tag> },
+                {
+                  title: t("audit.action"),
+                  dataIndex: "action",
+                  render: (v: string) => (
+                    <Tag color="blue" title={v} data-action={v}>
+                      {auditActionName(t, v)}
+                    </Tag>
+                  ),
+                },
                 {
                   title: t("audit.entity"),
                   render: (_, e) =>
                     e.entityId && ENTITY_PATHS[e.entityType] ? (
                       <Link to={`${ENTITY_PATHS[e.entityType]}${e.entityId}`}>
-                        {e.entityType} {e.entityId.slice(0, 8)}
+                        {auditEntityName(t, e.entityType)} {e.entityId.slice(0, 8)}
                       </Link>
                     ) : (
-                      `${e.entityType} ${e.entityId?.slice(0, 8) ?? ""}`
+                      `${auditEntityName(t, e.entityType)} ${e.entityId?.slice(0, 8) ?? ""}`
                     ),
                 },
               ]}

@@ -25,10 +25,19 @@ import { useTranslation } from "react-i18next";
 import { useNavigate, useParams } from "react-router-dom";
 import { DISPOSITIONS, INSPECTION_GRADES, OFFER_KINDS, REFUND_METHODS, RESPONSIBILITIES } from "../../../src/domain/vocabulary";
 import { api, money, when } from "../api";
+import { CarrierInput } from "../carriers";
+import { carrierName, payMethodName, timelineName } from "../names";
 import { Loadable, reportError, StatusTag } from "../shared";
 import ConversationPanel from "./Conversation";
 
-type Field = { name: string; kind: "text" | "number" | "select" | "bool"; options?: readonly string[]; required?: boolean };
+type Field = {
+  name: string;
+  kind: "text" | "number" | "select" | "bool" | "carrier";
+  options?: readonly string[];
+  /** The dictionary prefix that names the options (`grade` → t("grade.resellable")). */
+  names?: string;
+  required?: boolean;
+};
 /** The body each case action takes, as form fields. */
 const ACTION_FORMS: Record<string, Field[]> = {
   approve: [{ name: "note", kind: "text" }],
@@ -36,24 +45,24 @@ const ACTION_FORMS: Record<string, Field[]> = {
   "request-info": [{ name: "note", kind: "text", required: true }],
   "provide-info": [{ name: "note", kind: "text", required: true }],
   "set-responsibility": [
-    { name: "responsibility", kind: "select", options: RESPONSIBILITIES, required: true },
+    { name: "responsibility", kind: "select", options: RESPONSIBILITIES, names: "party", required: true },
     { name: "note", kind: "text", required: true },
   ],
   "ship-return": [
-    { name: "carrier", kind: "text", required: true },
+    { name: "carrier", kind: "carrier", required: true },
     { name: "trackingNo", kind: "text", required: true },
   ],
   receive: [{ name: "note", kind: "text" }],
   inspect: [
-    { name: "grade", kind: "select", options: INSPECTION_GRADES, required: true },
+    { name: "grade", kind: "select", options: INSPECTION_GRADES, names: "grade", required: true },
     { name: "matchesOrder", kind: "bool" },
     { name: "complete", kind: "bool" },
-    { name: "disposition", kind: "select", options: DISPOSITIONS, required: true },
+    { name: "disposition", kind: "select", options: DISPOSITIONS, names: "disposition", required: true },
     { name: "note", kind: "text" },
   ],
-  refund: [{ name: "method", kind: "select", options: REFUND_METHODS }],
+  refund: [{ name: "method", kind: "select", options: REFUND_METHODS, names: "refundMethod" }],
   "offer-compensation": [
-    { name: "kind", kind: "select", options: OFFER_KINDS, required: true },
+    { name: "kind", kind: "select", options: OFFER_KINDS, names: "offerKind", required: true },
     { name: "amount", kind: "number" },
     { name: "note", kind: "text" },
   ],
@@ -64,13 +73,46 @@ const ACTION_FORMS: Record<string, Field[]> = {
   escalate: [{ name: "note", kind: "text" }],
   assign: [],
 };
+/** Actions that end a case or move money: a dialog says what will happen before they run. */
+const CONFIRMED = new Set(["refund", "close", "cancel", "reject"]);
+
+/** The refund the case would get now, by the chosen method: amount and the routes it goes back by. */
+function RefundPreview({ caseId, method }: { caseId: string; method?: string }) {
+  const { t } = useTranslation();
+  const q = useQuery({
+    queryKey: ["refund-quote", caseId, method ?? ""],
+    queryFn: () => api<any>("GET", `/api/v1/cases/${caseId}/refund-quote${method ? `?method=${method}` : ""}`),
+  });
+  return (
+    <Loadable q={q}>
+      {(quote) => (
+        <Descriptions size="small" column={1} bordered data-testid="refund-preview" style={{ marginBottom: 12 }}>
+          <Descriptions.Item label={t("refund.amount")}>
+            <b data-testid="refund-amount">{money(quote.total)}</b>
+            {quote.capped && <div>{t("refund.capped")}</div>}
+          </Descriptions.Item>
+          <Descriptions.Item label={t("refund.route")}>
+            {(quote.byMethod ?? []).map((m: { method: string; amount: number }) => (
+              <div key={m.method}>
+                {payMethodName(t, m.method)} {money(m.amount)}
+              </div>
+            ))}
+          </Descriptions.Item>
+          <Descriptions.Item label={t("notifications")}>{t("refund.told")}</Descriptions.Item>
+        </Descriptions>
+      )}
+    </Loadable>
+  );
+}
 
 export function ActionButton({ caseId, action, onDone }: { caseId: string; action: string; onDone: () => void }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
-  const label = t(`action.${action}`, { defaultValue: action });
+  const qc = useQueryClient();
+  const label = t(`action.${action}`, { defaultValue: t("action.other") });
   const [open, setOpen] = useState(false);
   const [form] = Form.useForm();
+  const method = Form.useWatch("method", form);
   const fields = ACTION_FORMS[action] ?? [];
   const run = async (values: Record<string, unknown>) => {
     const body: Record<string, unknown> = {};
@@ -78,44 +120,52 @@ export function ActionButton({ caseId, action, onDone }: { caseId: string; actio
     if (action === "assign") body.assigneeId = null;
     if (action === "offer-compensation" && typeof body.amount === "number") body.amount = Math.round(body.amount * 100);
     try {
+      const quote = action === "refund" ? qc.getQueryData<any>(["refund-quote", caseId, (body.method as string) ?? ""]) : null;
       await api("POST", `/api/v1/cases/${caseId}/actions/${action}`, body);
       setOpen(false);
       form.resetFields();
+      message.success(quote ? t("refund.done", { amount: money(quote.total) }) : t("case.done", { action: label }));
+      void qc.invalidateQueries({ queryKey: ["refund-quote", caseId] });
       onDone();
     } catch (e) {
       reportError(form, message, e);
     }
   };
-  const needsForm = fields.some((f) => f.required || action === "inspect");
+  const needsForm = CONFIRMED.has(action) || fields.some((f) => f.required || action === "inspect");
   return (
     <>
       <Button
         data-action={action}
         type={action === "approve" || action === "refund" ? "primary" : "default"}
-        danger={action === "reject"}
+        danger={action === "reject" || action === "cancel" || action === "close"}
         onClick={() => (needsForm ? setOpen(true) : run({}))}
       >
         {label}
       </Button>
       <Modal
         open={open}
-        title={label}
+        title={action === "refund" ? t("refund.confirmTitle") : label}
         onCancel={() => setOpen(false)}
         onOk={() => form.submit()}
-        okButtonProps={{ "data-testid": "action-ok" } as Record<string, string>}
+        okText={CONFIRMED.has(action) ? t("confirm.ok") : undefined}
+        okButtonProps={{ danger: CONFIRMED.has(action) && action !== "refund", ...({ "data-testid": "action-ok" } as object) }}
         destroyOnHidden
       >
+        {action === "refund" && <RefundPreview caseId={caseId} method={method} />}
+        {CONFIRMED.has(action) && action !== "refund" && <Typography.Paragraph>{t(`case.${action}What`)}</Typography.Paragraph>}
         <Form form={form} layout="vertical" onFinish={run} initialValues={{ matchesOrder: true, complete: true }}>
           {fields.map((f) => (
             <Form.Item
               key={f.name}
               name={f.name}
-              label={f.name}
+              label={t(`field.${f.name}`)}
               rules={f.required ? [{ required: true }] : []}
               valuePropName={f.kind === "bool" ? "checked" : "value"}
             >
               {f.kind === "select" ? (
-                <Select options={f.options?.map((o) => ({ value: o, label: o }))} data-field={f.name} />
+                <Select options={f.options?.map((o) => ({ value: o, label: f.names ? t(`${f.names}.${o}`) : o }))} data-field={f.name} />
+              ) : f.kind === "carrier" ? (
+                <CarrierInput data-testid={`field-${f.name}`} />
               ) : f.kind === "number" ? (
                 <InputNumber min={0} step={0.01} />
               ) : f.kind === "bool" ? (
@@ -136,7 +186,12 @@ export default function CaseDetail() {
   const { t } = useTranslation();
   const nav = useNavigate();
   const qc = useQueryClient();
-  const q = useQuery({ queryKey: ["case", id], queryFn: () => api<any>("GET", `/api/v1/cases/${id}`) });
+  const q = useQuery({
+    queryKey: ["case", id],
+    queryFn: () => api<any>("GET", `/api/v1/cases/${id}`),
+    // A refund settles when the gateway answers: the page follows it instead of staying on 退款中.
+    refetchInterval: (query) => ((query.state.data as any)?.status === "refund_pending" ? 2000 : false),
+  });
   const reload = () => {
     void qc.invalidateQueries({ queryKey: ["case", id] });
     void qc.invalidateQueries({ queryKey: ["cases"] });
@@ -153,7 +208,7 @@ export default function CaseDetail() {
             <StatusTag status={c.status} />
             <Tag>{t(`type.${c.type}`)}</Tag>
             <Tag>{t(`reason.${c.reason}`)}</Tag>
-            {c.riskFlag && <Tag color="red">risk</Tag>}
+            {c.riskFlag && <Tag color="red">{t("risk")}</Tag>}
           </Space>
           <Card size="small" title={t("actions")}>
             <Space wrap data-testid="case-actions">
@@ -179,13 +234,13 @@ export default function CaseDetail() {
                   </Descriptions.Item>
                   <Descriptions.Item label={t("deadline")}>
                     {c.deadlines.current
-                      ? `${t(`deadlineKind.${c.deadlines.current.kind}`, { defaultValue: c.deadlines.current.kind })} ${when(c.deadlines.current.at)}`
+                      ? `${t(`deadlineKind.${c.deadlines.current.kind}`, { defaultValue: t("deadline") })} ${when(c.deadlines.current.at)}`
                       : "—"}
                   </Descriptions.Item>
                   {c.returnShipment && (
                     <Descriptions.Item
                       label={t("returnTracking")}
-                    >{`${c.returnShipment.carrier} ${c.returnShipment.trackingNo}`}</Descriptions.Item>
+                    >{`${carrierName(t, c.returnShipment.carrier)} ${c.returnShipment.trackingNo}`}</Descriptions.Item>
                   )}
                 </Descriptions>
               </Card>
@@ -251,7 +306,7 @@ export default function CaseDetail() {
                   items={c.timeline.map((e: any) => ({
                     children: (
                       <span>
-                        <b>{t(`action.${e.action}`, { defaultValue: e.action })}</b> {e.to && <StatusTag status={e.to} />}{" "}
+                        <b title={e.action}>{timelineName(t, e.action)}</b> {e.to && <StatusTag status={e.to} />}{" "}
                         <Typography.Text type="secondary">{when(e.at)}</Typography.Text>
                         {e.note && <div>{e.note}</div>}
                       </span>

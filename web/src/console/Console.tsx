@@ -1,21 +1,35 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { Button, Layout, Menu, Space, Typography } from "antd";
+import { Button, Layout, Menu, Space, Spin, Typography } from "antd";
+import { type ComponentType, lazy, Suspense } from "react";
 import { useTranslation } from "react-i18next";
 import { Route, Routes, useLocation, useNavigate } from "react-router-dom";
 import { api } from "../api";
 import { LanguageButton, Loadable, LoginForm, useMe } from "../shared";
-import AnalyticsPanel from "./Analytics";
-import AuditLog from "./Audit";
-import CaseDetail from "./CaseDetail";
-import Complaints from "./Complaints";
-import Connectors from "./Connectors";
 import { UnreadBadge } from "./Conversation";
-import ImportOrders from "./Import";
-import { Automation, ClaimsAndStatements } from "./Money";
-import { Cases, Dashboard, Finance, OrderDetail, Orders, Settings, Suppliers } from "./Pages";
-import Policy from "./Policy";
-import Reports from "./Reports";
-import Warehouse from "./Warehouse";
+
+// Each screen is its own chunk, loaded when it is first opened: signing in downloads none of them,
+// and ECharts comes with the dashboard and analytics only.
+const screen = <M,>(load: () => Promise<M>, pick: (m: M) => ComponentType) => lazy(() => load().then((m) => ({ default: pick(m) })));
+const pages = () => import("./Pages");
+const money = () => import("./Money");
+const AnalyticsPanel = lazy(() => import("./Analytics"));
+const AuditLog = lazy(() => import("./Audit"));
+const CaseDetail = lazy(() => import("./CaseDetail"));
+const Complaints = lazy(() => import("./Complaints"));
+const Connectors = lazy(() => import("./Connectors"));
+const ImportOrders = lazy(() => import("./Import"));
+const Policy = lazy(() => import("./Policy"));
+const Reports = lazy(() => import("./Reports"));
+const Warehouse = lazy(() => import("./Warehouse"));
+const Automation = screen(money, (m) => m.Automation);
+const ClaimsAndStatements = screen(money, (m) => m.ClaimsAndStatements);
+const Cases = screen(pages, (m) => m.Cases);
+const Dashboard = screen(pages, (m) => m.Dashboard);
+const Finance = screen(pages, (m) => m.Finance);
+const OrderDetail = screen(pages, (m) => m.OrderDetail);
+const Orders = screen(pages, (m) => m.Orders);
+const Settings = screen(pages, (m) => m.Settings);
+const Suppliers = screen(pages, (m) => m.Suppliers);
 
 export default function Console() {
   const { t } = useTranslation();
@@ -64,7 +78,7 @@ export default function Console() {
               <Layout.Header style={{ background: "#fff", display: "flex", justifyContent: "flex-end", alignItems: "center" }}>
                 <Space>
                   <Typography.Text data-testid="whoami">
-                    {user.name} · {user.role}
+                    {user.name} · {t(`role.${user.role}`, { defaultValue: user.role })}
                   </Typography.Text>
                   <LanguageButton />
                   <Button
@@ -79,34 +93,36 @@ export default function Console() {
                 </Space>
               </Layout.Header>
               <Layout.Content style={{ padding: 16 }}>
-                <Routes>
-                  <Route
-                    path="/"
-                    element={
-                      <>
-                        <Dashboard />
-                        <AnalyticsPanel />
-                      </>
-                    }
-                  />
-                  <Route path="/analytics" element={<Reports />} />
-                  <Route path="/cases" element={<Cases />} />
-                  <Route path="/complaints" element={<Complaints />} />
-                  <Route path="/cases/:id" element={<CaseDetail />} />
-                  <Route path="/orders" element={<Orders />} />
-                  <Route path="/orders/:id" element={<OrderDetail />} />
-                  <Route path="/imports" element={<ImportOrders />} />
-                  <Route path="/warehouse" element={<Warehouse />} />
-                  <Route path="/finance" element={<Finance />} />
-                  <Route path="/suppliers" element={<Suppliers />} />
-                  <Route path="/policies" element={<Policy />} />
-                  <Route path="/settings" element={<Settings />} />
-                  <Route path="/claims" element={<ClaimsAndStatements />} />
-                  <Route path="/automation" element={<Automation />} />
-                  <Route path="/connectors" element={<Connectors />} />
-                  <Route path="/audit" element={<AuditLog />} />
-                  <Route path="*" element={<Dashboard />} />
-                </Routes>
+                <Suspense fallback={<Spin style={{ display: "block", margin: 48 }} />}>
+                  <Routes>
+                    <Route
+                      path="/"
+                      element={
+                        <>
+                          <Dashboard />
+                          <AnalyticsPanel />
+                        </>
+                      }
+                    />
+                    <Route path="/analytics" element={<Reports />} />
+                    <Route path="/cases" element={<Cases />} />
+                    <Route path="/complaints" element={<Complaints />} />
+                    <Route path="/cases/:id" element={<CaseDetail />} />
+                    <Route path="/orders" element={<Orders />} />
+                    <Route path="/orders/:id" element={<OrderDetail />} />
+                    <Route path="/imports" element={<ImportOrders />} />
+                    <Route path="/warehouse" element={<Warehouse />} />
+                    <Route path="/finance" element={<Finance />} />
+                    <Route path="/suppliers" element={<Suppliers />} />
+                    <Route path="/policies" element={<Policy />} />
+                    <Route path="/settings" element={<Settings />} />
+                    <Route path="/claims" element={<ClaimsAndStatements />} />
+                    <Route path="/automation" element={<Automation />} />
+                    <Route path="/connectors" element={<Connectors />} />
+                    <Route path="/audit" element={<AuditLog />} />
+                    <Route path="*" element={<Dashboard />} />
+                  </Routes>
+                </Suspense>
               </Layout.Content>
             </Layout>
           </Layout>

@@ -3,7 +3,8 @@ import { App, Button, Card, Form, Input, Modal, Select, Space, Switch, Table, Ta
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, money, when } from "../api";
-import { applyFieldErrors, Loadable, reportError } from "../shared";
+import { ClaimActions } from "../claims";
+import { applyFieldErrors, Loadable, reportError, useConfirm } from "../shared";
 import type { Page, Supplier } from "../types";
 
 /** Finance's supplier side: claims (索赔) to settle and statements (对账单) to draw up and close. */
@@ -19,14 +20,7 @@ export function ClaimsAndStatements() {
     void qc.invalidateQueries({ queryKey: ["claims-all"] });
     void qc.invalidateQueries({ queryKey: ["statements"] });
   };
-  const act = async (path: string, body: unknown = {}) => {
-    try {
-      await api("POST", path, body);
-      refresh();
-    } catch (e) {
-      message.error((e as Error).message);
-    }
-  };
+  const confirm = useConfirm();
   return (
     <Space direction="vertical" style={{ width: "100%" }}>
       <Card title={t("claims")} extra={<Button href="/api/v1/supplier-claims?format=csv">{t("exportCsv")}</Button>}>
@@ -44,25 +38,14 @@ export function ClaimsAndStatements() {
                   render: (id: string) => suppliers.data?.items.find((s: any) => s.id === id)?.name ?? id.slice(-6),
                 },
                 { title: t("amount"), dataIndex: "amount", render: (v: number) => money(v) },
-                { title: t("status"), dataIndex: "status", render: (v: string) => <Tag>{v}</Tag> },
+                {
+                  title: t("status"),
+                  dataIndex: "status",
+                  render: (v: string) => <Tag data-status={v}>{t(`claimStatus.${v}`, { defaultValue: v })}</Tag>,
+                },
                 { title: t("note"), dataIndex: "supplierNote" },
                 { title: t("deadline"), dataIndex: "dueAt", render: when },
-                {
-                  title: "",
-                  dataIndex: "allowedActions",
-                  render: (acts: string[], r: any) =>
-                    acts.map((a) => (
-                      <Button
-                        key={a}
-                        size="small"
-                        onClick={() =>
-                          act(`/api/v1/supplier-claims/${r.id}/actions/${a}`, a === "dispute" ? { note: "disputed by finance" } : {})
-                        }
-                      >
-                        {a}
-                      </Button>
-                    )),
-                },
+                { title: "", dataIndex: "allowedActions", render: (_: string[], r: any) => <ClaimActions claim={r} onDone={refresh} /> },
               ]}
             />
           )}
@@ -95,7 +78,7 @@ export function ClaimsAndStatements() {
           <Form.Item name="to" rules={[{ required: true, pattern: /^\d{4}-\d{2}-\d{2}$/ }]}>
             <Input placeholder="2026-11-30" style={{ width: 120 }} />
           </Form.Item>
-          <Button htmlType="submit">+</Button>
+          <Button htmlType="submit">{t("newStatement")}</Button>
         </Form>
         <Loadable q={statements} empty={(d) => d.items.length === 0}>
           {(d) => (
@@ -109,12 +92,16 @@ export function ClaimsAndStatements() {
                   dataIndex: "supplierId",
                   render: (id: string) => suppliers.data?.items.find((s: any) => s.id === id)?.name ?? id.slice(-6),
                 },
-                { title: "period", render: (_: unknown, s: any) => `${String(s.from).slice(0, 10)} – ${String(s.to).slice(0, 10)}` },
+                { title: t("period"), render: (_: unknown, s: any) => `${String(s.from).slice(0, 10)} – ${String(s.to).slice(0, 10)}` },
                 { title: t("amount"), render: (_: unknown, s: any) => money(s.totals?.payable) },
                 {
                   title: t("status"),
                   dataIndex: "status",
-                  render: (v: string) => <Tag color={v === "closed" ? "green" : "gold"}>{v}</Tag>,
+                  render: (v: string) => (
+                    <Tag color={v === "closed" ? "green" : "gold"} data-status={v}>
+                      {t(`stStatus.${v}`, { defaultValue: v })}
+                    </Tag>
+                  ),
                 },
                 {
                   title: "",
@@ -124,8 +111,18 @@ export function ClaimsAndStatements() {
                         CSV
                       </Button>
                       {s.allowedActions.includes("close") && (
-                        <Button size="small" onClick={() => act(`/api/v1/supplier-statements/${s.id}/actions/close`)}>
-                          close
+                        <Button
+                          size="small"
+                          onClick={() =>
+                            void confirm({
+                              title: t("audit.verb.close"),
+                              content: t("statement.closeWhat", { amount: money(s.totals?.payable) }),
+                              run: () => api("POST", `/api/v1/supplier-statements/${s.id}/actions/close`, {}),
+                              done: t("case.done", { action: t("audit.verb.close") }),
+                            }).then(refresh)
+                          }
+                        >
+                          {t("audit.verb.close")}
                         </Button>
                       )}
                     </Space>
@@ -152,6 +149,9 @@ export function Automation() {
   const templates = useQuery({ queryKey: ["templates"], queryFn: () => api<any>("GET", "/api/v1/notification-templates") });
   const hooks = useQuery({ queryKey: ["webhooks"], queryFn: () => api<any>("GET", "/api/v1/webhooks") });
   const sent = useQuery({ queryKey: ["notifications"], queryFn: () => api<any>("GET", "/api/v1/notifications?limit=50") });
+  // An event's name; a wildcard subscription (`case.*`) reads as 售后单 · 全部.
+  const eventName = (e: string) =>
+    e.endsWith(".*") ? `${t(`audit.entity.${e.slice(0, -2)}`, { defaultValue: e })} · *` : t(`notifEvent.${e}`, { defaultValue: e });
   return (
     <Space direction="vertical" style={{ width: "100%" }}>
       <Card title={t("templates")}>
@@ -163,15 +163,23 @@ export function Automation() {
               dataSource={d.items}
               pagination={{ pageSize: 8 }}
               columns={[
-                { title: "event", dataIndex: "event" },
-                { title: "locale", dataIndex: "locale" },
-                { title: "channel", dataIndex: "channel" },
-                { title: "subject", dataIndex: "subject" },
+                { title: t("nt.event"), dataIndex: "event", render: (v: string) => eventName(v) },
+                { title: t("nt.locale"), dataIndex: "locale", render: (v: string) => t(`locale.${v}`, { defaultValue: v }) },
+                { title: t("nt.channel"), dataIndex: "channel", render: (v: string) => t(`channel.${v}`, { defaultValue: v }) },
+                { title: t("nt.subject"), dataIndex: "subject" },
                 {
                   title: "",
                   dataIndex: "customised",
                   render: (c: boolean, r: any) => (
-                    <Button size="small" onClick={() => (setEditing(r), tplForm.setFieldsValue(r))}>
+                    <Button
+                      size="small"
+                      title={c ? t("nt.customised") : undefined}
+                      onClick={() => {
+                        setEditing(r);
+                        tplForm.setFieldsValue(r);
+                      }}
+                      data-event={r.event}
+                    >
                       {c ? "✎ *" : "✎"}
                     </Button>
                   ),
@@ -184,7 +192,11 @@ export function Automation() {
       </Card>
       <Modal
         open={Boolean(editing)}
-        title={editing ? `${editing.event} · ${editing.locale} · ${editing.channel}` : ""}
+        title={
+          editing
+            ? `${eventName(editing.event)} · ${t(`locale.${editing.locale}`, { defaultValue: editing.locale })} · ${t(`channel.${editing.channel}`, { defaultValue: editing.channel })}`
+            : ""
+        }
         onCancel={() => setEditing(null)}
         onOk={() => tplForm.submit()}
         destroyOnHidden
@@ -209,13 +221,13 @@ export function Automation() {
             }
           }}
         >
-          <Form.Item name="subject" label="subject">
+          <Form.Item name="subject" label={t("nt.subject")}>
             <Input />
           </Form.Item>
-          <Form.Item name="body" label="body" rules={[{ required: true }]}>
+          <Form.Item name="body" label={t("nt.body")} rules={[{ required: true }]}>
             <Input.TextArea rows={4} />
           </Form.Item>
-          <Form.Item name="active" label="active" valuePropName="checked">
+          <Form.Item name="active" label={t("nt.active")} valuePropName="checked">
             <Switch />
           </Form.Item>
         </Form>
@@ -242,14 +254,18 @@ export function Automation() {
           }}
         >
           <Form.Item name="url" rules={[{ required: true }]}>
-            <Input placeholder="https://erp.example.com/hooks" style={{ width: 280 }} />
+            <Input placeholder={t("nt.url")} aria-label={t("nt.url")} style={{ width: 280 }} />
           </Form.Item>
           <Form.Item name="events" rules={[{ required: true }]} initialValue="case.* refund.*">
-            <Input style={{ width: 200 }} />
+            <Input style={{ width: 200 }} aria-label={t("nt.events")} />
           </Form.Item>
           <Button htmlType="submit">+</Button>
         </Form>
-        {secret && <Typography.Paragraph copyable={{ text: secret }}>secret (shown once): {secret}</Typography.Paragraph>}
+        {secret && (
+          <Typography.Paragraph copyable={{ text: secret }}>
+            {t("nt.secretOnce")}: {secret}
+          </Typography.Paragraph>
+        )}
         <Loadable q={hooks} empty={(d) => d.items.length === 0}>
           {(d) => (
             <Table
@@ -257,8 +273,8 @@ export function Automation() {
               size="small"
               dataSource={d.items}
               columns={[
-                { title: "url", dataIndex: "url" },
-                { title: "events", dataIndex: "events", render: (e: string[]) => e.join(", ") },
+                { title: t("nt.url"), dataIndex: "url" },
+                { title: t("nt.events"), dataIndex: "events", render: (e: string[]) => e.map(eventName).join("、") },
                 { title: "", dataIndex: "active", render: (a: boolean) => (a ? "✓" : "✗") },
               ]}
             />
@@ -273,16 +289,16 @@ export function Automation() {
               size="small"
               dataSource={d.items}
               columns={[
-                { title: "event", dataIndex: "event" },
-                { title: "channel", dataIndex: "channel" },
-                { title: "to", dataIndex: "recipient" },
-                { title: "subject", dataIndex: "subject" },
+                { title: t("nt.event"), dataIndex: "event", render: (v: string) => eventName(v) },
+                { title: t("nt.channel"), dataIndex: "channel", render: (v: string) => t(`channel.${v}`, { defaultValue: v }) },
+                { title: t("nt.to"), dataIndex: "recipient" },
+                { title: t("nt.subject"), dataIndex: "subject" },
                 {
                   title: t("status"),
                   dataIndex: "status",
                   render: (v: string, r: any) => (
-                    <Tag color={v === "sent" ? "green" : v === "failed" ? "red" : "gold"} title={r.lastError ?? ""}>
-                      {v}
+                    <Tag color={v === "sent" ? "green" : v === "failed" ? "red" : "gold"} title={r.lastError ?? ""} data-status={v}>
+                      {t(`ntStatus.${v}`, { defaultValue: v })}
                     </Tag>
                   ),
                 },

@@ -27,7 +27,8 @@ import { useTranslation } from "react-i18next";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { CASE_STATUSES, CASE_TYPES, ORDER_STATUSES, REASONS, REFUND_METHODS, ROLES, STAFF_ROLES } from "../../../src/domain/vocabulary";
 import { api, money, when } from "../api";
-import { Loadable, reportError, StatusTag, useMe } from "../shared";
+import { carrierName, postingName } from "../names";
+import { Loadable, reportError, StatusTag, useConfirm, useMe } from "../shared";
 import type { ApiToken, Page, Refund, Shop, Supplier, TrialBalance, User } from "../types";
 import { PlatformLinks } from "./Connectors";
 import { Chart } from "./Reports";
@@ -177,19 +178,35 @@ export function OrderDetail() {
   const { message } = App.useApp();
   const q = useQuery({ queryKey: ["order", id], queryFn: () => api<any>("GET", `/api/v1/orders/${id}`) });
   const ledger = useQuery({ queryKey: ["order-ledger", id], queryFn: () => api<any>("GET", `/api/v1/orders/${id}/ledger`) });
+  const confirm = useConfirm();
+  const [cancelling, setCancelling] = useState(false);
+  const refresh = () => {
+    void qc.invalidateQueries({ queryKey: ["order", id] });
+    void qc.invalidateQueries({ queryKey: ["order-ledger", id] });
+    void qc.invalidateQueries({ queryKey: ["orders"] });
+  };
   const act = async (a: string) => {
-    if (!a) {
-      void qc.invalidateQueries({ queryKey: ["order", id] });
-      void qc.invalidateQueries({ queryKey: ["order-ledger", id] });
-      return;
-    }
+    if (!a) return refresh();
+    if (a === "cancel") return setCancelling(true);
     try {
-      await api("POST", `/api/v1/orders/${id}/actions/${a}`, a === "cancel" ? { reason: "cancelled in the console" } : undefined);
-      void qc.invalidateQueries({ queryKey: ["order", id] });
+      await api("POST", `/api/v1/orders/${id}/actions/${a}`);
+      message.success(`${t(`orderAction.${a}`, { defaultValue: t("action.other") })}：${t("order.done")}`);
+      refresh();
     } catch (e) {
       message.error((e as Error).message);
     }
   };
+  /** Asks the supplier to cancel (before shipping) or intercept (in transit); its answer comes back on the row. */
+  const askSupplier = (so: any, a: "request-cancel" | "request-intercept") =>
+    void confirm({
+      title: t(`soAction.${a}`),
+      content:
+        a === "request-cancel"
+          ? t("so.requestCancelWhat", { supplier: so.supplierName })
+          : t("so.requestInterceptWhat", { supplier: so.supplierName, tracking: `${carrierName(t, so.carrier)} ${so.trackingNo ?? ""}` }),
+      run: () => api("POST", `/api/v1/supplier-orders/${so.id}/actions/${a}`, {}),
+      done: t("so.sent"),
+    }).then((ran) => ran && refresh());
   return (
     <Loadable q={q}>
       {(o) => (
@@ -204,13 +221,22 @@ export function OrderDetail() {
             {o.allowedActions
               .filter((a: string) => a !== "goodwill-refund" && a !== "confirm-payment" && a !== "change-address")
               .map((a: string) => (
-                <Button key={a} onClick={() => act(a)} data-action={a}>
-                  {t(`orderAction.${a}`, { defaultValue: a })}
+                <Button key={a} onClick={() => act(a)} data-action={a} danger={a === "cancel"}>
+                  {t(`orderAction.${a}`, { defaultValue: t("action.other") })}
                 </Button>
               ))}
             {o.allowedActions.includes("goodwill-refund") && <GoodwillRefund orderId={o.id} onDone={() => act("")} />}
             <PlatformLinks orderId={o.id} />
           </Space>
+          <CancelOrder
+            open={cancelling}
+            order={o}
+            onClose={() => setCancelling(false)}
+            onDone={() => {
+              setCancelling(false);
+              refresh();
+            }}
+          />
           <Card size="small" title={t("lines")}>
             <Table
               size="small"
@@ -233,10 +259,28 @@ export function OrderDetail() {
               dataSource={o.supplierOrders}
               columns={[
                 { title: t("suppliers"), dataIndex: "supplierName" },
-                { title: t("status"), dataIndex: "status", render: (s: string) => t(`soStatus.${s}`, { defaultValue: s }) },
-                { title: t("carrier"), dataIndex: "carrier" },
+                {
+                  title: t("status"),
+                  dataIndex: "status",
+                  render: (s: string) => <Tag data-status={s}>{t(`soStatus.${s}`, { defaultValue: s })}</Tag>,
+                },
+                { title: t("carrier"), dataIndex: "carrier", render: (c: string | null) => carrierName(t, c) },
                 { title: t("trackingNo"), dataIndex: "trackingNo" },
-                { title: "", dataIndex: "purpose" },
+                { title: "", dataIndex: "purpose", render: (p: string) => t(`soPurpose.${p}`, { defaultValue: "" }) },
+                {
+                  title: t("actions"),
+                  render: (_: unknown, so: any) => (
+                    <Space>
+                      {(["request-cancel", "request-intercept"] as const)
+                        .filter((a) => so.allowedActions?.includes(a))
+                        .map((a) => (
+                          <Button key={a} size="small" data-action={a} onClick={() => askSupplier(so, a)}>
+                            {t(`soAction.${a}`)}
+                          </Button>
+                        ))}
+                    </Space>
+                  ),
+                },
               ]}
             />
           </Card>
@@ -267,7 +311,10 @@ export function OrderDetail() {
                       dataSource={l.postings}
                       renderItem={(p: any) => (
                         <List.Item>
-                          {p.code}: {p.entries.map((e: any) => `${e.account} ${money(e.amount)}`).join(" · ")}
+                          {postingName(t, p.code)}：
+                          {p.entries
+                            .map((e: any) => `${t(`account.${e.account}`, { defaultValue: e.account })} ${money(e.amount)}`)
+                            .join(" · ")}
                         </List.Item>
                       )}
                     />
@@ -279,6 +326,46 @@ export function OrderDetail() {
         </Space>
       )}
     </Loadable>
+  );
+}
+
+/** Cancelling an order: it says what happens (suppliers told, payment back) and asks for the reason. */
+function CancelOrder({ open, order, onClose, onDone }: { open: boolean; order: any; onClose: () => void; onDone: () => void }) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const [form] = Form.useForm();
+  return (
+    <Modal
+      open={open}
+      title={t("orderAction.cancel")}
+      onCancel={onClose}
+      onOk={() => form.submit()}
+      okText={t("confirm.ok")}
+      okButtonProps={{ danger: true, ...({ "data-testid": "cancel-order-ok" } as object) }}
+      destroyOnHidden
+    >
+      <Typography.Paragraph>{t("order.cancelWhat", { no: order.platformOrderNo })}</Typography.Paragraph>
+      <Descriptions size="small" column={1} bordered style={{ marginBottom: 12 }}>
+        <Descriptions.Item label={t("refundable")}>{money(order.money?.refundable)}</Descriptions.Item>
+      </Descriptions>
+      <Form
+        form={form}
+        layout="vertical"
+        onFinish={async (v) => {
+          try {
+            await api("POST", `/api/v1/orders/${order.id}/actions/cancel`, { reason: v.reason });
+            message.success(t("order.cancelled"));
+            onDone();
+          } catch (e) {
+            reportError(form, message, e);
+          }
+        }}
+      >
+        <Form.Item name="reason" label={t("field.reason")} rules={[{ required: true }]}>
+          <Input.TextArea rows={2} />
+        </Form.Item>
+      </Form>
+    </Modal>
   );
 }
 
@@ -333,7 +420,7 @@ export function Cases() {
   const { t } = useTranslation();
   const nav = useNavigate();
   const qc = useQueryClient();
-  const { message } = App.useApp();
+  const { message, modal } = App.useApp();
   const [sp, setSp] = useSearchParams();
   const [selected, setSelected] = useState<string[]>([]);
   const [cursor, setCursor] = useState(0);
@@ -368,6 +455,8 @@ export function Cases() {
   const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<Page<Shop>>("GET", "/api/v1/shops") });
   const suppliers = useQuery({ queryKey: ["suppliers"], queryFn: () => api<Page<Supplier>>("GET", "/api/v1/suppliers?limit=200") });
   const me = useMe();
+  const [naming, setNaming] = useState(false);
+  const [viewForm] = Form.useForm();
   const bulk = async (action: string, body: Record<string, unknown>) => {
     let ok = 0;
     for (const id of selected) {
@@ -378,10 +467,22 @@ export function Cases() {
         message.warning((e as Error).message);
       }
     }
-    message.success(`${ok} ✓`);
+    const failed = selected.length - ok;
+    const text = action === "approve" ? t("bulk.done", { ok, failed }) : t("bulk.assigned", { ok });
+    if (failed) message.warning(text);
+    else message.success(text);
     setSelected([]);
     void qc.invalidateQueries({ queryKey: ["cases"] });
   };
+  const bulkApprove = () =>
+    modal.confirm({
+      title: t("bulkApprove"),
+      content: t("bulk.confirm", { count: selected.length }),
+      okText: t("confirm.ok"),
+      cancelText: t("confirm.cancel"),
+      okButtonProps: { ...({ "data-testid": "confirm-ok" } as object) },
+      onOk: () => bulk("approve", {}),
+    });
   return (
     <Space direction="vertical" style={{ width: "100%" }}>
       <Space wrap>
@@ -441,23 +542,31 @@ export function Cases() {
           {t("onlyOverdue")}
         </Checkbox>
         <Input.Search placeholder={t("search")} allowClear style={{ width: 200 }} onSearch={(v) => set("q", v)} />
-        <Button
-          onClick={() => {
-            const name = prompt("name") ?? "";
-            if (!name) return;
-            const next = { ...views, [name]: sp.toString() };
-            setViews(next);
-            localStorage.setItem("dd_views", JSON.stringify(next));
-          }}
-        >
-          + view
+        <Button onClick={() => setNaming(true)} data-testid="save-view">
+          + {t("saveView")}
         </Button>
+        <Modal open={naming} title={t("saveView")} onCancel={() => setNaming(false)} onOk={() => viewForm.submit()} destroyOnHidden>
+          <Form
+            form={viewForm}
+            layout="vertical"
+            onFinish={({ name }: { name: string }) => {
+              const next = { ...views, [name.trim()]: sp.toString() };
+              setViews(next);
+              localStorage.setItem("dd_views", JSON.stringify(next));
+              setNaming(false);
+            }}
+          >
+            <Form.Item name="name" label={t("field.viewName")} rules={[{ required: true, whitespace: true }]}>
+              <Input autoFocus />
+            </Form.Item>
+          </Form>
+        </Modal>
         {Object.entries(views).map(([n, v]) => (
           <Tag key={n} color="orange" style={{ cursor: "pointer" }} onClick={() => setSp(new URLSearchParams(v))}>
             {n}
           </Tag>
         ))}
-        <Button disabled={!selected.length} onClick={() => bulk("approve", {})} data-testid="bulk-approve">
+        <Button disabled={!selected.length} onClick={bulkApprove} data-testid="bulk-approve">
           {t("bulkApprove")}
         </Button>
         <Button
@@ -511,16 +620,52 @@ export function Finance() {
   const { message } = App.useApp();
   const refunds = useQuery({ queryKey: ["refunds"], queryFn: () => api<Page<Refund>>("GET", "/api/v1/refunds?limit=200") });
   const tb = useQuery({ queryKey: ["tb"], queryFn: () => api<TrialBalance>("GET", "/api/v1/ledger/trial-balance") });
-  const act = async (id: string, a: string) => {
-    try {
-      await api("POST", `/api/v1/refunds/${id}/actions/${a}`, a === "confirm" ? { reference: prompt("reference") ?? "manual" } : {});
-      void qc.invalidateQueries({ queryKey: ["refunds"] });
-    } catch (e) {
-      message.error((e as Error).message);
-    }
+  const confirm = useConfirm();
+  const [confirming, setConfirming] = useState<Refund | null>(null);
+  const [refForm] = Form.useForm();
+  const refresh = () => {
+    void qc.invalidateQueries({ queryKey: ["refunds"] });
+    void qc.invalidateQueries({ queryKey: ["tb"] });
+  };
+  const act = (r: Refund, a: string) => {
+    if (a === "confirm") return setConfirming(r);
+    void confirm({
+      title: t(`refundAction.${a}`, { defaultValue: t("action.other") }),
+      content: t("refund.retryWhat", { amount: money(r.amount) }),
+      run: () => api("POST", `/api/v1/refunds/${r.id}/actions/${a}`, {}),
+      done: t("case.done", { action: t(`refundAction.${a}`, { defaultValue: t("action.other") }) }),
+    }).then((ran) => ran && refresh());
   };
   return (
     <Row gutter={16}>
+      <Modal
+        open={Boolean(confirming)}
+        title={t("refundAction.confirm")}
+        onCancel={() => setConfirming(null)}
+        onOk={() => refForm.submit()}
+        okText={t("confirm.ok")}
+        destroyOnHidden
+      >
+        <Typography.Paragraph>{t("refund.confirmWhat", { amount: money(confirming?.amount) })}</Typography.Paragraph>
+        <Form
+          form={refForm}
+          layout="vertical"
+          onFinish={async (v) => {
+            try {
+              await api("POST", `/api/v1/refunds/${confirming?.id}/actions/confirm`, { reference: v.reference });
+              message.success(t("case.done", { action: t("refundAction.confirm") }));
+              setConfirming(null);
+              refresh();
+            } catch (e) {
+              reportError(refForm, message, e);
+            }
+          }}
+        >
+          <Form.Item name="reference" label={t("field.reference")} rules={[{ required: true, whitespace: true }]}>
+            <Input />
+          </Form.Item>
+        </Form>
+      </Modal>
       <Col xs={24} lg={16}>
         <Card title={t("refunds")}>
           <Loadable q={refunds}>
@@ -547,8 +692,8 @@ export function Finance() {
                     dataIndex: "allowedActions",
                     render: (acts: string[], r: any) =>
                       acts.map((a) => (
-                        <Button key={a} size="small" onClick={() => act(r.id, a)} data-action={a}>
-                          {t(`refundAction.${a}`, { defaultValue: a })}
+                        <Button key={a} size="small" onClick={() => act(r, a)} data-action={a}>
+                          {t(`refundAction.${a}`, { defaultValue: t("action.other") })}
                         </Button>
                       )),
                   },
@@ -569,7 +714,7 @@ export function Finance() {
                   dataSource={d.accounts}
                   renderItem={(a: any) => (
                     <List.Item>
-                      {a.account}: {money(a.balance)}
+                      {t(`account.${a.account}`, { defaultValue: a.account })}：{money(a.balance)}
                     </List.Item>
                   )}
                 />
@@ -635,6 +780,7 @@ export function Settings() {
   const tokens = useQuery({ queryKey: ["api-tokens"], queryFn: () => api<Page<ApiToken>>("GET", "/api/v1/api-tokens") });
   const suppliers = useQuery({ queryKey: ["suppliers"], queryFn: () => api<Page<Supplier>>("GET", "/api/v1/suppliers?limit=200") });
   const role = Form.useWatch("role", userForm);
+  const confirm = useConfirm();
   return (
     <Space direction="vertical" style={{ width: "100%" }}>
       <Card title={t("users")}>
@@ -664,7 +810,7 @@ export function Settings() {
             <Input.Password placeholder={t("password")} autoComplete="new-password" />
           </Form.Item>
           <Form.Item name="role" rules={[{ required: true }]}>
-            <Select style={{ width: 120 }} options={ROLES.map((r) => ({ value: r, label: r }))} />
+            <Select style={{ width: 120 }} options={ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }))} />
           </Form.Item>
           {role === "supplier" && (
             <Form.Item name="supplierId" rules={[{ required: true }]}>
@@ -688,7 +834,7 @@ export function Settings() {
               columns={[
                 { title: t("email"), dataIndex: "email" },
                 { title: t("name"), dataIndex: "name" },
-                { title: t("role"), dataIndex: "role" },
+                { title: t("role"), dataIndex: "role", render: (r: string) => t(`role.${r}`, { defaultValue: r }) },
                 { title: "", dataIndex: "active", render: (v: boolean) => (v ? "✓" : "✗") },
               ]}
             />
@@ -704,8 +850,8 @@ export function Settings() {
               dataSource={d.items}
               columns={[
                 { title: t("name"), dataIndex: "name" },
-                { title: "platform", dataIndex: "platform" },
-                { title: "timezone", dataIndex: "timezone" },
+                { title: t("platformCol"), dataIndex: "platform", render: (p: string) => t(`platform.${p}`, { defaultValue: p }) },
+                { title: t("timezoneCol"), dataIndex: "timezone" },
                 {
                   title: t("routeByScore"),
                   render: (_: unknown, s: any) => (
@@ -755,7 +901,7 @@ export function Settings() {
             <Input placeholder={t("name")} />
           </Form.Item>
           <Form.Item name="role">
-            <Select style={{ width: 120 }} options={STAFF_ROLES.map((r) => ({ value: r, label: r }))} />
+            <Select style={{ width: 120 }} options={STAFF_ROLES.map((r) => ({ value: r, label: t(`role.${r}`) }))} />
           </Form.Item>
           <Button htmlType="submit">{t("createToken")}</Button>
         </Form>
@@ -782,7 +928,7 @@ export function Settings() {
               dataSource={d.items}
               columns={[
                 { title: t("name"), dataIndex: "name" },
-                { title: t("role"), dataIndex: "role" },
+                { title: t("role"), dataIndex: "role", render: (r: string) => t(`role.${r}`, { defaultValue: r }) },
                 { title: "", dataIndex: "prefix", render: (v: string) => <code>{v}…</code> },
                 { title: t("createdAt"), dataIndex: "createdAt", render: when },
                 {
@@ -794,14 +940,15 @@ export function Settings() {
                       <Button
                         size="small"
                         danger
-                        onClick={async () => {
-                          try {
-                            await api("POST", `/api/v1/api-tokens/${r.id}/actions/revoke`, {});
-                            void qc.invalidateQueries({ queryKey: ["api-tokens"] });
-                          } catch (e) {
-                            message.error((e as Error).message);
-                          }
-                        }}
+                        onClick={() =>
+                          void confirm({
+                            title: t("revoke"),
+                            content: t("token.revokeWhat", { name: r.name }),
+                            danger: true,
+                            run: () => api("POST", `/api/v1/api-tokens/${r.id}/actions/revoke`, {}),
+                            done: t("revoked"),
+                          }).then(() => qc.invalidateQueries({ queryKey: ["api-tokens"] }))
+                        }
                       >
                         {t("revoke")}
                       </Button>

@@ -87,10 +87,10 @@ function PolicyEditor({ shopId }: { shopId: string }) {
           <Space direction="vertical" style={{ width: "100%" }}>
             <Space wrap>
               <Tag color="blue">v{p.version}</Tag>
-              <Typography.Text type="secondary">{p.rules.preset}</Typography.Text>
+              <Typography.Text type="secondary">{t(`preset.${p.rules.preset}`, { defaultValue: t("preset.custom") })}</Typography.Text>
               {p.presets.map((name: string) => (
-                <Button key={name} size="small" onClick={() => save({ preset: name })} loading={saving}>
-                  {t("usePreset")}: {name}
+                <Button key={name} size="small" onClick={() => save({ preset: name })} loading={saving} data-preset={name}>
+                  {t("usePreset")}: {t(`preset.${name}`, { defaultValue: t("preset.custom") })}
                 </Button>
               ))}
             </Space>
@@ -176,7 +176,10 @@ function TryIt({ shopId }: { shopId: string }) {
             showSearch
             optionFilterProp="label"
             loading={orders.isLoading}
-            options={(orders.data?.items ?? []).map((o: any) => ({ value: o.id, label: `${o.platformOrderNo} · ${o.status}` }))}
+            options={(orders.data?.items ?? []).map((o: any) => ({
+              value: o.id,
+              label: `${o.platformOrderNo} · ${t(`orderStatus.${o.status}`, { defaultValue: o.status })}`,
+            }))}
           />
         </Form.Item>
         <Form.Item name="reason" label={t("reason")}>

@@ -91,7 +91,7 @@ export function PolicyForm({ rules, saving, onSave }: { rules: Rules; saving: bo
     <Form.Item name={name} label={label}>
       <Select
         mode={free ? "tags" : "multiple"}
-        options={options.map((o) => ({ value: o, label: free ? o : t(`pf.flag.${o}`) }))}
+        options={options.map((o) => ({ value: o, label: t(free ? `category.${o}` : `pf.flag.${o}`, { defaultValue: o }) }))}
         tokenSeparators={[",", " "]}
       />
     </Form.Item>

@@ -4,61 +4,12 @@ import { lazy, Suspense, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Route, Routes, useNavigate, useParams } from "react-router-dom";
 import { REASONS } from "../../../src/domain/vocabulary";
-import { api, money, setPortalToken, when } from "../api";
+import { api, money, when } from "../api";
 import { CarrierInput, ReturnPickup } from "../carriers";
-import { applyFieldErrors, LanguageButton, Loadable, StatusTag } from "../shared";
+import { timelineName } from "../names";
+import { applyFieldErrors, Loadable, StatusTag } from "../shared";
+import { Lookup, shell } from "./Lookup";
 import { takeLinkToken } from "./link-token";
-
-const shell = (children: React.ReactNode, title: string) => (
-  <div style={{ maxWidth: 520, margin: "0 auto", padding: 12 }}>
-    <Space style={{ width: "100%", justifyContent: "space-between", marginBottom: 12 }}>
-      <Typography.Title level={4} style={{ margin: 0 }}>
-        {title}
-      </Typography.Title>
-      <LanguageButton />
-    </Space>
-    {children}
-  </div>
-);
-
-function Lookup() {
-  const { t } = useTranslation();
-  const nav = useNavigate();
-  const [form] = Form.useForm();
-  const [error, setError] = useState<string | null>(null);
-  return shell(
-    <Card>
-      <Form
-        form={form}
-        layout="vertical"
-        onFinish={async (v) => {
-          try {
-            const r = await api<{ token: string }>("POST", "/portal/api/lookup", v);
-            setPortalToken(r.token);
-            nav("/portal/order");
-          } catch (e) {
-            applyFieldErrors(form, e);
-            // The API answers in English; the customer reads the screen's language.
-            const status = (e as { status?: number }).status;
-            setError(status === 404 ? t("lookupNotFound") : status === 429 ? t("tooManyTries") : (e as Error).message);
-          }
-        }}
-      >
-        <Form.Item name="platformOrderNo" label={t("orderNo")} rules={[{ required: true }]}>
-          <Input inputMode="text" />
-        </Form.Item>
-        <Form.Item name="phoneLast4" label={t("phoneLast4")} rules={[{ required: true, pattern: /^\d{4}$/ }]}>
-          <Input inputMode="numeric" maxLength={4} />
-        </Form.Item>
-        {error && <Alert type="error" message={error} style={{ marginBottom: 12 }} />}
-        <Button type="primary" htmlType="submit" block>
-          {t("findOrder")}
-        </Button>
-      </Form>
-    </Card>,
-    t("portalTitle"),
-  );
-}
 
 // The conversation loads with the case page, not with the lookup.
 const PortalThread = lazy(() => import("../console/Conversation").then((m) => ({ default: m.PortalThread })));
@@ -265,7 +216,7 @@ function CasePage() {
               items={c.timeline.map((e: any) => ({
                 children: (
                   <span>
-                    {e.to ? <StatusTag status={e.to} /> : e.action} {when(e.at)} {e.note}
+                    {e.to ? <StatusTag status={e.to} /> : timelineName(t, e.action)} {when(e.at)} {e.note}
                   </span>
                 ),
               }))}

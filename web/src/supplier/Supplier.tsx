@@ -1,11 +1,12 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { App, Button, Card, Col, Input, Layout, Row, Space, Statistic, Table, Tabs, Tag, Typography } from "antd";
+import { App, Button, Card, Col, Form, Input, Layout, Modal, Row, Space, Statistic, Table, Tabs, Tag, Typography } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, money, when } from "../api";
 import { CarrierInput } from "../carriers";
+import { ClaimActions } from "../claims";
 import { SupplierLinkedThread, SupplierThread } from "../console/Conversation";
-import { LanguageButton, Loadable, LoginForm, StatusTag, useMe } from "../shared";
+import { LanguageButton, Loadable, LoginForm, reportError, StatusTag, useConfirm, useMe } from "../shared";
 
 /** Many parcels at once: a CSV of supplier order (or order number), carrier and tracking number. */
 function ShipCsv({ onDone }: { onDone: () => void }) {
@@ -61,9 +62,13 @@ function Statements() {
           size="small"
           dataSource={d.items}
           columns={[
-            { title: "period", render: (_: unknown, s: any) => `${String(s.from).slice(0, 10)} – ${String(s.to).slice(0, 10)}` },
+            { title: t("period"), render: (_: unknown, s: any) => `${String(s.from).slice(0, 10)} – ${String(s.to).slice(0, 10)}` },
             { title: t("amount"), render: (_: unknown, s: any) => money(s.totals?.payable) },
-            { title: t("status"), dataIndex: "status", render: (v: string) => <Tag>{v}</Tag> },
+            {
+              title: t("status"),
+              dataIndex: "status",
+              render: (v: string) => <Tag data-status={v}>{t(`stStatus.${v}`, { defaultValue: v })}</Tag>,
+            },
             {
               title: "",
               render: (_: unknown, s: any) => (
@@ -100,6 +105,7 @@ function ShipCell({ so, onDone }: { so: any; onDone: () => void }) {
         onClick={async () => {
           try {
             await api("POST", `/api/v1/supplier-orders/${so.id}/actions/ship`, { carrier, trackingNo: no });
+            message.success(t("case.done", { action: t("ship") }));
             onDone();
           } catch (e) {
             message.error((e as Error).message);
@@ -109,6 +115,119 @@ function ShipCell({ so, onDone }: { so: any; onDone: () => void }) {
         {t("ship")}
       </Button>
     </Space.Compact>
+  );
+}
+
+/**
+ * What the supplier can do with one order now. A cancel request is answered first (同意 / 拒绝取消);
+ * an intercept request gets its result; otherwise accept and ship.
+ */
+function SoActions({ so, onDone }: { so: any; onDone: () => void }) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const confirm = useConfirm();
+  const [refusing, setRefusing] = useState(false);
+  const [form] = Form.useForm();
+  const path = (a: string) => `/api/v1/supplier-orders/${so.id}/actions/${a}`;
+  const can = (a: string) => so.allowedActions.includes(a);
+  const ask = (a: string, what: string, body: Record<string, unknown> = {}, done = t("so.sent"), danger = false) =>
+    void confirm({
+      title: t(`soAction.${a}`, { defaultValue: t("action.other") }),
+      content: what,
+      run: () => api("POST", path(a.split(".")[0]), body),
+      done,
+      danger,
+    }).then((ran) => ran && onDone());
+  if (so.status === "cancel_requested")
+    return (
+      <Space wrap data-testid="cancel-request">
+        <Tag color="orange">{t("so.cancelRequested")}</Tag>
+        {can("confirm-cancel") && (
+          <Button size="small" type="primary" data-action="confirm-cancel" onClick={() => ask("confirm-cancel", t("so.confirmCancelWhat"))}>
+            {t("soAction.confirm-cancel")}
+          </Button>
+        )}
+        {can("refuse-cancel") && (
+          <Button size="small" danger data-action="refuse-cancel" onClick={() => setRefusing(true)}>
+            {t("soAction.refuse-cancel")}
+          </Button>
+        )}
+        <Modal
+          open={refusing}
+          title={t("soAction.refuse-cancel")}
+          onCancel={() => setRefusing(false)}
+          onOk={() => form.submit()}
+          okText={t("confirm.ok")}
+          destroyOnHidden
+        >
+          <Typography.Paragraph>{t("so.refuseCancelWhat")}</Typography.Paragraph>
+          <Form
+            form={form}
+            layout="vertical"
+            onFinish={async (v) => {
+              try {
+                await api("POST", path("refuse-cancel"), { note: v.note });
+                message.success(t("so.sent"));
+                setRefusing(false);
+                onDone();
+              } catch (e) {
+                reportError(form, message, e);
+              }
+            }}
+          >
+            <Form.Item name="note" label={t("field.note")} rules={[{ required: true, whitespace: true }]}>
+              <Input.TextArea rows={2} />
+            </Form.Item>
+          </Form>
+        </Modal>
+      </Space>
+    );
+  if (so.status === "intercept_requested" && can("intercept-result"))
+    return (
+      <Space wrap>
+        <Tag color="orange">{t("so.interceptRequested")}</Tag>
+        <Button
+          size="small"
+          data-action="intercept-result-intercepted"
+          onClick={() => ask("intercept-result.intercepted", t("so.interceptedWhat"), { outcome: "intercepted" }, t("so.intercepted"))}
+        >
+          {t("soAction.intercept-result.intercepted")}
+        </Button>
+        <Button
+          size="small"
+          data-action="intercept-result-failed"
+          onClick={() => ask("intercept-result.failed", t("so.failedWhat"), { outcome: "failed" }, t("so.interceptFailed"))}
+        >
+          {t("soAction.intercept-result.failed")}
+        </Button>
+      </Space>
+    );
+  return (
+    <Space wrap>
+      {can("accept") && (
+        <Button
+          size="small"
+          data-action="accept"
+          onClick={async () => {
+            try {
+              await api("POST", path("accept"), {});
+              message.success(t("case.done", { action: t("soAction.accept") }));
+              onDone();
+            } catch (e) {
+              message.error((e as Error).message);
+            }
+          }}
+        >
+          {t("soAction.accept")}
+        </Button>
+      )}
+      {can("ship") && <ShipCell so={so} onDone={onDone} />}
+      {can("mark-returned") && (
+        <Button size="small" data-action="mark-returned" onClick={() => ask("mark-returned", t("soAction.mark-returned"))}>
+          {t("soAction.mark-returned")}
+        </Button>
+      )}
+    </Space>
   );
 }
 
@@ -132,11 +251,7 @@ export default function Supplier() {
     enabled: Boolean(me.data),
   });
   const reload = () => void qc.invalidateQueries({ queryKey: ["so"] });
-  const act = async (path: string, body: unknown = {}) => {
-    await api("POST", path, body);
-    reload();
-    void qc.invalidateQueries({ queryKey: ["claims"] });
-  };
+  const reloadClaims = () => void qc.invalidateQueries({ queryKey: ["claims"] });
   return (
     <Loadable q={me}>
       {(user) =>
@@ -185,47 +300,41 @@ export default function Supplier() {
                                   render: (ls: any[]) => ls.map((l) => `${l.skuCode}×${l.quantity}`).join(", "),
                                 },
                                 {
-                                  title: t("status"),
-                                  dataIndex: "status",
-                                  render: (s: string) => (
-                                    <Tag data-status={s}>
-                                      {s} · {t(`soStatus.${s}`, { defaultValue: s })}
-                                    </Tag>
-                                  ),
-                                },
-                                { title: t("deadline"), dataIndex: "shipBy", render: when },
-                                {
-                                  title: t("actions"),
-                                  render: (_: unknown, so: any) =>
-                                    so.allowedActions.includes("ship") ? (
-                                      <Space>
-                                        {so.allowedActions.includes("accept") && (
-                                          <Button onClick={() => act(`/api/v1/supplier-orders/${so.id}/actions/accept`)}>
-                                            {t("soAction.accept")}
-                                          </Button>
-                                        )}
-                                        <ShipCell so={so} onDone={reload} />
-                                      </Space>
+                                  title: t("consignee"),
+                                  dataIndex: "shipTo",
+                                  render: (to: any) =>
+                                    to ? (
+                                      <div data-testid="consignee">
+                                        <div>
+                                          {to.name ?? "—"} {to.phone ?? ""}
+                                        </div>
+                                        <Typography.Text type="secondary">{to.address ?? ""}</Typography.Text>
+                                      </div>
                                     ) : (
-                                      <Space wrap>
-                                        {so.allowedActions.flatMap((a: string) =>
-                                          // An intercept has two answers: the parcel was stopped, or it could not be.
-                                          (a === "intercept-result" ? ["intercepted", "failed"] : [null]).map((outcome) => (
-                                            <Button
-                                              key={`${a}:${outcome}`}
-                                              size="small"
-                                              data-action={outcome ? `${a}-${outcome}` : a}
-                                              onClick={() =>
-                                                act(`/api/v1/supplier-orders/${so.id}/actions/${a}`, outcome ? { outcome } : {})
-                                              }
-                                            >
-                                              {t(`soAction.${outcome ? `${a}.${outcome}` : a}`, { defaultValue: a })}
-                                            </Button>
-                                          )),
-                                        )}
-                                      </Space>
+                                      "—"
                                     ),
                                 },
+                                {
+                                  title: t("status"),
+                                  dataIndex: "status",
+                                  render: (s: string) => <Tag data-status={s}>{t(`soStatus.${s}`, { defaultValue: s })}</Tag>,
+                                },
+                                {
+                                  title: t("deadline"),
+                                  dataIndex: "shipBy",
+                                  render: (v: string | null, so: any) =>
+                                    so.late ? (
+                                      <Space direction="vertical" size={0} data-testid="late">
+                                        <Typography.Text type="danger" strong>
+                                          {when(v)}
+                                        </Typography.Text>
+                                        <Tag color="red">{t("so.overdue")}</Tag>
+                                      </Space>
+                                    ) : (
+                                      when(v)
+                                    ),
+                                },
+                                { title: t("actions"), render: (_: unknown, so: any) => <SoActions so={so} onDone={reload} /> },
                               ]}
                             />
                           )}
@@ -285,25 +394,12 @@ export default function Supplier() {
                             columns={[
                               { title: "#", dataIndex: "caseNo" },
                               { title: t("amount"), dataIndex: "amount", render: (v: number) => money(v) },
-                              { title: t("status"), dataIndex: "status", render: (s: string) => <StatusTag status={s} /> },
                               {
-                                title: t("actions"),
-                                render: (_: unknown, c: any) =>
-                                  c.allowedActions.map((a: string) => (
-                                    <Button
-                                      key={a}
-                                      size="small"
-                                      onClick={() =>
-                                        act(
-                                          `/api/v1/supplier-claims/${c.id}/actions/${a}`,
-                                          a === "dispute" ? { note: prompt("note") ?? "disputed" } : {},
-                                        )
-                                      }
-                                    >
-                                      {a}
-                                    </Button>
-                                  )),
+                                title: t("status"),
+                                dataIndex: "status",
+                                render: (s: string) => <Tag data-status={s}>{t(`claimStatus.${s}`, { defaultValue: s })}</Tag>,
                               },
+                              { title: t("actions"), render: (_: unknown, c: any) => <ClaimActions claim={c} onDone={reloadClaims} /> },
                             ]}
                           />
                         )}
