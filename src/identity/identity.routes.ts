@@ -153,7 +153,8 @@ export function identityRoutes(app: ZApp, deps: Deps) {
         .select("id")
         .where(({ fn }) => fn("lower", ["email"]), "=", b.email.toLowerCase())
         .executeTakeFirst();
-      if (exists) throw new AppError("conflict", "a user with this email exists", { field: "email" });
+      if (exists)
+        throw new AppError("conflict", { en: "a user with this email exists", "zh-CN": "已存在使用此邮箱的用户" }, { field: "email" });
       refuseWeakPassword(b.password, b.email);
       const passwordHash = await hashPassword(b.password);
       const user = await deps.db.transaction().execute(async (tx) => {

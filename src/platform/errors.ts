@@ -11,7 +11,7 @@ export const ERRORS = {
   forbidden: { status: 403, "zh-CN": "没有权限执行此操作", en: "your role may not do this" },
   not_found: { status: 404, "zh-CN": "找不到要操作的记录", en: "not found" },
   invalid_transition: { status: 409, "zh-CN": "当前状态下不能执行此操作", en: "not possible in the current status" },
-  conflict: { status: 409, "zh-CN": "数据刚被其他操作修改，请刷新后重试", en: "changed by another request; reload and try again" },
+  conflict: { status: 409, "zh-CN": "与现有数据冲突，没有保存", en: "conflicts with the data as it is; nothing was saved" },
   policy_refused: { status: 422, "zh-CN": "售后政策不允许此申请", en: "the after-sales policy does not allow this" },
   idempotency_key_reuse: { status: 422, "zh-CN": "此幂等键已用于另一个请求", en: "this Idempotency-Key was used with another request" },
   refund_exceeds_refundable: { status: 422, "zh-CN": "退款金额超过可退金额", en: "more than remains refundable" },

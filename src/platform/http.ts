@@ -274,13 +274,14 @@ export async function buildServer(deps: Deps, modules: RouteModule[], opts: { lo
       return reply.code(409).send({
         error: {
           code: "conflict",
-          message: locale === "en" ? "this was just changed by another request; reload and try again" : ERRORS.conflict["zh-CN"],
+          message:
+            locale === "en" ? "this was just changed by another request; reload and try again" : "数据刚被其他操作修改，请刷新后重试",
         },
       });
     if (pgCode === "40001" || pgCode === "40P01")
       return reply
         .code(409)
-        .send({ error: { code: "conflict", message: locale === "en" ? "concurrent change, try again" : ERRORS.conflict["zh-CN"] } });
+        .send({ error: { code: "conflict", message: locale === "en" ? "concurrent change, try again" : "数据刚被其他操作修改，请重试" } });
     if (pgCode === "23514" || pgCode === "23503") {
       req.log.warn({ err }, "constraint refused a write");
       return reply.code(409).send({

@@ -67,7 +67,12 @@ export function policyRoutes(app: ZApp, deps: Deps) {
       // The law sets a floor: a shop may be more generous, never less.
       const floor = policyFloorViolations(rules);
       if (floor.length > 0) {
-        throw new AppError("validation_failed", `${floor[0].field}: ${floor[0].message}`, { fields: floor });
+        const first = floor[0];
+        throw new AppError(
+          "validation_failed",
+          { en: `${first.field}: ${first.message}`, "zh-CN": first.zh ?? first.message },
+          { fields: floor },
+        );
       }
       return deps.db.transaction().execute(async (tx) => {
         const shop = await tx
@@ -163,7 +168,7 @@ export function policyRoutes(app: ZApp, deps: Deps) {
         condition: b.condition,
         rules,
       });
-      return { ...result, floorViolations: policyFloorViolations(rules) };
+      return { ...result, floorViolations: policyFloorViolations(rules).map(({ field, message }) => ({ field, message })) };
     },
   );
 }

@@ -160,8 +160,8 @@ export const LEGAL_EXCLUSIONS = ["custom_made", "perishable", "digital", "period
  * Mainland China: 7-day no-reason return, 7-day quality return, 15-day quality exchange, and only the
  * legal categories refused outright. EU preset: a 14-day withdrawal.
  */
-export function policyFloorViolations(rules: PolicyRules): { field: string; message: string }[] {
-  const out: { field: string; message: string }[] = [];
+export function policyFloorViolations(rules: PolicyRules): { field: string; message: string; zh?: string }[] {
+  const out: { field: string; message: string; zh?: string }[] = [];
   const eu = rules.preset === "eu_withdrawal";
   const floor: Partial<Record<keyof PolicyRules["windows"], number>> = eu
     ? { noReasonReturnDays: 14 }
@@ -169,7 +169,8 @@ export function policyFloorViolations(rules: PolicyRules): { field: string; mess
   const check = (prefix: string, w: Partial<PolicyRules["windows"]>) => {
     for (const [key, min] of Object.entries(floor) as [keyof PolicyRules["windows"], number][]) {
       const v = w[key];
-      if (v !== undefined && v < min) out.push({ field: `${prefix}.${key}`, message: `the law requires at least ${min} days` });
+      if (v !== undefined && v < min)
+        out.push({ field: `${prefix}.${key}`, message: `the law requires at least ${min} days`, zh: `法律规定至少 ${min} 天` });
     }
   };
   check("rules.windows", rules.windows);

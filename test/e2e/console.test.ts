@@ -135,7 +135,7 @@ describe.runIf(hasBrowser)("console screens in the browser", () => {
     await noReason.fill("3");
     await page.getByTestId("policy-form-save").click();
     await page
-      .getByText(/the law requires at least 7 days/)
+      .getByText(/the law requires at least 7 days|法律规定至少 7 天/)
       .first()
       .waitFor();
     expect((await t.api("GET", `/api/v1/shops/${shopId}/policy`)).body.version).toBe(version + 1);
