@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { z } from "zod";
 import { contextFor, loadConnector } from "../connectors/context.js";
 import { ServiceError } from "../connectors/http.js";
+import { CLAIM_MACHINE } from "../money/claim.states.js";
 import { runSupplierOrderAction } from "../orders/order.service.js";
 import { audit } from "../platform/audit.js";
 import type { Deps } from "../platform/context.js";
@@ -22,6 +23,15 @@ import {
   syncOffer,
 } from "./channels.js";
 import { CHANNEL_KINDS, cdb } from "./platform.js";
+
+/** A claim is outstanding until its machine's final statuses. */
+const OPEN_CLAIM_STATUSES = CLAIM_MACHINE.statuses.filter((st) => !CLAIM_MACHINE.final.includes(st));
+
+/** The platform disputes of some claims, oldest first. */
+const disputesOf = (deps: Deps, claimIds: string[]) =>
+  claimIds.length
+    ? cdb(deps.db).selectFrom("claim_disputes").selectAll().where("claim_id", "in", claimIds).orderBy("opened_at").execute()
+    : Promise.resolve([]);
 
 const idParam = z.object({ id: z.string().uuid() });
 const DAY = 86_400_000;
@@ -48,18 +58,10 @@ async function recoveryOf(deps: Deps, tenantId: string, caseId: string) {
         deps.db,
       )
     : { rows: [] };
-  const disputes = claims.length
-    ? await cdb(deps.db)
-        .selectFrom("claim_disputes")
-        .selectAll()
-        .where(
-          "claim_id",
-          "in",
-          claims.map((x) => x.id),
-        )
-        .orderBy("opened_at")
-        .execute()
-    : [];
+  const disputes = await disputesOf(
+    deps,
+    claims.map((x) => x.id),
+  );
   const now = deps.clock.now().getTime();
   const of = (claimId: string, code: string, account: string) =>
     rows.rows.filter((r) => r.claim_id === claimId && r.code === code && r.account === account).reduce((s, r) => s + Number(r.amount), 0);
@@ -67,7 +69,7 @@ async function recoveryOf(deps: Deps, tenantId: string, caseId: string) {
     // Cash the platform refunded, and deductions on a closed statement, are both recoveries.
     const recovered = of(cl.id, "claim_recovered", "cash") + of(cl.id, "claim_settled", "supplier_payables");
     const writtenOff = of(cl.id, "claim_written_off", "cost_of_goods") + of(cl.id, "claim_cancelled", "cost_of_goods");
-    const open = !["settled", "cancelled"].includes(cl.status);
+    const open = !CLAIM_MACHINE.final.includes(cl.status);
     const outstanding = open ? Math.max(0, Number(cl.amount) - recovered) : 0;
     const end = open ? now : new Date(cl.settled_at ?? cl.updated_at).getTime();
     return {
@@ -440,21 +442,13 @@ export function supplierChannelRoutes(app: ZApp, deps: Deps) {
           "c.refunded_total",
         ])
         .where("sc.tenant_id", "=", a.tenantId)
-        .where("sc.status", "in", ["open", "accepted", "disputed"]);
+        .where("sc.status", "in", OPEN_CLAIM_STATUSES);
       if (req.query.supplierId) q = q.where("sc.supplier_id", "=", req.query.supplierId);
       const rows = await q.orderBy("sc.created_at").orderBy("sc.id").limit(req.query.limit).execute();
-      const disputes = rows.length
-        ? await cdb(deps.db)
-            .selectFrom("claim_disputes")
-            .selectAll()
-            .where(
-              "claim_id",
-              "in",
-              rows.map((r) => r.id),
-            )
-            .orderBy("opened_at")
-            .execute()
-        : [];
+      const disputes = await disputesOf(
+        deps,
+        rows.map((r) => r.id),
+      );
       const now = deps.clock.now().getTime();
       return {
         items: rows.map((r) => {
