@@ -3,7 +3,7 @@ import { formatAmount, render } from "../automation/templates.js";
 import { quoteCaseRefund } from "../money/refunds.js";
 import type { Actor } from "../platform/context.js";
 import type { Executor } from "../platform/db.js";
-import { AppError, notFound, validation } from "../platform/errors.js";
+import { AppError, notFound, requireChanges } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { conv, type QuickReplyPurpose } from "./tables.js";
 
@@ -61,10 +61,9 @@ export async function updateQuickReply(
   b: { title?: string; body?: string; purpose?: QuickReplyPurpose },
   now: Date,
 ) {
-  if (b.title === undefined && b.body === undefined && b.purpose === undefined) throw validation("body", "nothing to change");
   const r = await conv(ex)
     .updateTable("quick_replies")
-    .set({ ...b, updated_at: now })
+    .set({ ...requireChanges(b), updated_at: now })
     .where("tenant_id", "=", actor.tenantId)
     .where("id", "=", id)
     .returningAll()
