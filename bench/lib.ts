@@ -6,7 +6,7 @@ import autocannon from "autocannon";
 import pg from "pg";
 
 export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-export const ADMIN = { email: "bench@dropdesk.test", password: "bench password 1" };
+export const ADMIN = { email: "bench@dropdesk.test", password: "lifecycle load 2026 under test" };
 
 /** A new empty PostgreSQL database for one benchmark; dropped by `drop()`. */
 export async function freshPgDb(prefix = "dd_bench") {

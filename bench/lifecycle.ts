@@ -8,8 +8,20 @@ import { fmt, freshPgDb, loop, ratio, type Server, startServer } from "./lib.js"
  * receive → inspect → refund (confirmed). Reported as lifecycles/s at concurrency 1 and 16, with
  * p50/p99 per step, beside PostgreSQL doing the same steps' writes directly in the same run.
  */
-const STEPS = ["order", "forward", "accept", "ship", "deliver", "case", "approve", "ship-return", "receive", "inspect", "refund"] as const;
-type Step = (typeof STEPS)[number];
+export const STEPS = [
+  "order",
+  "forward",
+  "accept",
+  "ship",
+  "deliver",
+  "case",
+  "approve",
+  "ship-return",
+  "receive",
+  "inspect",
+  "refund",
+] as const;
+export type Step = (typeof STEPS)[number];
 
 /** Makes a request and answers the parsed JSON body; throws on an error status. */
 export type Call = (step: string, path: string, body?: unknown) => Promise<any>;
@@ -103,15 +115,118 @@ async function oneLifecycle(server: Server, shopId: string, h: Record<string, st
   if (!approved) timings.approve.push(0);
 }
 
+/** One lifecycle's writes as plain SQL, one transaction per step: the baseline's work, which `tx` runs. */
+export type BaselineTx = (step: Step, stmts: [string, unknown[]][]) => Promise<void>;
+export async function baselineLifecycle(tx: BaselineTx, ctx: { tenant: string; shop: string; supplier: string; sku: string }) {
+  const { tenant, shop, supplier, sku } = ctx;
+  const id = randomUUID();
+  const line = randomUUID();
+  const so = randomUUID();
+  const cs = randomUUID();
+  const posting = randomUUID();
+  const now = new Date();
+  await tx("order", [
+    [
+      "INSERT INTO orders (id, tenant_id, shop_id, platform_order_no, customer, address, status, currency, goods_total, paid_total, content_hash) VALUES ($1,$2,$3,$4,'{}','{}','paid','CNY',7800,7800,'x')",
+      [id, tenant, shop, id],
+    ],
+    [
+      "INSERT INTO order_lines (id, tenant_id, order_id, line_no, sku_id, sku_code, quantity, unit_price, paid_amount) VALUES ($1,$2,$3,1,$4,'BENCH-MUG',2,3900,7800)",
+      [line, tenant, id, sku],
+    ],
+    [
+      "INSERT INTO payments (id, tenant_id, order_id, method, amount, paid_at) VALUES ($1,$2,$3,'alipay',7800,now())",
+      [randomUUID(), tenant, id],
+    ],
+    ["INSERT INTO ledger_postings (id, tenant_id, code, currency, order_id) VALUES ($1,$2,'payment','CNY',$3)", [posting, tenant, id]],
+    [
+      "INSERT INTO ledger_entries (id, tenant_id, posting_id, account, amount) VALUES ($1,$2,$3,'cash',7800),($4,$2,$3,'revenue',-7800)",
+      [randomUUID(), tenant, posting, randomUUID()],
+    ],
+  ]);
+  await tx("forward", [
+    [
+      "INSERT INTO supplier_orders (id, tenant_id, order_id, supplier_id, status, cost_total) VALUES ($1,$2,$3,$4,'pending',3000)",
+      [so, tenant, id, supplier],
+    ],
+    [
+      "INSERT INTO supplier_order_lines (id, tenant_id, supplier_order_id, order_line_id, quantity, unit_cost) VALUES ($1,$2,$3,$4,2,1500)",
+      [randomUUID(), tenant, so, line],
+    ],
+    ["UPDATE offers SET stock = stock - 2 WHERE sku_id = $1", [sku]],
+    ["UPDATE orders SET status = 'forwarded' WHERE id = $1", [id]],
+  ]);
+  await tx("accept", [["UPDATE supplier_orders SET status = 'accepted', accepted_at = now() WHERE id = $1", [so]]]);
+  await tx("ship", [
+    ["UPDATE supplier_orders SET status = 'shipped', carrier = 'SF', tracking_no = $2, shipped_at = now() WHERE id = $1", [so, `SF${id}`]],
+    ["UPDATE orders SET status = 'shipped' WHERE id = $1", [id]],
+  ]);
+  await tx("deliver", [
+    ["UPDATE supplier_orders SET status = 'delivered', delivered_at = now() WHERE id = $1", [so]],
+    ["UPDATE orders SET status = 'delivered', delivered_at = now() WHERE id = $1", [id]],
+  ]);
+  await tx("case", [
+    [
+      "INSERT INTO cases (id, tenant_id, shop_id, order_id, case_no, type, reason, status) VALUES ($1,$2,$3,$4,$5,'return_refund','quality','submitted')",
+      [cs, tenant, shop, id, cs],
+    ],
+    ["INSERT INTO case_lines (id, tenant_id, case_id, order_line_id, quantity) VALUES ($1,$2,$3,$4,1)", [randomUUID(), tenant, cs, line]],
+    [
+      "INSERT INTO case_events (id, tenant_id, case_id, action, actor_type, to_status) VALUES ($1,$2,$3,'submit','token','submitted')",
+      [randomUUID(), tenant, cs],
+    ],
+  ]);
+  for (const [action, status] of [
+    ["approve", "awaiting_return"],
+    ["ship-return", "return_in_transit"],
+    ["receive", "received"],
+    ["inspect", "inspected"],
+  ]) {
+    await tx(action as Step, [
+      ["UPDATE cases SET status = $2, updated_at = now() WHERE id = $1", [cs, status]],
+      [
+        "INSERT INTO case_events (id, tenant_id, case_id, action, actor_type, to_status) VALUES ($1,$2,$3,$4,'token',$5)",
+        [randomUUID(), tenant, cs, action, status],
+      ],
+    ]);
+  }
+  const refund = randomUUID();
+  const p2 = randomUUID();
+  await tx("refund", [
+    ["SELECT id FROM cases WHERE id = $1 FOR UPDATE", [cs]],
+    [
+      "INSERT INTO refunds (id, tenant_id, order_id, case_id, kind, amount, method, gateway, status, gateway_key) VALUES ($1,$2,$3,$4,'case',3900,'balance','balance','succeeded',$5)",
+      [refund, tenant, id, cs, refund],
+    ],
+    [
+      "INSERT INTO ledger_postings (id, tenant_id, code, currency, order_id, case_id, refund_id) VALUES ($1,$2,'refund','CNY',$3,$4,$5)",
+      [p2, tenant, id, cs, refund],
+    ],
+    [
+      "INSERT INTO ledger_entries (id, tenant_id, posting_id, account, amount) VALUES ($1,$2,$3,'customer_refunds',3900),($4,$2,$3,'store_credit',-3900)",
+      [randomUUID(), tenant, p2, randomUUID()],
+    ],
+    ["UPDATE orders SET refunded_total = refunded_total + 3900 WHERE id = $1", [id]],
+    ["UPDATE cases SET status = 'refunded', refunded_at = $2 WHERE id = $1", [cs, now]],
+    [
+      "INSERT INTO case_events (id, tenant_id, case_id, action, actor_type, to_status) VALUES ($1,$2,$3,'refund','token','refunded')",
+      [randomUUID(), tenant, cs],
+    ],
+  ]);
+}
+
+/** The tenant, shop, supplier and SKU the baseline writes for (the bench catalog's). */
+export async function baselineContext(q: { query(text: string): Promise<{ rows: { id: string }[] }> }) {
+  const first = async (table: string) => (await q.query(`SELECT id FROM ${table} LIMIT 1`)).rows[0].id;
+  return { tenant: await first("tenants"), shop: await first("shops"), supplier: await first("suppliers"), sku: await first("skus") };
+}
+
 /** The same rows written straight to PostgreSQL, one transaction per step, as the baseline. */
 async function baseline(url: string, seconds: number, concurrency: number) {
   const pool = new pg.Pool({ connectionString: url, max: concurrency });
   pool.on("error", () => {});
-  const tenant = (await pool.query("SELECT id FROM tenants LIMIT 1")).rows[0].id;
-  const shop = (await pool.query("SELECT id FROM shops LIMIT 1")).rows[0].id;
-  const supplier = (await pool.query("SELECT id FROM suppliers LIMIT 1")).rows[0].id;
-  const sku = (await pool.query("SELECT id FROM skus LIMIT 1")).rows[0].id;
-  const tx = async (stmts: [string, unknown[]][]) => {
+  const ctx = await baselineContext(pool);
+  const tx: BaselineTx = async (_step, stmts) => {
     const c = await pool.connect();
     try {
       await c.query("BEGIN");
@@ -121,105 +236,7 @@ async function baseline(url: string, seconds: number, concurrency: number) {
       c.release();
     }
   };
-  const r = await loop(concurrency, seconds, async () => {
-    const id = randomUUID();
-    const line = randomUUID();
-    const so = randomUUID();
-    const cs = randomUUID();
-    const posting = randomUUID();
-    const now = new Date();
-    await tx([
-      [
-        "INSERT INTO orders (id, tenant_id, shop_id, platform_order_no, customer, address, status, currency, goods_total, paid_total, content_hash) VALUES ($1,$2,$3,$4,'{}','{}','paid','CNY',7800,7800,'x')",
-        [id, tenant, shop, id],
-      ],
-      [
-        "INSERT INTO order_lines (id, tenant_id, order_id, line_no, sku_id, sku_code, quantity, unit_price, paid_amount) VALUES ($1,$2,$3,1,$4,'BENCH-MUG',2,3900,7800)",
-        [line, tenant, id, sku],
-      ],
-      [
-        "INSERT INTO payments (id, tenant_id, order_id, method, amount, paid_at) VALUES ($1,$2,$3,'alipay',7800,now())",
-        [randomUUID(), tenant, id],
-      ],
-      ["INSERT INTO ledger_postings (id, tenant_id, code, currency, order_id) VALUES ($1,$2,'payment','CNY',$3)", [posting, tenant, id]],
-      [
-        "INSERT INTO ledger_entries (id, tenant_id, posting_id, account, amount) VALUES ($1,$2,$3,'cash',7800),($4,$2,$3,'revenue',-7800)",
-        [randomUUID(), tenant, posting, randomUUID()],
-      ],
-    ]);
-    await tx([
-      [
-        "INSERT INTO supplier_orders (id, tenant_id, order_id, supplier_id, status, cost_total) VALUES ($1,$2,$3,$4,'pending',3000)",
-        [so, tenant, id, supplier],
-      ],
-      [
-        "INSERT INTO supplier_order_lines (id, tenant_id, supplier_order_id, order_line_id, quantity, unit_cost) VALUES ($1,$2,$3,$4,2,1500)",
-        [randomUUID(), tenant, so, line],
-      ],
-      ["UPDATE offers SET stock = stock - 2 WHERE sku_id = $1", [sku]],
-      ["UPDATE orders SET status = 'forwarded' WHERE id = $1", [id]],
-    ]);
-    await tx([["UPDATE supplier_orders SET status = 'accepted', accepted_at = now() WHERE id = $1", [so]]]);
-    await tx([
-      [
-        "UPDATE supplier_orders SET status = 'shipped', carrier = 'SF', tracking_no = $2, shipped_at = now() WHERE id = $1",
-        [so, `SF${id}`],
-      ],
-      ["UPDATE orders SET status = 'shipped' WHERE id = $1", [id]],
-    ]);
-    await tx([
-      ["UPDATE supplier_orders SET status = 'delivered', delivered_at = now() WHERE id = $1", [so]],
-      ["UPDATE orders SET status = 'delivered', delivered_at = now() WHERE id = $1", [id]],
-    ]);
-    await tx([
-      [
-        "INSERT INTO cases (id, tenant_id, shop_id, order_id, case_no, type, reason, status) VALUES ($1,$2,$3,$4,$5,'return_refund','quality','submitted')",
-        [cs, tenant, shop, id, cs],
-      ],
-      ["INSERT INTO case_lines (id, tenant_id, case_id, order_line_id, quantity) VALUES ($1,$2,$3,$4,1)", [randomUUID(), tenant, cs, line]],
-      [
-        "INSERT INTO case_events (id, tenant_id, case_id, action, actor_type, to_status) VALUES ($1,$2,$3,'submit','token','submitted')",
-        [randomUUID(), tenant, cs],
-      ],
-    ]);
-    for (const [action, status] of [
-      ["approve", "awaiting_return"],
-      ["ship-return", "return_in_transit"],
-      ["receive", "received"],
-      ["inspect", "inspected"],
-    ]) {
-      await tx([
-        ["UPDATE cases SET status = $2, updated_at = now() WHERE id = $1", [cs, status]],
-        [
-          "INSERT INTO case_events (id, tenant_id, case_id, action, actor_type, to_status) VALUES ($1,$2,$3,$4,'token',$5)",
-          [randomUUID(), tenant, cs, action, status],
-        ],
-      ]);
-    }
-    const refund = randomUUID();
-    const p2 = randomUUID();
-    await tx([
-      ["SELECT id FROM cases WHERE id = $1 FOR UPDATE", [cs]],
-      [
-        "INSERT INTO refunds (id, tenant_id, order_id, case_id, kind, amount, method, gateway, status, gateway_key) VALUES ($1,$2,$3,$4,'case',3900,'balance','balance','succeeded',$5)",
-        [refund, tenant, id, cs, refund],
-      ],
-      [
-        "INSERT INTO ledger_postings (id, tenant_id, code, currency, order_id, case_id, refund_id) VALUES ($1,$2,'refund','CNY',$3,$4,$5)",
-        [p2, tenant, id, cs, refund],
-      ],
-      [
-        "INSERT INTO ledger_entries (id, tenant_id, posting_id, account, amount) VALUES ($1,$2,$3,'customer_refunds',3900),($4,$2,$3,'store_credit',-3900)",
-        [randomUUID(), tenant, p2, randomUUID()],
-      ],
-      ["UPDATE orders SET refunded_total = refunded_total + 3900 WHERE id = $1", [id]],
-      ["UPDATE cases SET status = 'refunded', refunded_at = $2 WHERE id = $1", [cs, now]],
-      [
-        "INSERT INTO case_events (id, tenant_id, case_id, action, actor_type, to_status) VALUES ($1,$2,$3,'refund','token','refunded')",
-        [randomUUID(), tenant, cs],
-      ],
-    ]);
-  });
+  const r = await loop(concurrency, seconds, () => baselineLifecycle(tx, ctx));
   await pool.end();
   return r;
 }

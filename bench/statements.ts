@@ -1,13 +1,15 @@
 // How many SQL statements each step of the lifecycle sends: the lever the CPU profile points at
 // (each statement is one socket write and one round trip). Runs one lifecycle in-process on a
-// fresh PostgreSQL database with the job worker off, counting the statements of each request.
+// fresh PostgreSQL database with the job worker off, counting the statements of each request
+// (every `pg` Client.query: Kysely's, pg-boss's and raw ones alike), beside the statements the
+// lifecycle bench's plain-PostgreSQL baseline sends for the same step.
 //
 //   npm run bench -- statements          (prints one row per step; add VERBOSE=1 for the SQL)
 import pg from "pg";
 import { createApp } from "../src/app.js";
 import { sha256 } from "../src/platform/ids.js";
 import { freshPgDb } from "./lib.js";
-import { type Call, runLifecycle, setupCatalog } from "./lifecycle.js";
+import { baselineContext, baselineLifecycle, type Call, runLifecycle, STEPS, type Step, setupCatalog } from "./lifecycle.js";
 
 export async function benchStatements(): Promise<string[]> {
   const db = await freshPgDb("dd_stmts");
@@ -44,15 +46,35 @@ export async function benchStatements(): Promise<string[]> {
       const sent = log;
       log = null;
       if (r.statusCode >= 300) throw new Error(`${step}: ${r.statusCode} ${r.body}`);
-      out.push(`| ${step} | ${sent.filter((s) => !/^(BEGIN|COMMIT)/i.test(s)).length} | ${sent.length} |`);
-      if (process.env.VERBOSE) for (const s of sent) out.push(`    ${s}`);
+      counts.set(step, { sent: sent.filter((s) => !/^(BEGIN|COMMIT)/i.test(s)).length, all: sent.length });
+      if (process.env.VERBOSE) verbose.push(`${step}:`, ...sent.map((s) => `    ${s}`));
       return r.json();
     };
+    const counts = new Map<string, { sent: number; all: number }>();
+    const verbose: string[] = [];
     const shopId = await setupCatalog(call);
-    out.length = 0;
-    out.push("| step | statements | with BEGIN/COMMIT |", "|---|---:|---:|");
+    verbose.length = 0;
     await runLifecycle(call, shopId);
     pg.Client.prototype.query = original;
+    // The baseline's statements per step, counted by running them (one transaction per step).
+    const base = new Map<Step, number>();
+    const ctx = await baselineContext(deps.h as never);
+    await baselineLifecycle(async (step, stmts) => {
+      for (const [q, v] of stmts) await deps.h.query(q, v);
+      base.set(step, stmts.length);
+    }, ctx);
+    out.push("| step | statements | with BEGIN/COMMIT | baseline (plain SQL) | × baseline |", "|---|---:|---:|---:|---:|");
+    const total = { sent: 0, all: 0, base: 0 };
+    for (const step of STEPS) {
+      const c = counts.get(step) ?? { sent: 0, all: 0 };
+      const b = base.get(step) ?? 0;
+      total.sent += c.sent;
+      total.all += c.all;
+      total.base += b;
+      out.push(`| ${step} | ${c.sent} | ${c.all} | ${b} | ${b ? (c.sent / b).toFixed(1) : "—"} |`);
+    }
+    out.push(`| **lifecycle** | **${total.sent}** | **${total.all}** | **${total.base}** | **${(total.sent / total.base).toFixed(1)}** |`);
+    out.push(...verbose);
   } finally {
     await app.close();
     await db.drop();
