@@ -3,7 +3,8 @@ import { readUpload } from "../after-sales/case.routes.js";
 import { resolveRange } from "../analytics/analytics.js";
 import type { Actor, Deps } from "../platform/context.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
-import { firstResponseReport } from "./messages.analytics.js";
+import { sendCsv, wantsCsv } from "../platform/list.js";
+import { FIRST_RESPONSE_PERIODS, firstResponseReport } from "./messages.analytics.js";
 import {
   listMessages,
   MAX_ATTACHMENTS,
@@ -108,13 +109,26 @@ export function messageRoutes(app: ZApp, deps: Deps) {
       config: { roles: ["admin", "cs", "finance", "viewer"] },
       schema: {
         tags: ["analytics"],
-        querystring: z.strictObject({ from: date.optional(), to: date.optional(), shopId: z.string().uuid().optional() }),
+        querystring: z.strictObject({
+          from: date.optional(),
+          to: date.optional(),
+          shopId: z.string().uuid().optional(),
+          groupBy: z.enum(FIRST_RESPONSE_PERIODS).optional(),
+          format: z.enum(["json", "csv"]).optional(),
+        }),
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const a = actorOf(req);
       const r = await resolveRange(deps.db, a.tenantId, req.query, deps.clock.now());
-      return { range: { from: r.from, to: r.to, timeZone: r.tz }, ...(await firstResponseReport(deps.db, r, deps.clock.now())) };
+      const report = await firstResponseReport(deps.db, r, deps.clock.now(), req.query.groupBy);
+      if (wantsCsv(req)) {
+        // One row per period, then the range's total, like the other analytics exports.
+        const { items, groupBy: _, ...total } = report;
+        const rows = [...items, { period: `${r.from}..${r.to}`, ...total }];
+        return sendCsv(reply, "analytics-first-response", async () => ({ items: rows, nextCursor: null }));
+      }
+      return { range: { from: r.from, to: r.to, timeZone: r.tz }, ...report };
     },
   );
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Channels } from "../../src/automation/delivery.js";
+import { slaOverdueCounts } from "../../src/automation/sla-overdue.js";
 import { type Catalog, createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, startTestApp, supplierSession, type TestApp } from "../helpers/harness.js";
 
@@ -414,13 +415,53 @@ describe.each(DB_KINDS)("conversations on %s", (kind) => {
     expect(await overdueIds()).toContain(c.id);
     const view = (await t.api("GET", `/api/v1/cases/${c.id}`)).body;
     expect(view.replyOverdue).toBe(true);
+    // The overdue counts agree with the inbox: every case the filter lists for a late reply is counted.
+    const counts = await slaOverdueCounts(t.deps, t.t.tenantId);
+    const late = Number(
+      (
+        await t.deps.h.query(
+          "SELECT count(DISTINCT case_id) AS n FROM messages WHERE tenant_id = $1 AND answered_at IS NULL AND response_due_at < $2 AND case_id IS NOT NULL",
+          [t.t.tenantId, t.clock.now()],
+        )
+      ).rows[0].n,
+    );
+    expect(late).toBeGreaterThanOrEqual(1);
+    expect(counts.customerMessageResponse).toBe(late);
+    expect((await slaOverdueCounts(t.deps, t.other.tenantId)).customerMessageResponse).toBe(0);
     // The reply answers it: no longer overdue, and the first-response time is counted.
     await post({ as: "cs" }, `/api/v1/cases/${c.id}/messages`, { body: "今天处理", visibility: "customer" });
     expect((await t.api("GET", `/api/v1/cases/${c.id}`)).body.replyOverdue).toBe(false);
+    expect((await slaOverdueCounts(t.deps, t.t.tenantId)).customerMessageResponse).toBe(late - 1);
     const report = (await t.api("GET", "/api/v1/analytics/first-response?from=2026-03-01&to=2026-04-30")).body;
     expect(report.customerMessages).toBeGreaterThanOrEqual(1);
     expect(report.sla.breached).toBeGreaterThanOrEqual(1);
     expect(report.medianHours).not.toBeNull();
+    // Per day of the shop's time zone, adding up to the total; the same figures as CSV with a total row.
+    expect(report.groupBy).toBe("day");
+    expect(report.items.reduce((n: number, x: any) => n + x.customerMessages, 0)).toBe(report.customerMessages);
+    expect(report.items.reduce((n: number, x: any) => n + x.sla.breached, 0)).toBe(report.sla.breached);
+    const answeredDay = report.items.find((x: any) => x.sla.breached > 0);
+    expect(answeredDay.period).toMatch(/^2026-0[34]-\d\d$/);
+    const monthly = (await t.api("GET", "/api/v1/analytics/first-response?from=2026-03-01&to=2026-04-30&groupBy=month")).body;
+    expect(monthly.items.map((x: any) => x.period)).toEqual(expect.arrayContaining(["2026-03-01"]));
+    const csv = await t.api("GET", "/api/v1/analytics/first-response?from=2026-03-01&to=2026-04-30&format=csv", { as: "viewer" });
+    expect(csv.status).toBe(200);
+    expect(String(csv.headers["content-type"])).toContain("text/csv");
+    const lines = csv.text
+      .replace(/^\uFEFF/, "")
+      .trim()
+      .split("\r\n");
+    expect(lines[0].split(",")).toEqual(
+      expect.arrayContaining(["period", "customerMessages", "medianHours", "sla.breached", "sla.compliance"]),
+    );
+    expect(lines).toHaveLength(report.items.length + 2);
+    const header = lines[0].split(",");
+    const totalRow = lines[lines.length - 1].split(",");
+    expect(totalRow[header.indexOf("period")]).toBe("2026-03-01..2026-04-30");
+    expect(Number(totalRow[header.indexOf("customerMessages")])).toBe(report.customerMessages);
+    expect((await t.api("GET", "/api/v1/analytics/first-response?groupBy=hour")).body.error.details.fields[0].field).toBe(
+      "querystring.groupBy",
+    );
     const timings = (await t.api("GET", "/api/v1/analytics/timings?from=2026-03-01&to=2026-04-30")).body.items;
     expect(timings[0].firstResponse.count).toBeGreaterThanOrEqual(1);
   });
