@@ -1,5 +1,5 @@
 import type PgBoss from "pg-boss";
-import { loadConnector } from "../connectors/context.js";
+import { CONNECTOR_KINDS, loadConnector } from "../connectors/context.js";
 import { ServiceError } from "../connectors/http.js";
 import { backoffMs } from "../connectors/retry.js";
 import { carrierCode } from "../domain/vocabulary.js";
@@ -8,8 +8,10 @@ import type { Tx } from "../platform/db.js";
 import { newId } from "../platform/ids.js";
 import { ensureQueue, type Jobs, txAdapter } from "../platform/jobs.js";
 import { interceptOrder, subscribe } from "./client.js";
-import { carrierConnector, carrierSettings, hookUrl } from "./connector.js";
+import { carrierSettings, hookUrl, trackingConnector } from "./connector.js";
 import { finishInterceptTx, interceptOnApproval } from "./intercepts.js";
+import { runTrack17Register } from "./track17-jobs.js";
+import { track17Kind } from "./track17-kind.js";
 
 /**
  * Calls to 快递100 run as jobs on a queue of their own, sent in the transaction of the change that
@@ -18,7 +20,10 @@ import { finishInterceptTx, interceptOnApproval } from "./intercepts.js";
  * timeout, rate limit) is tried again later with a growing delay; a refusal is recorded on the row.
  */
 export const CARRIER_QUEUE = "dropdesk-carrier";
-export type CarrierJob = { type: "subscribe"; subscriptionId: string } | { type: "intercept"; interceptId: string };
+export type CarrierJob =
+  | { type: "subscribe"; subscriptionId: string }
+  | { type: "intercept"; interceptId: string }
+  | { type: "track17-register"; connectorId: string };
 
 const MAX_ATTEMPTS = 8;
 const boss = (deps: Deps) => (deps.services.jobs as Jobs | undefined)?.boss;
@@ -47,9 +52,11 @@ export async function subscribeLater(
   },
 ) {
   if (!p.trackingNo) return;
-  const row = await carrierConnector(tx, p.tenantId, p.shopId);
+  const row = await trackingConnector(tx, p.tenantId, p.shopId);
   if (!row) return;
   const code = carrierCode(p.carrier);
+  // 17TRACK detects a carrier it is not told, so every number goes to it; 快递100 needs a known code.
+  const known = Boolean(code) || row.kind === "track17";
   const inserted = await tx
     .insertInto("carrier_subscriptions")
     .values({
@@ -60,13 +67,17 @@ export async function subscribeLater(
       tracking_no: p.trackingNo,
       supplier_order_id: p.supplierOrderId ?? null,
       case_id: p.caseId ?? null,
-      status: code ? "pending" : "failed",
-      last_error: code ? null : `"${p.carrier}" is not a carrier 快递100 knows; choose one from the carrier list`,
+      status: known ? "pending" : "failed",
+      last_error: known ? null : `"${p.carrier}" is not a carrier 快递100 knows; choose one from the carrier list`,
     })
     .onConflict((oc) => oc.columns(["connector_id", "carrier", "tracking_no"]).doNothing())
     .returning(["id", "status"])
     .executeTakeFirst();
-  if (inserted?.status === "pending") await enqueueCarrierJob(deps, { type: "subscribe", subscriptionId: inserted.id }, { tx });
+  if (inserted?.status !== "pending") return;
+  // 17TRACK takes numbers in batches: one job registers every pending number of the connector.
+  const job: CarrierJob =
+    row.kind === "track17" ? { type: "track17-register", connectorId: row.id } : { type: "subscribe", subscriptionId: inserted.id };
+  await enqueueCarrierJob(deps, job, { tx });
 }
 
 /** Domain events that subscribe a parcel: a supplier's shipment, a return shipped by the customer. */
@@ -207,6 +218,7 @@ async function runIntercept(deps: Deps, id: string) {
 export async function runCarrierJob(deps: Deps, job: CarrierJob) {
   if (job.type === "subscribe") return runSubscribe(deps, job.subscriptionId);
   if (job.type === "intercept") return runIntercept(deps, job.interceptId);
+  if (job.type === "track17-register") return runTrack17Register(deps, job.connectorId);
 }
 
 /** Runs the carrier jobs due now in this process (tests and the CLI drive the queue with it). */
@@ -230,6 +242,8 @@ export async function runPendingCarrierJobs(deps: Deps): Promise<number> {
 }
 
 export async function setupCarrierJobs(deps: Deps) {
+  // 17TRACK joins the connector kinds here (as the payment kinds do in setupMoney), before any request.
+  CONNECTOR_KINDS.track17 = track17Kind;
   deps.eventSinks.push((tx, e) => carrierEventSink(deps, tx, e));
   const jobs = deps.services.jobs as Jobs | undefined;
   if (!jobs) return;

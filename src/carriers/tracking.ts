@@ -1,6 +1,6 @@
 import type { ConnectorRow } from "../connectors/kind.js";
 import { carrierCode } from "../domain/vocabulary.js";
-import { supplierOrderActionTx } from "../orders/order.service.js";
+import { supplierOrderActionTx } from "../fulfilment/supplier-order.service.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
@@ -20,16 +20,16 @@ type SoActionInput = Parameters<typeof supplierOrderActionTx>[5];
  * 疑难 raises `tracking.exception`, and a return's pickup number being collected ships the return.
  */
 
-export const carrierActor = (row: Pick<ConnectorRow, "id" | "tenant_id">): Actor => ({
+export const carrierActor = (row: Pick<ConnectorRow, "id" | "tenant_id">, name = "快递100"): Actor => ({
   kind: "system",
   id: row.id,
   tenantId: row.tenant_id,
   role: "system",
-  name: "快递100",
+  name,
   locale: "zh-CN",
 });
 
-interface Entry {
+export interface Entry {
   at: Date;
   status: TrackingStatus;
   context: string;
@@ -61,13 +61,23 @@ export interface PushOutcome {
   effects: string[];
 }
 
-export async function applyPush(deps: Deps, tx: Tx, row: ConnectorRow, p: PushParam): Promise<PushOutcome> {
-  const r = p.lastResult ?? {};
-  const nu = String(r.nu ?? "").trim();
-  const outcome: PushOutcome = { trackingNo: nu, added: 0, effects: [] };
-  if (!nu) return outcome;
-  const tenantId = row.tenant_id;
-  const codes = [p.comNew, r.com, p.comOld];
+/** Tracking entries from any tracking service (快递100, 17TRACK) for one number, in any order. */
+export interface TrackingUpdate {
+  /** The service's name, for notes and the audit (快递100, 17TRACK). */
+  source: string;
+  trackingNo: string;
+  /** The carrier as the service names it, kept on each event. */
+  carrier: string;
+  /** Carrier-list codes the service reports; null when it reports none we know (matched by number only). */
+  carrierCodes: (string | undefined)[] | null;
+  entries: Entry[];
+  /** The service's state word for the audit (签收, Delivered, …). */
+  stateName?: string;
+}
+
+/** The parcels a number belongs to: supplier orders and returns (by carrier too where known), and booked pickups. */
+async function parcelsOf(tx: Tx, tenantId: string, nu: string, codes: (string | undefined)[] | null) {
+  const matches = (typed: string | null) => codes === null || sameCarrier(typed, codes);
   const sos = (
     await tx
       .selectFrom("supplier_orders")
@@ -76,7 +86,7 @@ export async function applyPush(deps: Deps, tx: Tx, row: ConnectorRow, p: PushPa
       .where("tracking_no", "=", nu)
       .orderBy("created_at", "desc")
       .execute()
-  ).filter((s) => sameCarrier(s.carrier, codes));
+  ).filter((s) => matches(s.carrier));
   const cases = (
     await tx
       .selectFrom("cases")
@@ -84,7 +94,7 @@ export async function applyPush(deps: Deps, tx: Tx, row: ConnectorRow, p: PushPa
       .where("tenant_id", "=", tenantId)
       .where("return_tracking_no", "=", nu)
       .execute()
-  ).filter((c) => sameCarrier(c.return_carrier, codes));
+  ).filter((c) => matches(c.return_carrier));
   const pickups = await tx
     .selectFrom("carrier_pickups")
     .select(["id"])
@@ -92,24 +102,27 @@ export async function applyPush(deps: Deps, tx: Tx, row: ConnectorRow, p: PushPa
     .where("tracking_no", "=", nu)
     .where("status", "=", "booked")
     .execute();
-  if (!sos.length && !cases.length && !pickups.length) return outcome;
+  return { sos, cases, pickups };
+}
 
-  const carrier = String(p.comNew || r.com || "");
-  const actor = carrierActor(row);
+type Parcels = Awaited<ReturnType<typeof parcelsOf>>;
+
+/** Keeps each entry once (its key); returns the entries that are new, oldest first. */
+async function keepNew(tx: Tx, tenantId: string, u: TrackingUpdate, p: Parcels): Promise<Entry[]> {
   const fresh: Entry[] = [];
-  for (const e of pushEntries(nu, r.data ?? [], r.state)) {
+  for (const e of [...u.entries].sort((a, b) => a.at.getTime() - b.at.getTime())) {
     const inserted = await tx
       .insertInto("tracking_events")
       .values({
         id: newId(),
         tenant_id: tenantId,
-        carrier,
-        tracking_no: nu,
+        carrier: u.carrier,
+        tracking_no: u.trackingNo,
         status: e.status,
         occurred_at: e.at,
         description: e.context || null,
-        supplier_order_id: sos[0]?.id ?? null,
-        case_id: cases[0]?.id ?? null,
+        supplier_order_id: p.sos[0]?.id ?? null,
+        case_id: p.cases[0]?.id ?? null,
         source_key: e.key,
       })
       .onConflict((oc) => oc.columns(["tenant_id", "source_key"]).where("source_key", "is not", null).doNothing())
@@ -117,40 +130,63 @@ export async function applyPush(deps: Deps, tx: Tx, row: ConnectorRow, p: PushPa
       .executeTakeFirst();
     if (inserted) fresh.push(e);
   }
-  outcome.added = fresh.length;
+  return fresh;
+}
 
+/** What a new entry does to a supplier order: 签收 delivers it, 拒签/退签/退回 bring it back (never backwards). */
+async function actOnSupplierOrder(deps: Deps, tx: Tx, actor: Actor, soId: string, e: Entry, source: string): Promise<string | null> {
+  const now = await tx.selectFrom("supplier_orders").select("status").where("id", "=", soId).executeTakeFirstOrThrow();
+  const note = `${source}：${e.context}`.slice(0, 1000);
+  if (e.status === "delivered" && ["shipped", "intercept_requested"].includes(now.status)) {
+    await supplierOrderActionTx(tx, deps, actor, soId, "deliver", { deliveredAt: e.at.toISOString(), note });
+    return `delivered:${soId}`;
+  }
+  if ((e.status === "refused" || e.status === "returned") && ["shipped", "intercept_requested", "intercepted"].includes(now.status)) {
+    // Refused while an interception was asked: it comes back without one; the request ends first.
+    if (now.status === "intercept_requested")
+      await supplierOrderActionTx(tx, deps, actor, soId, "intercept-result", {
+        outcome: "failed",
+        note: `${source}：${e.context}（拒签/退回，未经拦截）`.slice(0, 1000),
+      } as SoActionInput);
+    await supplierOrderActionTx(tx, deps, actor, soId, "mark-returned", { note });
+    return `returned:${soId}`;
+  }
+  return null;
+}
+
+/**
+ * The one mapping of tracking entries into Dropdesk, whichever service reported them: each entry
+ * kept once, and only a new one acts — 签收 delivers, 拒签/退回 run the refused-parcel flow, 疑难
+ * raises `tracking.exception`, and a pickup's number collected ships the return. A status never
+ * moves back: a late, older entry finds the parcel past the step it would take.
+ */
+export async function applyTrackingUpdate(deps: Deps, tx: Tx, row: ConnectorRow, u: TrackingUpdate): Promise<PushOutcome> {
+  const nu = u.trackingNo;
+  const outcome: PushOutcome = { trackingNo: nu, added: 0, effects: [] };
+  if (!nu) return outcome;
+  const tenantId = row.tenant_id;
+  const p = await parcelsOf(tx, tenantId, nu, u.carrierCodes);
+  if (!p.sos.length && !p.cases.length && !p.pickups.length) return outcome;
+  const actor = carrierActor(row, u.source);
+  const fresh = await keepNew(tx, tenantId, u, p);
+  outcome.added = fresh.length;
   for (const e of fresh) {
-    for (const so of sos) {
-      const now = await tx.selectFrom("supplier_orders").select("status").where("id", "=", so.id).executeTakeFirstOrThrow();
-      if (e.status === "delivered" && ["shipped", "intercept_requested"].includes(now.status)) {
-        await supplierOrderActionTx(tx, deps, actor, so.id, "deliver", {
-          deliveredAt: e.at.toISOString(),
-          note: `快递100：${e.context}`.slice(0, 1000),
-        });
-        outcome.effects.push(`delivered:${so.id}`);
-      }
-      if ((e.status === "refused" || e.status === "returned") && ["shipped", "intercept_requested", "intercepted"].includes(now.status)) {
-        // Refused while an interception was asked: it comes back without one; the request ends first.
-        if (now.status === "intercept_requested")
-          await supplierOrderActionTx(tx, deps, actor, so.id, "intercept-result", {
-            outcome: "failed",
-            note: `快递100：${e.context}（拒签/退回，未经拦截）`.slice(0, 1000),
-          } as SoActionInput);
-        await supplierOrderActionTx(tx, deps, actor, so.id, "mark-returned", { note: `快递100：${e.context}`.slice(0, 1000) });
-        outcome.effects.push(`returned:${so.id}`);
-      }
+    for (const so of p.sos) {
+      const effect = await actOnSupplierOrder(deps, tx, actor, so.id, e, u.source);
+      if (effect) outcome.effects.push(effect);
     }
     if (e.status === "exception") {
       await emit(deps, tx, {
         type: "tracking.exception",
         tenantId,
-        entityId: sos[0]?.id ?? cases[0]?.id ?? nu,
+        entityId: p.sos[0]?.id ?? p.cases[0]?.id ?? nu,
         data: {
           trackingNo: nu,
-          carrier,
-          supplierOrderId: sos[0]?.id ?? null,
-          orderId: sos[0]?.order_id ?? null,
-          caseId: cases[0]?.id ?? null,
+          carrier: u.carrier,
+          source: u.source,
+          supplierOrderId: p.sos[0]?.id ?? null,
+          orderId: p.sos[0]?.order_id ?? null,
+          caseId: p.cases[0]?.id ?? null,
           description: e.context,
           occurredAt: e.at.toISOString(),
         },
@@ -159,10 +195,33 @@ export async function applyPush(deps: Deps, tx: Tx, row: ConnectorRow, p: PushPa
       outcome.effects.push(`exception:${nu}`);
     }
     if (e.status !== "info") {
-      for (const pk of pickups) if (await collectPickupTx(deps, tx, pk.id, "tracking")) outcome.effects.push(`collected:${pk.id}`);
+      for (const pk of p.pickups) if (await collectPickupTx(deps, tx, pk.id, "tracking")) outcome.effects.push(`collected:${pk.id}`);
     }
   }
+  if (fresh.length)
+    await audit(tx, actor, "tracking.push", "tracking", nu, undefined, {
+      source: u.source,
+      carrier: u.carrier,
+      stateName: u.stateName,
+      added: fresh.length,
+      effects: outcome.effects,
+    });
+  return outcome;
+}
 
+/** A 快递100 push: its entries through the shared mapping, then the subscription's state. */
+export async function applyPush(deps: Deps, tx: Tx, row: ConnectorRow, p: PushParam): Promise<PushOutcome> {
+  const r = p.lastResult ?? {};
+  const nu = String(r.nu ?? "").trim();
+  const outcome = await applyTrackingUpdate(deps, tx, row, {
+    source: "快递100",
+    trackingNo: nu,
+    carrier: String(p.comNew || r.com || ""),
+    carrierCodes: [p.comNew, r.com, p.comOld],
+    entries: nu ? pushEntries(nu, r.data ?? [], r.state) : [],
+    stateName: stateWord(r.state),
+  });
+  if (!nu) return outcome;
   await tx
     .updateTable("carrier_subscriptions")
     .set({
@@ -175,13 +234,5 @@ export async function applyPush(deps: Deps, tx: Tx, row: ConnectorRow, p: PushPa
     .where("connector_id", "=", row.id)
     .where("tracking_no", "=", nu)
     .execute();
-  if (fresh.length)
-    await audit(tx, actor, "tracking.push", "tracking", nu, undefined, {
-      carrier,
-      state: r.state,
-      stateName: stateWord(r.state),
-      added: fresh.length,
-      effects: outcome.effects,
-    });
   return outcome;
 }
