@@ -29,10 +29,11 @@ import { CarrierInput } from "../carriers";
 import { carrierName, payMethodName, timelineName } from "../names";
 import { Loadable, reportError, StatusTag } from "../shared";
 import ConversationPanel from "./Conversation";
+import { QuickReplyPicker, type QuickReplyPurpose } from "./QuickReplyPicker";
 
 type Field = {
   name: string;
-  kind: "text" | "number" | "select" | "bool" | "carrier";
+  kind: "text" | "longtext" | "number" | "select" | "bool" | "carrier";
   options?: readonly string[];
   /** The dictionary prefix that names the options (`grade` → t("grade.resellable")). */
   names?: string;
@@ -41,8 +42,8 @@ type Field = {
 /** The body each case action takes, as form fields. */
 const ACTION_FORMS: Record<string, Field[]> = {
   approve: [{ name: "note", kind: "text" }],
-  reject: [{ name: "note", kind: "text", required: true }],
-  "request-info": [{ name: "note", kind: "text", required: true }],
+  reject: [{ name: "note", kind: "longtext", required: true }],
+  "request-info": [{ name: "note", kind: "longtext", required: true }],
   "provide-info": [{ name: "note", kind: "text", required: true }],
   "set-responsibility": [
     { name: "responsibility", kind: "select", options: RESPONSIBILITIES, names: "party", required: true },
@@ -73,6 +74,8 @@ const ACTION_FORMS: Record<string, Field[]> = {
   escalate: [{ name: "note", kind: "text" }],
   assign: [],
 };
+/** Actions whose note may start from the tenant's quick replies of that purpose, rendered for the case. */
+const NOTE_REPLIES: Record<string, QuickReplyPurpose> = { reject: "reject", "request-info": "request_info" };
 /** Actions that end a case or move money: a dialog says what will happen before they run. */
 const CONFIRMED = new Set(["refund", "close", "cancel", "reject"]);
 
@@ -154,6 +157,16 @@ export function ActionButton({ caseId, action, onDone }: { caseId: string; actio
         {action === "refund" && <RefundPreview caseId={caseId} method={method} />}
         {CONFIRMED.has(action) && action !== "refund" && <Typography.Paragraph>{t(`case.${action}What`)}</Typography.Paragraph>}
         <Form form={form} layout="vertical" onFinish={run} initialValues={{ matchesOrder: true, complete: true }}>
+          {NOTE_REPLIES[action] && (
+            <Form.Item label={t("cv.quickReply")}>
+              <QuickReplyPicker
+                purpose={NOTE_REPLIES[action]}
+                target={{ caseId }}
+                testId="note-quick-reply"
+                onPick={(_id, text) => text !== undefined && form.setFieldsValue({ note: text })}
+              />
+            </Form.Item>
+          )}
           {fields.map((f) => (
             <Form.Item
               key={f.name}
@@ -170,6 +183,8 @@ export function ActionButton({ caseId, action, onDone }: { caseId: string; actio
                 <InputNumber min={0} step={0.01} />
               ) : f.kind === "bool" ? (
                 <Switch />
+              ) : f.kind === "longtext" ? (
+                <Input.TextArea rows={3} maxLength={2000} data-field={f.name} />
               ) : (
                 <Input data-field={f.name} />
               )}

@@ -7,6 +7,7 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useLocation, useNavigate } from "react-router-dom";
 import { ApiError, api, when } from "../api";
+import { QuickReplyPicker } from "./QuickReplyPicker";
 
 type Visibility = "customer" | "supplier" | "internal";
 interface Attachment {
@@ -101,11 +102,6 @@ export function Thread({
       void qc.invalidateQueries({ queryKey: ["unread"] });
     });
   }, [unread, base, visibility, qc]);
-  const replies = useQuery({
-    queryKey: ["quick-replies", "message"],
-    queryFn: () => api<{ items: { id: string; title: string }[] }>("GET", "/api/v1/quick-replies?purpose=message"),
-    enabled: side === "staff",
-  });
   const send = async () => {
     setSending(true);
     setError(null);
@@ -180,22 +176,13 @@ export function Thread({
       <Space direction="vertical" style={{ width: "100%", marginTop: 8 }}>
         {side === "staff" && (
           <Space.Compact style={{ width: "100%" }}>
-            <Select
-              allowClear
-              style={{ width: "100%" }}
-              placeholder={t("cv.quickReply")}
-              data-testid="quick-reply"
+            <QuickReplyPicker
+              purpose="message"
+              target={target}
               value={quickReplyId}
-              options={(replies.data?.items ?? []).map((r) => ({ value: r.id, label: r.title }))}
-              onChange={async (id?: string) => {
+              onPick={(id, body) => {
                 setQuickReplyId(id);
-                if (!id) return;
-                try {
-                  const r = await api<{ body: string }>("POST", `/api/v1/quick-replies/${id}/actions/render`, target ?? {});
-                  setText(r.body);
-                } catch (e) {
-                  message.error((e as Error).message);
-                }
+                if (body !== undefined) setText(body);
               }}
             />
             <QuickReplyManager />

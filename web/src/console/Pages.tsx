@@ -2,6 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import {
   Alert,
   App,
+  Badge,
   Button,
   Card,
   Checkbox,
@@ -541,6 +542,13 @@ export function Cases() {
         <Checkbox checked={sp.get("overdue") === "true"} onChange={(e) => set("overdue", e.target.checked ? "true" : undefined)}>
           {t("onlyOverdue")}
         </Checkbox>
+        <Checkbox
+          checked={sp.get("unread") === "true"}
+          onChange={(e) => set("unread", e.target.checked ? "true" : undefined)}
+          data-testid="filter-unread"
+        >
+          {t("cv.onlyUnread")}
+        </Checkbox>
         <Input.Search placeholder={t("search")} allowClear style={{ width: 200 }} onSearch={(v) => set("q", v)} />
         <Button onClick={() => setNaming(true)} data-testid="save-view">
           + {t("saveView")}
@@ -589,7 +597,21 @@ export function Cases() {
             rowClassName={(_r: any, i: number) => (i === cursor ? "ant-table-row-selected" : "")}
             onRow={(r: any) => ({ onDoubleClick: () => nav(`/cases/${r.id}`) })}
             columns={[
-              { title: "#", dataIndex: "caseNo", render: (v: string, r: any) => <a onClick={() => nav(`/cases/${r.id}`)}>{v}</a> },
+              {
+                title: "#",
+                dataIndex: "caseNo",
+                render: (v: string, r: any) => (
+                  <Space size={6}>
+                    <a onClick={() => nav(`/cases/${r.id}`)}>{v}</a>
+                    <Badge
+                      count={r.unreadMessages}
+                      size="small"
+                      title={t("cv.newMessages", { count: r.unreadMessages })}
+                      data-testid="row-unread"
+                    />
+                  </Space>
+                ),
+              },
               { title: t("orderNo"), dataIndex: "platformOrderNo" },
               { title: t("type"), dataIndex: "type", render: (v: string) => t(`type.${v}`) },
               { title: t("reason"), dataIndex: "reason", render: (v: string) => t(`reason.${v}`) },

@@ -13,11 +13,12 @@ import { useNavigate, useSearchParams } from "react-router-dom";
 import { api, money } from "../api";
 import { Loadable, useMe } from "../shared";
 import type { Page, Shop } from "../types";
+import FirstResponse from "./AnalyticsFirstResponse";
 
 echarts.use([BarChart, LineChart, PieChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
 const GROUPS = ["day", "week", "month", "sku", "supplier", "shop", "reason", "type"] as const;
-const TABS = ["returns", "reasons", "timings", "suppliers", "cost"] as const;
+const TABS = ["returns", "reasons", "timings", "firstResponse", "suppliers", "cost"] as const;
 type Drill = Record<string, string>;
 
 /** The server's default range (the last 30 days up to today in Asia/Shanghai), shown while none is chosen. */
@@ -137,6 +138,9 @@ export default function Reports() {
       {tab === "returns" && <Returns query={query} groupBy={sp.get("groupBy") ?? "day"} setGroupBy={(g) => set("groupBy", g)} />}
       {tab === "reasons" && <Reasons query={query} />}
       {tab === "timings" && <Timings query={query} groupBy={sp.get("groupBy") ?? undefined} setGroupBy={(g) => set("groupBy", g)} />}
+      {tab === "firstResponse" && (
+        <FirstResponse query={query} groupBy={sp.get("groupBy") ?? undefined} setGroupBy={(g) => set("groupBy", g)} />
+      )}
       {tab === "suppliers" && <Suppliers query={query} />}
       {tab === "cost" && <Cost query={query} />}
     </Space>
