@@ -80,12 +80,15 @@ const NOTE_REPLIES: Record<string, QuickReplyPurpose> = { reject: "reject", "req
 const CONFIRMED = new Set(["refund", "close", "cancel", "reject"]);
 
 /** The refund the case would get now, by the chosen method: amount and the routes it goes back by. */
-function RefundPreview({ caseId, method }: { caseId: string; method?: string }) {
-  const { t } = useTranslation();
-  const q = useQuery({
+const useRefundQuote = (caseId: string, method: string | undefined, enabled = true) =>
+  useQuery({
     queryKey: ["refund-quote", caseId, method ?? ""],
     queryFn: () => api<any>("GET", `/api/v1/cases/${caseId}/refund-quote${method ? `?method=${method}` : ""}`),
+    enabled,
   });
+function RefundPreview({ caseId, method }: { caseId: string; method?: string }) {
+  const { t } = useTranslation();
+  const q = useRefundQuote(caseId, method);
   return (
     <Loadable q={q}>
       {(quote) => (
@@ -117,6 +120,9 @@ export function ActionButton({ caseId, action, onDone }: { caseId: string; actio
   const [form] = Form.useForm();
   const method = Form.useWatch("method", form);
   const fields = ACTION_FORMS[action] ?? [];
+  // The refund's OK waits for the amount it confirms: until then the dialog is still growing under the pointer.
+  const preview = useRefundQuote(caseId, method, open && action === "refund");
+  const [busy, setBusy] = useState(false);
   const run = async (values: Record<string, unknown>) => {
     const body: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== "") body[k] = v;
@@ -134,6 +140,15 @@ export function ActionButton({ caseId, action, onDone }: { caseId: string; actio
       reportError(form, message, e);
     }
   };
+  // OK validates and sends itself rather than through the Form's onFinish, and shows it is
+  // sending: a dialog that could be dismissed or re-pressed while its request was on its way
+  // left refunds that were confirmed on screen but never asked of the API.
+  const confirm = async () => {
+    const values = await form.validateFields().catch(() => null);
+    if (!values || busy) return;
+    setBusy(true);
+    await run(values).finally(() => setBusy(false));
+  };
   const needsForm = CONFIRMED.has(action) || fields.some((f) => f.required || action === "inspect");
   return (
     <>
@@ -148,15 +163,21 @@ export function ActionButton({ caseId, action, onDone }: { caseId: string; actio
       <Modal
         open={open}
         title={action === "refund" ? t("refund.confirmTitle") : label}
-        onCancel={() => setOpen(false)}
-        onOk={() => form.submit()}
+        onCancel={() => !busy && setOpen(false)}
+        onOk={confirm}
+        confirmLoading={busy}
+        maskClosable={!CONFIRMED.has(action)}
         okText={CONFIRMED.has(action) ? t("confirm.ok") : undefined}
-        okButtonProps={{ danger: CONFIRMED.has(action) && action !== "refund", ...({ "data-testid": "action-ok" } as object) }}
+        okButtonProps={{
+          danger: CONFIRMED.has(action) && action !== "refund",
+          disabled: action === "refund" && !preview.data,
+          ...({ "data-testid": "action-ok" } as object),
+        }}
         destroyOnHidden
       >
         {action === "refund" && <RefundPreview caseId={caseId} method={method} />}
         {CONFIRMED.has(action) && action !== "refund" && <Typography.Paragraph>{t(`case.${action}What`)}</Typography.Paragraph>}
-        <Form form={form} layout="vertical" onFinish={run} initialValues={{ matchesOrder: true, complete: true }}>
+        <Form form={form} layout="vertical" onFinish={() => void confirm()} initialValues={{ matchesOrder: true, complete: true }}>
           {NOTE_REPLIES[action] && (
             <Form.Item label={t("cv.quickReply")}>
               <QuickReplyPicker
