@@ -698,6 +698,7 @@ export interface Refunds {
   method: "original" | "balance" | "bank_transfer" | "coupon";
   order_id: string;
   reason: string | null;
+  route: string | null;
   status: "pending" | "processing" | "succeeded" | "failed";
   tenant_id: string;
   updated_at: Generated<Timestamp>;

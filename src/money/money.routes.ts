@@ -10,7 +10,8 @@ import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
 import { installationSecret } from "../platform/secrets.js";
 import { registerPaymentKinds } from "./gateways/kinds.js";
-import { gatewayQueue, routedGateway } from "./gateways/route.js";
+import { gatewayQueue, retryNow } from "./gateways/queue.js";
+import { routedGateway } from "./gateways/route.js";
 import { gateways, type RefundGateway, SandboxGateway, signSandbox } from "./gateways.js";
 import { trialBalance } from "./ledger.js";
 import {
@@ -160,6 +161,11 @@ export function moneyRoutes(app: ZApp, deps: Deps) {
   );
   app.get("/api/v1/refunds/gateway-queue", { config: { roles: ["admin", "finance"] }, schema: { tags: ["money"] } }, async (req) =>
     gatewayQueue(deps, actorOf(req).tenantId),
+  );
+  app.post(
+    "/api/v1/refunds/:id/actions/retry-now",
+    { config: { roles: ["admin", "finance"] }, schema: { tags: ["money"], params: idParam, body: z.strictObject({}).nullish() } },
+    async (req) => retryNow(deps, actorOf(req), req.params.id),
   );
   app.post("/api/v1/refunds/reconcile", { config: { roles: ROLES.finance }, schema: { tags: ["money"] } }, async () => ({
     settled: await reconcileRefunds(deps),

@@ -183,6 +183,7 @@ export async function createCaseRefund(tx: Tx, deps: Deps, actor: Actor, caseId:
       amount: q.total,
       method,
       gateway,
+      route: gateway,
       status: "pending",
       gateway_key: `rf_${id}`,
       breakdown: JSON.stringify(q),
@@ -239,6 +240,7 @@ export async function createOrderRefund(
       amount: p.amount,
       method,
       gateway,
+      route: gateway,
       status: "pending",
       gateway_key: `rf_${id}`,
       reason: p.reason,
@@ -349,7 +351,7 @@ export async function settleRefund(
       caseId: r.case_id,
       refundId,
       sourceKey: `refund:${refundId}`,
-      memo: `${r.kind} refund by ${r.method === "balance" ? "store credit" : r.gateway === "platform" ? "the platform (paid by the marketplace)" : "the original payment route"}`,
+      memo: `${r.kind} refund by ${routeWords(r)}`,
       at: now,
       entries: [
         { account: r.kind === "compensation" ? "compensation_expense" : "customer_refunds", amount },
@@ -410,17 +412,36 @@ export async function reconcileRefunds(deps: Deps): Promise<number> {
       await executeRefund(deps, r.id);
       continue;
     }
-    const g = gateways(deps)[r.gateway];
-    const known = await g.lookup(r.gateway_key);
-    if (known.status === "succeeded" || known.status === "failed") {
-      if (await settleRefund(deps, r.id, known.status, known.reference)) settled += 1;
-    } else if (known.status === "unknown") {
-      // The gateway never got it: send it again under the same key.
-      const answer = await g.refund({ key: r.gateway_key, amount: Number(r.amount), currency: "CNY", method: r.method });
-      if (answer.status !== "processing" && (await settleRefund(deps, r.id, answer.status, answer.reference, answer.error))) settled += 1;
-    }
+    if (await reconcileRefund(deps, r)) settled += 1;
   }
   return settled;
+}
+
+/** Asks a processing refund's gateway by its key and settles what it knows; sends again what it never got. */
+export async function reconcileRefund(deps: Deps, r: Pick<Selectable<Refunds>, "id" | "gateway" | "gateway_key" | "amount" | "method">) {
+  const g = gateways(deps)[r.gateway];
+  const known = await g.lookup(r.gateway_key);
+  if (known.status === "succeeded" || known.status === "failed") return settleRefund(deps, r.id, known.status, known.reference);
+  if (known.status !== "unknown") return false;
+  // The gateway never got it: send it again under the same key.
+  const answer = await g.refund({ key: r.gateway_key, amount: Number(r.amount), currency: "CNY", method: r.method });
+  return answer.status !== "processing" && settleRefund(deps, r.id, answer.status, answer.reference, answer.error);
+}
+
+const ROUTE_WORDS: Record<string, string> = {
+  alipay: "Alipay",
+  wechatpay: "WeChat Pay",
+  stripe: "Stripe",
+  platform: "the platform (paid by the marketplace)",
+  sandbox: "the sandbox gateway",
+  manual: "a bank transfer finance confirms",
+  balance: "store credit",
+};
+/** The ledger memo's words for a refund's route: `original route via Alipay + WeChat Pay`, `store credit`. */
+function routeWords(r: Pick<Selectable<Refunds>, "route" | "gateway" | "method">) {
+  const parts = (r.route ?? r.gateway).split(",").map((g) => ROUTE_WORDS[g] ?? g);
+  if (r.method === "balance") return "store credit";
+  return r.gateway === "platform" ? ROUTE_WORDS.platform : `the original route via ${parts.join(" + ")}`;
 }
 
 export const refundOut = (r: Selectable<Refunds>) => ({
@@ -431,6 +452,8 @@ export const refundOut = (r: Selectable<Refunds>) => ({
   amount: Number(r.amount),
   method: r.method,
   gateway: r.gateway,
+  /** Where it really goes back: the gateway of each leg (alipay, wechatpay, stripe), else its own (platform, sandbox, manual, balance). */
+  route: (r.route ?? r.gateway).split(","),
   status: r.status,
   gatewayRef: r.gateway_ref,
   attempts: r.attempts,

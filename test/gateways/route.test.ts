@@ -197,6 +197,32 @@ describe.each(DB_KINDS)("refunds by the original route on %s", (kind) => {
     ).not.toContain(r.body.id);
   });
 
+  it("records each refund's real route, names the reason in finance's queue, and lets finance try again now", async () => {
+    const { order } = await paidOrder(t, cat, e, [{ method: "alipay", amount: 1800 }]);
+    e.alipay.faults.push("outage");
+    const r = await goodwill(t, order.id, 1800);
+    expect(r.body).toMatchObject({ status: "processing", gateway: "sandbox", route: ["alipay"] });
+    const item = (await t.api("GET", "/api/v1/refunds/gateway-queue", { as: "finance" })).body.items.find(
+      (i: { id: string }) => i.id === r.body.id,
+    );
+    expect(item).toMatchObject({
+      reasonKind: "unreachable",
+      route: ["alipay"],
+      orderNo: order.platformOrderNo,
+      allowedActions: ["retry-now"],
+    });
+    expect((await t.api("GET", "/api/v1/refunds/gateway-queue", { as: "cs" })).status).toBe(403);
+    expect((await t.api("POST", `/api/v1/refunds/${r.body.id}/actions/retry-now`, { as: "cs", body: {} })).status).toBe(403);
+    // Without waiting for the back-off: asked by its key, never received, sent again under it, paid once.
+    const now = await t.api("POST", `/api/v1/refunds/${r.body.id}/actions/retry-now`, { as: "finance", body: {} });
+    expect(now.status, now.text).toBe(200);
+    expect(now.body).toMatchObject({ status: "succeeded", route: ["alipay"] });
+    const again = await t.api("POST", `/api/v1/refunds/${r.body.id}/actions/retry-now`, { as: "finance", body: {} });
+    expect(again.status).toBe(409);
+    const memo = await t.deps.db.selectFrom("ledger_postings").select("memo").where("refund_id", "=", r.body.id).executeTakeFirstOrThrow();
+    expect(memo.memo).toContain("the original route via Alipay");
+  });
+
   it("fails in words when the service refuses, and a retry sends the same key", async () => {
     const { order } = await paidOrder(t, cat, e, [{ method: "card", amount: 1000 }]);
     await t.deps.db.updateTable("payments").set({ reference: "pi_does_not_exist" }).where("order_id", "=", order.id).execute();

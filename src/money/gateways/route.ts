@@ -115,7 +115,11 @@ async function planLegs(deps: Deps, refund: RefundRow, fallback: string): Promis
         ${deps.clock.now()}, ${deps.clock.now()})
       ON CONFLICT DO NOTHING`.execute(deps.db);
   }
-  return legsOf(deps, refund.id);
+  const legs = await legsOf(deps, refund.id);
+  // The refund records where it really goes: each leg's gateway, in leg order.
+  const route = [...new Set(legs.map((l) => l.gateway))].join(",");
+  await deps.db.updateTable("refunds").set({ route }).where("id", "=", refund.id).execute();
+  return legs;
 }
 
 /** The gateway a payment connector's settings make. */
@@ -331,56 +335,4 @@ export async function settleLegFromNotice(deps: Deps, p: { tenantId: string; con
   const a = aggregate(await legsOf(deps, leg.refund_id));
   if (a.status !== "processing") await settleRefund(deps, leg.refund_id, a.status, a.reference, a.error);
   return { matched: true, status: a.status };
-}
-
-/** Finance's queue: refunds still processing, with each leg's gateway, reason and next try. */
-export async function gatewayQueue(deps: Deps, tenantId: string) {
-  const rows = await deps.db
-    .selectFrom("refunds")
-    .select(["id", "order_id", "case_id", "kind", "amount", "gateway", "attempts", "last_error", "created_at", "updated_at"])
-    .where("tenant_id", "=", tenantId)
-    .where("status", "=", "processing")
-    .orderBy("created_at")
-    .limit(500)
-    .execute();
-  const legs = rows.length
-    ? (
-        await sql<Leg>`SELECT * FROM refund_legs WHERE tenant_id = ${tenantId} AND refund_id IN (${sql.join(rows.map((r) => r.id))}) ORDER BY refund_id, leg_no`.execute(
-          deps.db,
-        )
-      ).rows
-    : [];
-  return {
-    items: rows.map((r) => {
-      const own = legs.filter((l) => l.refund_id === r.id);
-      const next = own.map((l) => l.next_attempt_at).filter((d): d is Date => Boolean(d));
-      return {
-        id: r.id,
-        orderId: r.order_id,
-        caseId: r.case_id,
-        kind: r.kind,
-        amount: Number(r.amount),
-        gateway: r.gateway,
-        attempts: r.attempts,
-        reason:
-          r.last_error ??
-          (own.length ? null : r.gateway === "manual" ? "waiting for finance to confirm the bank transfer" : "waiting for the gateway"),
-        nextAttemptAt: next.length ? new Date(Math.min(...next.map((d) => new Date(d).getTime()))) : null,
-        createdAt: r.created_at,
-        legs: own.map((l) => ({
-          legNo: l.leg_no,
-          method: l.method,
-          gateway: l.gateway,
-          connectorId: l.connector_id,
-          amount: Number(l.amount),
-          status: l.status,
-          gatewayKey: l.gateway_key,
-          gatewayRef: l.gateway_ref,
-          attempts: l.attempts,
-          lastError: l.last_error,
-          nextAttemptAt: l.next_attempt_at,
-        })),
-      };
-    }),
-  };
 }
