@@ -1,7 +1,8 @@
 import { loadConnector } from "../connectors/context.js";
 import type { ConnectorRow } from "../connectors/kind.js";
 import { carrierCode } from "../domain/vocabulary.js";
-import { supplierOrderActionTx, supplierOrderView } from "../orders/order.service.js";
+import { supplierOrderActionTx } from "../fulfilment/supplier-order.service.js";
+import { supplierOrderView } from "../fulfilment/supplier-order.view.js";
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps, DomainEvent } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";

@@ -1,5 +1,6 @@
 import { createCase, runCaseAction } from "../after-sales/case.service.js";
-import { createOrder, runOrderAction, runSupplierOrderAction } from "../orders/order.service.js";
+import { runSupplierOrderAction } from "../fulfilment/supplier-order.service.js";
+import { createOrder, runOrderAction } from "../orders/order.service.js";
 import type { Actor, Deps } from "../platform/context.js";
 import { newId } from "../platform/ids.js";
 import type { DemoSeeder } from "./seed.js";

@@ -1,7 +1,8 @@
 import type { DemoSeeder } from "../demo/seed.js";
 import type { OrderInput } from "../orders/order.schemas.js";
-import { createOrder, runOrderAction, runSupplierOrderAction } from "../orders/order.service.js";
+import { createOrder, runOrderAction } from "../orders/order.service.js";
 import { newId } from "../platform/ids.js";
+import { runSupplierOrderAction } from "./supplier-order.service.js";
 
 const DAY = 86_400_000;
 

@@ -1,9 +1,9 @@
 import { parse } from "csv-parse";
 import iconv from "iconv-lite";
-import { supplierOrderActionTx } from "../orders/order.service.js";
 import type { Deps } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
 import { actorOf, type ZApp } from "../platform/http.js";
+import { supplierOrderActionTx } from "./supplier-order.service.js";
 
 /**
  * Bulk shipping for the supplier portal: one CSV row per parcel. Columns (Chinese or English):

@@ -6,8 +6,9 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parse } from "csv-parse";
 import iconv from "iconv-lite";
+import { insertOrders, skuMap } from "../orders/order.import.js";
+import { prepareOrder } from "../orders/order.pricing.js";
 import type { OrderInput } from "../orders/order.schemas.js";
-import { insertOrders, prepareOrder } from "../orders/order.service.js";
 import type { Actor, Deps } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
 import { newId, sha256 } from "../platform/ids.js";
@@ -304,20 +305,7 @@ async function writeBatch(deps: Deps, actor: Actor, shopId: string, currency: st
       ).map((o) => [o.platform_order_no as string, o.content_hash as string]),
     );
     const codes = [...new Set(ready.flatMap((r) => r.input.lines.map((l) => l.skuCode)))];
-    const skuMap = new Map(
-      (
-        await tx
-          .selectFrom("skus as s")
-          .innerJoin("products as p", "p.id", "s.product_id")
-          .select(["s.id", "s.sku_code", "p.category", "s.title", "p.title as product_title"])
-          .where("s.tenant_id", "=", actor.tenantId)
-          .where("s.sku_code", "in", codes)
-          .execute()
-      ).map((s) => [
-        s.sku_code as string,
-        { id: s.id as string, category: s.category as string, title: (s.title || s.product_title) as string },
-      ]),
-    );
+    const skus = await skuMap(tx, actor.tenantId, codes);
     const now = deps.clock.now();
     const fresh: typeof ready = [];
     for (const r of ready) {
@@ -336,7 +324,7 @@ async function writeBatch(deps: Deps, actor: Actor, shopId: string, currency: st
       existing.set(r.input.platformOrderNo, r.hash);
       outcome.imported += 1;
     }
-    await insertOrders(tx, actor.tenantId, currency, now, "import", fresh, skuMap);
+    await insertOrders(tx, actor.tenantId, currency, now, "import", fresh, skus);
     return outcome;
   });
 }

@@ -2,22 +2,18 @@ import { type Selectable, sql } from "kysely";
 import { z } from "zod";
 import type { Orders } from "../db/schema.js";
 import { shipCsvRoutes } from "../fulfilment/ship-csv.js";
+import { runSupplierOrderAction } from "../fulfilment/supplier-order.service.js";
+import { supplierOrderOut, supplierOrderView } from "../fulfilment/supplier-order.view.js";
+import { recordTrackingEvent } from "../fulfilment/tracking.service.js";
 import type { Deps } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
 import { AddressSchema } from "../shops/shop.routes.js";
 import { OrderBody, PaymentSchema } from "./order.schemas.js";
-import {
-  createOrder,
-  orderView,
-  recordTrackingEvent,
-  runOrderAction,
-  runSupplierOrderAction,
-  supplierOrderOut,
-  supplierOrderView,
-} from "./order.service.js";
+import { createOrder, runOrderAction } from "./order.service.js";
 import { ORDER_STATUSES, SUPPLIER_ORDER_STATUSES } from "./order.states.js";
+import { orderView } from "./order.view.js";
 
 const idParam = z.object({ id: z.string().uuid() });
 const ORDER_WRITE = ["admin", "cs"] as const;

@@ -50,3 +50,13 @@ export const OrderBody = z.strictObject({
   placedAt: z.string().datetime({ offset: true }).optional(),
 });
 export type OrderInput = z.infer<typeof OrderBody>;
+/** The body of an order or supplier-order action as the routes validate it; each action reads its own fields. */
+export type OrderActionInput = {
+  reason?: string;
+  address?: unknown;
+  carrier?: string;
+  trackingNo?: string;
+  shippedAt?: string;
+  deliveredAt?: string;
+  note?: string;
+};

@@ -64,11 +64,12 @@ export function fieldMessageIn(f: { message: string; zh?: string }, locale: Loca
 export const notFound = (what: string) => new AppError("not_found", `${what} not found`);
 export const forbidden = (message = "your role may not do this") => new AppError("forbidden", message);
 /** The one way to refuse a field: `validation_failed` naming it, with its message in one or both languages. */
-export const validation = (field: string, message: Text) => {
+export const validation = (field: string, message: Text, extra: Record<string, unknown> = {}) => {
   const en = typeof message === "string" ? message : message.en;
   const zh = typeof message === "string" ? undefined : message["zh-CN"];
   return new AppError("validation_failed", zh ? { en: `${field}: ${en}`, "zh-CN": zh } : `${field}: ${en}`, {
     fields: [{ field, message: en, ...(zh ? { zh } : {}) }],
+    ...extra,
   });
 };
 export const invalidTransition = (entity: string, action: string, status: string, allowedActions: string[]) =>

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { CaseBody, readUpload, sendEvidence, storeEvidence } from "../after-sales/case.routes.js";
 import { caseView, createCase, runCaseAction } from "../after-sales/case.service.js";
-import { orderView } from "../orders/order.service.js";
+import { orderView } from "../orders/order.view.js";
 import { signPortalToken } from "../platform/auth.js";
 import type { Deps } from "../platform/context.js";
 import { AppError, notFound } from "../platform/errors.js";

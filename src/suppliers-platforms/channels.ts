@@ -8,7 +8,7 @@ import { backoffMs } from "../connectors/retry.js";
 import { allocate } from "../money/allocate.js";
 import { CLAIM_MACHINE } from "../money/claim.states.js";
 import { post } from "../money/ledger.js";
-import { supplierOrderActionTx } from "../orders/order.service.js";
+import { supplierOrderActionTx } from "../fulfilment/supplier-order.service.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, type DomainEvent, emit } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { contextFor, loadConnector } from "../connectors/context.js";
 import { ServiceError } from "../connectors/http.js";
 import { CLAIM_MACHINE } from "../money/claim.states.js";
-import { runSupplierOrderAction } from "../orders/order.service.js";
+import { runSupplierOrderAction } from "../fulfilment/supplier-order.service.js";
 import { audit } from "../platform/audit.js";
 import type { Deps } from "../platform/context.js";
 import { AppError, notFound } from "../platform/errors.js";

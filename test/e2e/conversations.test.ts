@@ -45,6 +45,20 @@ describe.runIf(hasBrowser)("conversations in the browser", () => {
     return page;
   };
   const message = (page: Page, text: string) => page.getByTestId("message-body").filter({ hasText: text }).first();
+  /** What a finger cannot hit under `selector` (visible controls under 44 × 44 px), and the text boxes' font sizes. */
+  const touchCheck = (page: Page, selector: string) =>
+    page
+      .locator(selector)
+      .first()
+      .evaluate((root) => {
+        const controls = [...root.querySelectorAll("button, [role=button], a[href], input:not([type=file]), textarea")];
+        const small = controls
+          .map((e) => ({ e, r: e.getBoundingClientRect() }))
+          .filter(({ r }) => r.width > 0 && r.height > 0 && (r.width < 44 || r.height < 44))
+          .map(({ e, r }) => `${e.tagName} "${(e.textContent ?? "").trim()}" ${Math.round(r.width)}×${Math.round(r.height)}`);
+        const fonts = [...root.querySelectorAll("textarea, input:not([type=file])")].map((e) => getComputedStyle(e).fontSize);
+        return { small, fonts, controls: controls.length };
+      });
 
   it("a customer asks in the portal, CS answers in the console, the customer reads the answer", async () => {
     const { order, c } = await openCase("13955557777");
@@ -56,6 +70,13 @@ describe.runIf(hasBrowser)("conversations in the browser", () => {
     await customer.getByRole("button", { name: /查询订单|Find my order/ }).click();
     await customer.getByText(c.caseNo).click();
     await customer.getByTestId("portal-thread").waitFor();
+    // On a 375 px phone: every control of the thread a finger's size, the text box at 16 px (no zoom on focus).
+    const portalTouch = await touchCheck(customer, "[data-testid=portal-thread]");
+    expect(portalTouch.controls).toBeGreaterThanOrEqual(3);
+    expect(portalTouch.small).toEqual([]);
+    expect(portalTouch.fonts).toEqual(["16px"]);
+    const back = await customer.getByRole("button", { name: /返\s*回|Back/ }).boundingBox();
+    expect(back?.height).toBeGreaterThanOrEqual(44);
     await customer.getByTestId("composer").fill("杯子有裂纹，可以换一个吗？");
     await customer.getByTestId("send").click();
     await message(customer, "杯子有裂纹，可以换一个吗？").waitFor();
@@ -65,8 +86,17 @@ describe.runIf(hasBrowser)("conversations in the browser", () => {
       as: "cs",
       body: { title: "换货", body: "{{customerName}}您好，{{caseNo}} 可以换货，请按页面地址寄回。" },
     });
-    const cs = await signedInPage(browser, t, base, `/cases/${c.id}`, "cs");
+    const cs = await signedInPage(browser, t, base, "/cases", "cs");
     cs.setDefaultTimeout(60_000);
+    // The inbox: "unread only" lists the case, its row carries the unread count.
+    await cs.getByTestId("case-inbox").waitFor();
+    await cs.getByTestId("filter-unread").click();
+    await cs.waitForURL(/unread=true/);
+    const row = cs.locator("[data-testid=case-inbox] tr.ant-table-row", { hasText: c.caseNo });
+    await expect.poll(() => row.getByTestId("row-unread").textContent(), { timeout: 30_000 }).toBe("1");
+    const listed = (await t.api("GET", "/api/v1/cases?unread=true&limit=200", { as: "cs" })).body.items.map((x: any) => x.caseNo);
+    expect(await cs.locator("[data-testid=case-inbox] tr.ant-table-row").count()).toBe(listed.length);
+    await row.getByText(c.caseNo, { exact: true }).click();
     await cs.getByTestId("conversation").waitFor();
     await message(cs, "杯子有裂纹，可以换一个吗？").waitFor();
     await cs.getByTestId("quick-reply").first().click();
@@ -85,6 +115,35 @@ describe.runIf(hasBrowser)("conversations in the browser", () => {
     await cs.screenshot({ path: join(ARTIFACTS, "console-conversation.png"), fullPage: true });
     // The staff member opened the thread: nothing unread for staff now.
     expect((await t.api("GET", `/api/v1/cases/${c.id}`)).body.unreadMessages).toBe(0);
+
+    // Asking for more information starts from a request-info quick reply, rendered for this case.
+    await t.api("POST", "/api/v1/quick-replies", {
+      as: "cs",
+      body: { title: "补拍照片", body: "{{customerName}}您好，请补拍 {{caseNo}} 裂纹处的照片", purpose: "request_info" },
+    });
+    await cs.locator("[data-action=request-info]").click();
+    await cs.getByTestId("note-quick-reply").click();
+    await cs.locator(".ant-select-dropdown:visible").getByTitle("补拍照片", { exact: true }).click();
+    const asked = `王小明您好，请补拍 ${c.caseNo} 裂纹处的照片`;
+    await expect.poll(() => cs.locator("textarea[data-field=note]").inputValue(), { timeout: 30_000 }).toBe(asked);
+    await cs.getByTestId("action-ok").click();
+    await expect.poll(async () => (await t.api("GET", `/api/v1/cases/${c.id}`)).body.status, { timeout: 30_000 }).toBe("info_requested");
+    const timeline = (await t.api("GET", `/api/v1/cases/${c.id}`)).body.timeline;
+    expect(timeline.some((e: any) => e.action === "request-info" && e.note === asked)).toBe(true);
+
+    // The analytics screen's message-response tab: the answered message, and the same figures as CSV.
+    await cs.goto(`${base}/analytics?tab=firstResponse`);
+    await cs.getByTestId("first-response-chart").waitFor();
+    const report = (await t.api("GET", "/api/v1/analytics/first-response")).body;
+    expect(report.answered).toBeGreaterThanOrEqual(1);
+    const shown = cs.getByTestId("fr-figures").locator(".ant-statistic-content-value").first();
+    expect(await shown.textContent()).toBe(String(report.customerMessages));
+    expect(await cs.getByTestId("fr-table").locator("tr.ant-table-row").count()).toBe(report.items.length);
+    const href = (await cs.getByTestId("fr-csv").getAttribute("href")) ?? "";
+    expect(href).toContain("format=csv");
+    const csv = await cs.request.get(`${base}${href}`);
+    expect(csv.headers()["content-type"]).toContain("text/csv");
+    expect((await csv.text()).split("\r\n")[0]).toContain("customerMessages");
 
     // The customer reads the answer (the thread refreshes by itself), never the internal note.
     await message(customer, `王小明您好，${c.caseNo} 可以换货`).waitFor();
@@ -127,10 +186,28 @@ describe.runIf(hasBrowser)("conversations in the browser", () => {
     await supplier.getByRole("button", { name: /登\s*录|Sign in/ }).click();
     // The e-mail's link opens the thread over the portal.
     await message(supplier, "请确认这批杯子的包装批次").waitFor();
+    // A finger's size for every control of the drawer (its close button too), the text box at 16 px.
+    const drawerTouch = await touchCheck(supplier, ".ant-drawer-body");
+    expect(drawerTouch.controls).toBeGreaterThanOrEqual(2);
+    expect(drawerTouch.small).toEqual([]);
+    expect(drawerTouch.fonts).toEqual(["16px"]);
+    const closeBox = await supplier.getByTestId("close-thread").boundingBox();
+    expect(Math.min(closeBox?.width ?? 0, closeBox?.height ?? 0)).toBeGreaterThanOrEqual(44);
+    const drawerBox = await supplier.locator(".ant-drawer-body").boundingBox();
+    expect(drawerBox?.width).toBeLessThanOrEqual(375);
     await supplier.getByTestId("composer").fill("批次 B-0301，已安排补发");
     await supplier.getByTestId("send").click();
     await message(supplier, "批次 B-0301，已安排补发").waitFor();
     await supplier.screenshot({ path: join(ARTIFACTS, "supplier-conversation.png"), fullPage: true });
+    // Closed, the thread opens again from the case's row of the cases tab, by a button a finger can hit.
+    await supplier.getByTestId("close-thread").click();
+    await supplier.getByRole("tab", { name: /售后单|Cases/ }).click();
+    const reopen = supplier.getByTestId(`open-thread-${c.caseNo}`);
+    expect((await reopen.boundingBox())?.height).toBeGreaterThanOrEqual(44);
+    await reopen.click();
+    await message(supplier, "批次 B-0301，已安排补发").waitFor();
+    // The portal's tables scroll inside themselves: the page does not scroll sideways on the phone.
+    expect(await supplier.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     // It reads only the supplier thread: nothing the customer or staff wrote elsewhere.
     expect(await supplier.getByTestId("thread-customer").count()).toBe(0);
 

@@ -124,6 +124,10 @@ export function Thread({
   };
   const mine = mineOf(base) ?? side;
   const internal = visibility === "internal";
+  // The portals are used on phones: every control is a finger's size (44 px) and the text box's
+  // 16 px text keeps iOS from zooming in on it.
+  const touch = side !== "staff";
+  const tap = touch ? { minHeight: 44, minWidth: 44 } : undefined;
   return (
     <div data-testid={`thread-${visibility}`}>
       {internal && (
@@ -194,6 +198,7 @@ export function Thread({
           value={text}
           onChange={(e) => setText(e.target.value)}
           placeholder={internal ? t("cv.notePlaceholder") : t("cv.placeholder")}
+          style={touch ? { fontSize: 16 } : undefined}
           data-testid="composer"
         />
         <Space wrap>
@@ -212,14 +217,23 @@ export function Thread({
               return false;
             }}
           >
-            <Button data-testid="attach">{t("cv.attach")}</Button>
+            <Button data-testid="attach" style={tap}>
+              {t("cv.attach")}
+            </Button>
           </Upload>
-          {files.map((f) => (
-            <Tag key={f.id} closable onClose={() => setFiles((x) => x.filter((y) => y.id !== f.id))}>
-              {f.name}
-            </Tag>
-          ))}
-          <Button type="primary" onClick={send} loading={sending} disabled={!text.trim()} data-testid="send">
+          {files.map((f) => {
+            const drop = () => setFiles((x) => x.filter((y) => y.id !== f.id));
+            return touch ? (
+              <Button key={f.id} style={tap} onClick={drop} aria-label={`${t("cv.remove")} ${f.name}`}>
+                {f.name} ✕
+              </Button>
+            ) : (
+              <Tag key={f.id} closable onClose={drop}>
+                {f.name}
+              </Tag>
+            );
+          })}
+          <Button type="primary" onClick={send} loading={sending} disabled={!text.trim()} style={tap} data-testid="send">
             {internal ? t("cv.addNote") : t("cv.send")}
           </Button>
         </Space>
@@ -378,6 +392,12 @@ function ThreadDrawer({ caseId, title, open, onClose }: { caseId: string; title:
       width={Math.min(window.innerWidth, 520)}
       title={`${title} · ${t("cv.withMerchant")}`}
       onClose={onClose}
+      closable={false}
+      extra={
+        <Button onClick={onClose} style={{ minHeight: 44, minWidth: 44 }} data-testid="close-thread">
+          {t("cv.close")}
+        </Button>
+      }
       destroyOnHidden
     >
       <Thread base={`/api/v1/cases/${caseId}`} visibility="supplier" side="supplier" />
@@ -392,7 +412,7 @@ export function SupplierThread({ caseId, caseNo, unread }: { caseId: string; cas
   return (
     <>
       <Badge count={unread} size="small">
-        <Button size="small" onClick={() => setOpen(true)} data-testid={`open-thread-${caseNo}`}>
+        <Button onClick={() => setOpen(true)} style={{ minHeight: 44, minWidth: 44 }} data-testid={`open-thread-${caseNo}`}>
           {t("cv.messages")}
         </Button>
       </Badge>

@@ -222,7 +222,9 @@ function CasePage() {
               }))}
             />
           </Card>
-          <Button onClick={() => nav("/portal/order")}>{t("back")}</Button>
+          <Button block onClick={() => nav("/portal/order")} style={{ minHeight: 44 }}>
+            {t("back")}
+          </Button>
         </Space>
       )}
     </Loadable>,

@@ -60,6 +60,7 @@ function Statements() {
         <Table
           rowKey="id"
           size="small"
+          scroll={{ x: "max-content" }}
           dataSource={d.items}
           columns={[
             { title: t("period"), render: (_: unknown, s: any) => `${String(s.from).slice(0, 10)} – ${String(s.to).slice(0, 10)}` },
@@ -291,6 +292,7 @@ export default function Supplier() {
                             <Table
                               rowKey="id"
                               size="small"
+                              scroll={{ x: "max-content" }}
                               dataSource={d.items}
                               columns={[
                                 { title: t("orderNo"), dataIndex: "platformOrderNo" },
@@ -351,6 +353,7 @@ export default function Supplier() {
                           <Table
                             rowKey="id"
                             size="small"
+                            scroll={{ x: "max-content" }}
                             dataSource={d.items}
                             columns={[
                               { title: "#", dataIndex: "caseNo" },
@@ -390,6 +393,7 @@ export default function Supplier() {
                           <Table
                             rowKey="id"
                             size="small"
+                            scroll={{ x: "max-content" }}
                             dataSource={d.items}
                             columns={[
                               { title: "#", dataIndex: "caseNo" },
