@@ -6,7 +6,7 @@ import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
 import { ensureQueue, type Jobs } from "../platform/jobs.js";
 import { keysetPage, pageQuery } from "../platform/list.js";
-import { CONNECTOR_KINDS, contextFor, kindOf, loadConnector, readSecrets, sealFor, splitConfig } from "./context.js";
+import { CONNECTOR_KINDS, contextFor, kindOf, loadConnector, readSecrets, sealFor, splitConfig, webhookUrlOf } from "./context.js";
 import {
   CONNECTOR_QUEUE,
   type ConnectorJob,
@@ -33,10 +33,6 @@ const ACTIONS: Record<ConnectorRow["status"], string[]> = {
   error: ["test", "sync", "pause"],
 };
 
-function publicBase(deps: Deps) {
-  return (process.env.DROPDESK_PUBLIC_URL ?? `http://localhost:${deps.config.port}`).replace(/\/+$/, "");
-}
-
 /** A connector as the API shows it: secrets only as set-or-not, masked. */
 function connectorOut(deps: Deps, row: ConnectorRow) {
   const kind = CONNECTOR_KINDS[row.kind];
@@ -54,7 +50,7 @@ function connectorOut(deps: Deps, row: ConnectorRow) {
     name: row.name,
     shopId: row.shop_id,
     status: row.status,
-    webhookUrl: `${publicBase(deps)}/hooks/${row.kind}/${row.id}`,
+    webhookUrl: webhookUrlOf(deps, row),
     config,
     lastSyncAt: row.last_sync_at,
     lastError: row.last_error,
@@ -160,6 +156,9 @@ export function connectorRoutes(app: ZApp, deps: Deps) {
           secretsSet: Object.keys(secret),
         });
       });
+      // The service's webhooks are subscribed by a job (src/connectors/jobs.ts), so a slow or wrong
+      // address does not hold the request; `test` does it again and says how it went.
+      if (kind.registerWebhooks && deps.services.jobs) await enqueueConnectorJob(deps, { type: "register", connectorId: id });
       return reply.code(201).send(connectorOut(deps, await get(a.tenantId, id)));
     },
   );
@@ -298,7 +297,12 @@ export function connectorRoutes(app: ZApp, deps: Deps) {
 
   action("test", async (row, a) => {
     const ctx = await contextFor(deps, row);
-    const r = await kindOf(row.kind).test(ctx);
+    const kind = kindOf(row.kind);
+    const r = await kind.test(ctx);
+    if (r.ok && kind.registerWebhooks) {
+      const w = await kind.registerWebhooks(ctx, webhookUrlOf(deps, row));
+      r.message = `${r.message}; ${w.message}`;
+    }
     await ctx.log(r.ok ? "info" : "warn", `test: ${r.message}`);
     await audit(deps.db, a, "connector.test", "connector", row.id, undefined, { ok: r.ok });
     return { ok: r.ok, message: r.message, details: r.details };

@@ -4,6 +4,7 @@ import type { Executor } from "../platform/db.js";
 import { AppError } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { alibaba1688Kind } from "./alibaba1688/alibaba1688.js";
+import { cjKind } from "./cj/cj.js";
 import type { ConnectorContext, ConnectorKind, ConnectorOptions, ConnectorRow } from "./kind.js";
 import { openSecrets, SecretKeyMissing, sealSecrets } from "./secrets.js";
 import { shopifyKind } from "./shopify/shopify.js";
@@ -15,6 +16,7 @@ export const CONNECTOR_KINDS: Record<string, ConnectorKind> = {
   kuaidi100: kuaidi100Kind,
   taobao: taobaoKind,
   alibaba1688: alibaba1688Kind,
+  cj: cjKind,
 };
 
 export function kindOf(kind: string): ConnectorKind {
@@ -108,6 +110,12 @@ export async function connectorLog(
       at: deps.clock.now(),
     })
     .execute();
+}
+
+/** Where the service posts the connector's webhooks: `<DROPDESK_PUBLIC_URL>/hooks/<kind>/<id>`. */
+export function webhookUrlOf(deps: Deps, row: Pick<ConnectorRow, "id" | "kind">): string {
+  const base = (process.env.DROPDESK_PUBLIC_URL ?? `http://localhost:${deps.config.port}`).replace(/\/+$/, "");
+  return `${base}/hooks/${row.kind}/${row.id}`;
 }
 
 /** What a kind's code runs with: settings decrypted, the shop, the connector as actor, its log. */

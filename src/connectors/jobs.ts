@@ -3,7 +3,7 @@ import type { Deps, DomainEvent } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
 import { AppError } from "../platform/errors.js";
 import { type Jobs, txAdapter } from "../platform/jobs.js";
-import { CONNECTOR_KINDS, connectorOptions, contextFor, kindOf, loadConnector } from "./context.js";
+import { CONNECTOR_KINDS, connectorOptions, contextFor, kindOf, loadConnector, webhookUrlOf } from "./context.js";
 import { ServiceError } from "./http.js";
 import type { ConnectorRow, ExternalOrder } from "./kind.js";
 import { type UpsertOutcome, upsertExternalOrder } from "./records.js";
@@ -22,7 +22,8 @@ export const CONNECTOR_QUEUE = "dropdesk-connector";
 export type ConnectorJob =
   | { type: "sync"; connectorId: string }
   | { type: "inbox"; connectorId: string; inboxId: string }
-  | { type: "push"; connectorId: string; pushKey: string };
+  | { type: "push"; connectorId: string; pushKey: string }
+  | { type: "register"; connectorId: string };
 
 const boss = (deps: Deps) => (deps.services.jobs as Jobs | undefined)?.boss;
 
@@ -206,10 +207,21 @@ async function runPush(deps: Deps, connectorId: string, pushKey: string) {
   }
 }
 
+/** Subscribes the service's webhooks for a new connector; what went wrong is logged in words. */
+async function runRegister(deps: Deps, connectorId: string) {
+  const row = await loadConnector(deps.db, connectorId);
+  const kind = row && kindOf(row.kind);
+  if (!row || !kind?.registerWebhooks || row.status === "paused") return;
+  const ctx = await contextFor(deps, row);
+  const r = await kind.registerWebhooks(ctx, webhookUrlOf(deps, row));
+  await ctx.log(r.ok ? "info" : "warn", r.message);
+}
+
 export async function runConnectorJob(deps: Deps, job: ConnectorJob) {
   if (job.type === "sync") return runSync(deps, job.connectorId);
   if (job.type === "inbox") return runInbox(deps, job.connectorId, job.inboxId);
   if (job.type === "push") return runPush(deps, job.connectorId, job.pushKey);
+  if (job.type === "register") return runRegister(deps, job.connectorId);
 }
 
 /** Runs the connector jobs due now in this process (tests and the CLI drive the queue with it). */

@@ -127,6 +127,11 @@ export interface ConnectorKind {
     ctx: ConnectorContext,
     req: { action: string; entityId: string; data: Record<string, unknown> },
   ): Promise<{ externalId?: string; note?: string }>;
+  /**
+   * Subscribes the service's webhooks to the connector's address (on create and on each test),
+   * listing what is there first so nothing is subscribed twice; the answer is in words.
+   */
+  registerWebhooks?(ctx: ConnectorContext, webhookUrl: string): Promise<{ ok: boolean; message: string }>;
   /** The record's page on the service, for the console's link. */
   recordUrl?(settings: Record<string, string | undefined>, recordType: string, externalId: string): string | null;
 }

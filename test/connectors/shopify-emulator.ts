@@ -19,6 +19,7 @@ import {
   validate,
   valueFromASTUntyped,
 } from "graphql";
+import { EXTRA_SDL, ShopifyMoney } from "./shopify-emulator-extras.js";
 
 /**
  * A local Shopify for contract tests, built from Shopify's public Admin API documentation:
@@ -32,7 +33,8 @@ import {
  *   `MAX_COST_EXCEEDED` above 1,000 points per query; the unused part of the reservation is given back;
  * - webhooks signed as Shopify signs them: `X-Shopify-Hmac-Sha256` = base64 HMAC-SHA256 of the raw
  *   body, with `X-Shopify-Topic`, `-Shop-Domain`, `-API-Version`, `-Webhook-Id`, `-Triggered-At`;
- * - injectable faults for the next requests: an HTTP status (429 with `Retry-After`, 5xx) or a hang.
+ * - injectable faults for the next requests: an HTTP status (429 with `Retry-After`, 5xx) or a hang;
+ * - transactions, refunds (`refundCreate`) and webhook subscriptions: `shopify-emulator-extras.ts`.
  */
 
 const SDL = `
@@ -132,7 +134,8 @@ export interface EmuOrder {
   }[];
 }
 
-type Fault = { status: number; retryAfter?: string; body?: string } | { hang: true };
+/** `lose`: the request is carried out but its answer never sent (a timeout after Shopify did it). */
+type Fault = { status: number; retryAfter?: string; body?: string } | { hang: true } | { lose: true; operation?: string };
 
 const exponent = (c: string) =>
   new Intl.NumberFormat("en", { style: "currency", currency: c }).resolvedOptions().maximumFractionDigits ?? 2;
@@ -159,8 +162,11 @@ export class ShopifyEmulator {
   private clock = Date.parse("2026-02-01T00:00:00Z");
   url = "";
 
+  /** Transactions, refunds and webhook subscriptions. */
+  readonly money = new ShopifyMoney(this);
+
   constructor() {
-    this.schema = buildSchema(SDL);
+    this.schema = buildSchema(SDL + EXTRA_SDL);
   }
 
   async start(): Promise<this> {
@@ -176,7 +182,7 @@ export class ShopifyEmulator {
   }
 
   /** Shopify's timestamps: a strictly increasing clock, so `updated_at` orders the changes. */
-  private tick(): string {
+  tick(): string {
     this.clock += 1000;
     return new Date(this.clock).toISOString().replace(".000Z", "Z");
   }
@@ -339,7 +345,12 @@ export class ShopifyEmulator {
     }
     const record = (status: number, throttled = false) =>
       this.requests.push({ at: Date.now(), operation: opName(parsed.query), variables: parsed.variables ?? {}, status, throttled });
-    const fault = this.faults.shift();
+    // A fault aimed at one operation waits for it; the others apply to the next request.
+    const head = this.faults[0];
+    const aimed = head && "operation" in head && head.operation && head.operation !== opName(parsed.query);
+    const next = aimed ? undefined : this.faults.shift();
+    const lose = next && "lose" in next;
+    const fault = lose ? undefined : next;
     if (fault) {
       if ("hang" in fault) {
         record(0);
@@ -408,6 +419,10 @@ export class ShopifyEmulator {
     const actual = result.data ? this.cost(doc, parsed.variables ?? {}, result.data as Record<string, unknown>) : 0;
     if (this.throttling) this.bucket.available = Math.min(this.bucket.max, this.bucket.available + (requested - actual));
     record(200);
+    if (lose) {
+      this.hanging.add(res);
+      return;
+    }
     send(200, { ...result, extensions: { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: status() } } });
   }
 
@@ -560,6 +575,7 @@ export class ShopifyEmulator {
           args,
           (s) => s.id,
         ),
+      ...this.money.orderFields(o, money, connection as never),
       fulfillments: () =>
         o.fulfillments.map((f) => ({
           id: `gid://shopify/Fulfillment/${f.id}`,
@@ -588,6 +604,7 @@ export class ShopifyEmulator {
     });
     const byGid = (gid: string) => this.orders.find((o) => `gid://shopify/Order/${o.id}` === gid);
     return {
+      ...this.money.root(money, connection as never, orderNode),
       shop: () => ({
         name: this.shop.name,
         myshopifyDomain: this.shopDomain,

@@ -270,9 +270,10 @@ for (const kind of DB_KINDS) {
       expect(emu.requests.filter((r) => r.operation === "DropdeskCancel")).toHaveLength(0);
     });
 
-    it("notes a refund made in Shopify once", async () => {
+    it("mirrors a refund made in Shopify into the ledger once", async () => {
       const o = mugOrder(emu);
       await hook(emu.webhook("orders/create", emu.rest(o)));
+      await run(t);
       const refund = {
         id: 9_900_001,
         order_id: o.id,
@@ -285,6 +286,13 @@ for (const kind of DB_KINDS) {
       const lines = (await connector()).log.filter((l: { message: string }) => l.message.includes("refund 9900001"));
       expect(lines).toHaveLength(1);
       expect(lines[0].message).toContain("20.00 CNY");
+      const order = await orderByNo(o.name);
+      const refunds = await t.deps.db
+        .selectFrom("refunds")
+        .select(["amount", "status"])
+        .where("order_id", "=", order?.id as string)
+        .execute();
+      expect(refunds.map((r) => [Number(r.amount), r.status])).toEqual([[2000, "succeeded"]]);
     });
 
     it("sends a supplier's shipment to Shopify as a fulfillment once, and a Dropdesk cancellation as orderCancel", async () => {

@@ -97,3 +97,12 @@ async function once<T>(ctx: ConnectorContext, query: string, variables: Record<s
 export function shopifyGraphql<T>(ctx: ConnectorContext, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   return withRetries(ctx.options, () => once<T>(ctx, query, variables));
 }
+
+/**
+ * A mutation that must not run twice: rate limits (Shopify ran nothing) are waited out, but a
+ * timeout or 5xx — when Shopify may have done it — is not retried here; the push job runs again
+ * later and first reads whether the effect is there.
+ */
+export function shopifyMutation<T>(ctx: ConnectorContext, query: string, variables: Record<string, unknown>): Promise<T> {
+  return withRetries({ ...ctx.options, inlineRetries: 0 }, () => once<T>(ctx, query, variables));
+}

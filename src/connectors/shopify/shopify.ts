@@ -4,16 +4,17 @@ import { LogSeverity, type Shopify, shopifyApi } from "@shopify/shopify-api";
 import { z } from "zod";
 import { ServiceError } from "../http.js";
 import type { ConnectorContext, ConnectorKind, PushRequest } from "../kind.js";
-import { fromMinorUnits, toMinorUnits } from "../money.js";
-import { recordOnce } from "../records.js";
 import { SHOPIFY_API_VERSION, shopBaseUrl, shopifyGraphql } from "./client.js";
 import { fromGraphql, fromRest, toExternalOrder } from "./map.js";
 import { cancelOnShopify, fulfillOnShopify } from "./push.js";
+import { applyShopifyRefund, pullRefunds, refundFromRest, refundOnShopify } from "./refunds.js";
+import { registerShopifyWebhooks } from "./subscriptions.js";
 
 /**
  * Shopify: orders come in by webhook (`orders/create`, `orders/updated`, `orders/cancelled`,
  * `refunds/create`) and by pulls of the Admin GraphQL API (backfill, then catch-up by
- * `updated_at`), and go back as fulfillments (a supplier's shipment) and cancellations.
+ * `updated_at`), and go back as fulfillments (a supplier's shipment), cancellations and refunds
+ * (Dropdesk's refunds of orders paid on Shopify, src/connectors/shopify/refunds.ts).
  */
 const hostname = z
   .string()
@@ -47,7 +48,8 @@ const ORDER_FIELDS = `
   customer { firstName lastName email phone }
   shippingAddress { name firstName lastName phone address1 address2 city province provinceCode country countryCodeV2 zip }
   lineItems(first: ${LINES}) { pageInfo { hasNextPage endCursor } nodes { ${LINE_FIELDS()} } }
-  shippingLines(first: 3) { pageInfo { hasNextPage } nodes { originalPriceSet { ${MONEY} } discountAllocations { allocatedAmountSet { ${MONEY} } } } }`;
+  shippingLines(first: 3) { pageInfo { hasNextPage } nodes { originalPriceSet { ${MONEY} } discountAllocations { allocatedAmountSet { ${MONEY} } } } }
+  refunds(first: 10) { id }`;
 function LINE_FIELDS() {
   return `id sku title quantity originalUnitPriceSet { ${MONEY} } discountAllocations { allocatedAmountSet { ${MONEY} } }`;
 }
@@ -153,6 +155,7 @@ export const shopifyKind: ConnectorKind = {
       await write(ext);
       if (node.updatedAt && (!newest || node.updatedAt > newest)) newest = node.updatedAt;
     }
+    await pullRefunds(ctx, data.orders.nodes);
     const { hasNextPage, endCursor } = data.orders.pageInfo;
     const next: Cursor = hasNextPage
       ? { since: cursor.since, after: endCursor, newest }
@@ -188,32 +191,7 @@ export const shopifyKind: ConnectorKind = {
       return;
     }
     if (topic === "REFUNDS_CREATE") {
-      const refundId = String(payload.id);
-      const orderId = String(payload.order_id);
-      const transactions = (payload.transactions as Record<string, any>[] | undefined) ?? [];
-      const currency = ctx.shop?.currency ?? "CNY";
-      const amount = transactions
-        .filter((t) => t.kind === "refund" && t.status !== "failure" && t.status !== "error")
-        .reduce((s, t) => s + toMinorUnits(String(t.amount ?? "0"), currency), 0);
-      const order = await ctx.deps.db
-        .selectFrom("connector_records")
-        .select(["entity_id", "external_no"])
-        .where("connector_id", "=", ctx.connector.id)
-        .where("record_type", "=", "order")
-        .where("external_id", "=", orderId)
-        .executeTakeFirst();
-      const fresh = await recordOnce(ctx, {
-        recordType: "refund",
-        externalId: refundId,
-        entityId: order?.entity_id,
-        externalNo: order?.external_no ?? undefined,
-      });
-      if (fresh)
-        await ctx.log(
-          "warn",
-          `refund ${refundId} of ${fromMinorUnits(amount, currency)} ${currency} made in Shopify on order ${order?.external_no ?? orderId}; refunds made in Shopify are not yet mirrored in Dropdesk's ledger — record it as a goodwill refund or a case`,
-          refundId,
-        );
+      await applyShopifyRefund(ctx, String(payload.order_id), refundFromRest(payload, ctx.shop?.currency ?? "CNY"));
       return;
     }
     await ctx.log("info", `webhook ${topic} ignored (not a topic Dropdesk handles)`);
@@ -238,8 +216,11 @@ export const shopifyKind: ConnectorKind = {
   async push(ctx, req) {
     if (req.action === "fulfillment") return fulfillOnShopify(ctx, req.entityId);
     if (req.action === "cancel") return cancelOnShopify(ctx, req.entityId);
+    if (req.action === "refund") return refundOnShopify(ctx, req.entityId);
     throw new Error(`unknown Shopify push ${req.action}`);
   },
+
+  registerWebhooks: registerShopifyWebhooks,
 
   recordUrl(settings, recordType, externalId) {
     if (recordType !== "order" || !/^\d+$/.test(externalId)) return null;

@@ -3,7 +3,7 @@ import type { Executor } from "../../platform/db.js";
 import type { RefundGateway } from "../gateways.js";
 
 /**
- * Refunds of marketplace orders (Taobao, Tmall): the platform holds the buyer's money and pays it
+ * Refunds of marketplace orders (Taobao, Tmall) and of orders paid on Shopify: the platform holds the buyer's money and pays it
  * back itself, so Dropdesk's refund for such an order is the seller agreeing the buyer's refund on
  * the platform, and it settles when the platform reports the refund done. The gateway stays
  * `processing` until then: `refund` hands the refund to the connector of the order's platform
@@ -12,6 +12,12 @@ import type { RefundGateway } from "../gateways.js";
  * the platform's refund succeed. The ledger posts it as `platform_refund`.
  */
 export const PLATFORM_PAYMENT_METHODS: ReadonlySet<string> = new Set(["taobao", "tmall"]);
+
+/**
+ * Store platforms that take the payment themselves (Shopify): an order imported by a connector of
+ * such a kind, and paid there, is refunded on the platform too, whatever its payment method says.
+ */
+const PLATFORM_CONNECTOR_KINDS = new Set<string>();
 
 export interface PlatformRefunds {
   refund(
@@ -32,15 +38,35 @@ export interface PlatformRefundRow {
   kind: string;
   amount: number;
   gateway_key: string;
-  /** The payment method of the order's platform payment (taobao, tmall). */
+  /** The payment method of the order's platform payment (taobao, tmall), or the connector kind (shopify). */
   method: string;
 }
 
 const BY_METHOD = new Map<string, PlatformRefunds>();
 
 /** A connector kind that imports marketplace orders says here who refunds their payments. */
-export function registerPlatformRefunds(methods: string[], impl: PlatformRefunds) {
+export function registerPlatformRefunds(methods: string[], impl: PlatformRefunds, opts: { connectorKind?: string } = {}) {
   for (const m of methods) BY_METHOD.set(m, impl);
+  if (opts.connectorKind) {
+    BY_METHOD.set(opts.connectorKind, impl);
+    PLATFORM_CONNECTOR_KINDS.add(opts.connectorKind);
+  }
+}
+
+/** The kind of the live connector of a platform that took the order's payment, if any. */
+async function platformConnectorKind(ex: Executor, orderId: string): Promise<string | null> {
+  if (!PLATFORM_CONNECTOR_KINDS.size) return null;
+  const r = await ex
+    .selectFrom("connector_records as r")
+    .innerJoin("connectors as c", "c.id", "r.connector_id")
+    .select("c.kind")
+    .where("r.record_type", "=", "order")
+    .where("r.entity_id", "=", orderId)
+    .where("c.kind", "in", [...PLATFORM_CONNECTOR_KINDS])
+    .where("c.deleted_at", "is", null)
+    .where((eb) => eb.exists(eb.selectFrom("payments as p").select("p.id").where("p.order_id", "=", orderId)))
+    .executeTakeFirst();
+  return r?.kind ?? null;
 }
 
 async function rowOf(deps: Deps, key: string): Promise<PlatformRefundRow | null> {
@@ -56,7 +82,8 @@ async function rowOf(deps: Deps, key: string): Promise<PlatformRefundRow | null>
     .where("order_id", "=", r.order_id)
     .where("method", "in", [...PLATFORM_PAYMENT_METHODS])
     .executeTakeFirst();
-  return { ...r, amount: Number(r.amount), method: p?.method ?? "" };
+  const method = p?.method ?? (await platformConnectorKind(deps.db, r.order_id)) ?? "";
+  return { ...r, amount: Number(r.amount), method };
 }
 
 export function platformGateway(deps: Deps): RefundGateway {
@@ -82,7 +109,10 @@ export function platformGateway(deps: Deps): RefundGateway {
   };
 }
 
-/** Which gateway refunds an order's original payment: the platform's, for a marketplace order. */
+/**
+ * Which gateway refunds an order's original payment: the platform's, for a marketplace order or an
+ * order paid on a store platform that refunds itself (Shopify).
+ */
 export async function isPlatformPaid(ex: Executor, orderId: string): Promise<boolean> {
   const p = await ex
     .selectFrom("payments")
@@ -90,5 +120,5 @@ export async function isPlatformPaid(ex: Executor, orderId: string): Promise<boo
     .where("order_id", "=", orderId)
     .where("method", "in", [...PLATFORM_PAYMENT_METHODS])
     .executeTakeFirst();
-  return Boolean(p);
+  return Boolean(p) || Boolean(await platformConnectorKind(ex, orderId));
 }
