@@ -2,6 +2,7 @@
 // assemble the same application. Add a capability here when it lands.
 
 import { setupCaseEvents } from "./after-sales/case.events.js";
+import { caseQueueRoutes } from "./after-sales/case-queue.js";
 import { caseRoutes } from "./after-sales/case.routes.js";
 import { setupParcelReturns } from "./after-sales/parcel-returns.js";
 import { analyticsRoutes, setupAnalytics } from "./analytics/analytics.routes.js";
@@ -40,6 +41,7 @@ export const routeModules: RouteModule[] = [
   importRoutes,
   policyRoutes,
   caseRoutes,
+  caseQueueRoutes,
   moneyRoutes,
   claimRoutes,
   portalRoutes,

@@ -303,6 +303,48 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
     expect(page.errors).toEqual([]);
   }, 120_000);
 
+  it("the case list works as queues: counts per status, customer, amount, SLA colours, phone search and the menu badge", async () => {
+    const counts = await ok(t.api("GET", "/api/v1/case-queue/counts", { as: "cs" }));
+    expect(counts.byStatus.received).toBeGreaterThanOrEqual(1);
+    expect((await t.api("GET", "/api/v1/case-queue/by-phone?phone=12", { as: "cs" })).body.error.details.fields[0].field).toBe("phone");
+    // Counts are the tenant's own.
+    expect((await t.api("GET", "/api/v1/case-queue/counts", { as: "other:cs" })).body.total).toBe(0);
+    const page = await signedIn("cs", "/cases");
+    // The menu's badge counts the new and the overdue cases.
+    if (counts.new + counts.overdue > 0)
+      await page
+        .getByTestId("cases-badge")
+        .getByText(String(counts.new + counts.overdue))
+        .first()
+        .waitFor();
+    await page.getByTestId("queue-tabs").locator("[data-queue=received]").click();
+    await page.getByTestId("queue-total").getByText(`共 ${counts.byStatus.received} 条`).waitFor();
+    const inbox = page.getByTestId("case-inbox");
+    await inbox.locator("tbody [data-status=received]").first().waitFor();
+    await settled(page);
+    expect(new Set(await inbox.locator("tbody [data-status]").evaluateAll((es) => es.map((e) => e.getAttribute("data-status"))))).toEqual(
+      new Set(["received"]),
+    );
+    const row = inbox.locator("tbody tr", { hasText: "13912345678" }).first();
+    expect(await visibleText(row)).toMatch(/王小明[\s\S]*¥\d{1,3}(,\d{3})*\.\d{2}[\s\S]*(剩|超时) \d+[hd]/);
+    expect(await row.locator("[data-sla]").getAttribute("data-sla")).toMatch(/^(red|orange|green)$/);
+    // A customer's phone number finds their cases, whatever their status.
+    await page.getByTestId("search-phone").locator("input").fill("5678");
+    await page.getByTestId("search-phone").locator("input").press("Enter");
+    await page.waitForURL(/phone=5678/);
+    await settled(page);
+    const byPhone = (await t.api("GET", "/api/v1/case-queue/by-phone?phone=5678", { as: "cs" })).body.items;
+    expect(byPhone.length).toBeGreaterThan(1);
+    await inbox
+      .locator("tbody tr[data-row-key]")
+      .nth(byPhone.length - 1)
+      .waitFor();
+    expect(await inbox.locator("tbody tr[data-row-key]").count()).toBe(byPhone.length);
+    await page.getByTestId("queue-total").getByText(`共 ${byPhone.length} 条`).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "case-queues.png"), fullPage: true });
+    expect(page.errors).toEqual([]);
+  }, 60_000);
+
   it("serves precompressed assets, the icon, and a portal lookup under 300 KB on the wire", async () => {
     const html = await (await fetch(`${base}/portal`)).text();
     const entry = html.match(/src="(\/assets\/[^"]+\.js)"/)?.[1] as string;

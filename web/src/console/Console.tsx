@@ -5,6 +5,7 @@ import { useTranslation } from "react-i18next";
 import { Route, Routes, useLocation, useNavigate } from "react-router-dom";
 import { api } from "../api";
 import { LanguageButton, Loadable, LoginForm, useMe } from "../shared";
+import { CaseQueueBadge } from "./CaseQueues";
 import { UnreadBadge } from "./Conversation";
 
 // Each screen is its own chunk, loaded when it is first opened: signing in downloads none of them,
@@ -58,7 +59,14 @@ export default function Console() {
                 items={[
                   { key: "/", label: t("dashboard") },
                   { key: "/analytics", label: t("an.title") },
-                  { key: "/cases", label: <UnreadBadge>{t("cases")}</UnreadBadge> },
+                  {
+                    key: "/cases",
+                    label: (
+                      <CaseQueueBadge>
+                        <UnreadBadge>{t("cases")}</UnreadBadge>
+                      </CaseQueueBadge>
+                    ),
+                  },
                   { key: "/complaints", label: t("cp.title") },
                   { key: "/orders", label: t("orders") },
                   { key: "/imports", label: t("importOrders") },

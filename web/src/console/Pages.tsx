@@ -31,7 +31,10 @@ import { api, money, when } from "../api";
 import { carrierName, postingName } from "../names";
 import { Loadable, reportError, StatusTag, useConfirm, useMe } from "../shared";
 import type { ApiToken, Page, Refund, Shop, Supplier, TrialBalance, User } from "../types";
+import { CarrierIntercept } from "./CarrierActions";
+import { QueueTabs, queueColumns, useCaseDetails } from "./CaseQueues";
 import { PlatformLinks } from "./Connectors";
+import { GatewayQueue, RouteNames } from "./GatewayQueue";
 import { Chart } from "./Reports";
 
 /** The inbox's status filter: the vocabulary's statuses, with rejected listed among the ends. */
@@ -279,6 +282,7 @@ export function OrderDetail() {
                             {t(`soAction.${a}`)}
                           </Button>
                         ))}
+                      <CarrierIntercept so={so} onDone={refresh} />
                     </Space>
                   ),
                 },
@@ -431,9 +435,15 @@ export function Cases() {
     const timer = setInterval(() => setTick((x) => x + 1), 60_000);
     return () => clearInterval(timer);
   }, []);
-  const filters = Object.fromEntries([...sp.entries()].filter(([, v]) => v));
+  const { phone, ...filters } = Object.fromEntries([...sp.entries()].filter(([, v]) => v));
   const params = new URLSearchParams({ limit: "100", ...filters });
-  const q = useQuery({ queryKey: ["cases", params.toString()], queryFn: () => api<any>("GET", `/api/v1/cases?${params}`) });
+  const q = useQuery({
+    queryKey: ["cases", params.toString(), phone],
+    // A phone number finds the customer's cases (src/after-sales/case-queue.ts); the other filters read the inbox.
+    queryFn: () =>
+      phone ? api<any>("GET", `/api/v1/case-queue/by-phone?${new URLSearchParams({ phone })}`) : api<any>("GET", `/api/v1/cases?${params}`),
+  });
+  const details = useCaseDetails((q.data?.items ?? []).map((x: { id: string }) => x.id));
   const set = (k: string, v?: string) => {
     const next = new URLSearchParams(sp);
     if (v) next.set(k, v);
@@ -486,7 +496,22 @@ export function Cases() {
     });
   return (
     <Space direction="vertical" style={{ width: "100%" }}>
+      <QueueTabs
+        status={sp.get("status") ?? undefined}
+        found={phone ? q.data?.items?.length : undefined}
+        onChange={(s) => setSp(new URLSearchParams(s ? { status: s } : {}))}
+      />
       <Space wrap>
+        <Input.Search
+          placeholder={t("queue.phone")}
+          aria-label={t("queue.phone")}
+          allowClear
+          inputMode="tel"
+          style={{ width: 180 }}
+          defaultValue={sp.get("phone") ?? ""}
+          onSearch={(v) => setSp(new URLSearchParams(v.trim() ? { phone: v.trim() } : {}))}
+          data-testid="search-phone"
+        />
         <Select
           allowClear
           placeholder={t("status")}
@@ -616,24 +641,13 @@ export function Cases() {
               { title: t("type"), dataIndex: "type", render: (v: string) => t(`type.${v}`) },
               { title: t("reason"), dataIndex: "reason", render: (v: string) => t(`reason.${v}`) },
               { title: t("status"), dataIndex: "status", render: (v: string) => <StatusTag status={v} /> },
-              {
-                title: t("deadline"),
-                dataIndex: "deadline",
-                render: (dl: any, r: any) =>
-                  dl ? <Typography.Text type={r.overdue ? "danger" : undefined}>{countdown(dl.at)}</Typography.Text> : "—",
-              },
+              ...queueColumns(t, details),
             ]}
           />
         )}
       </Loadable>
     </Space>
   );
-}
-
-function countdown(at: string): string {
-  const ms = new Date(at).getTime() - Date.now();
-  const h = Math.round(Math.abs(ms) / 3600_000);
-  return ms < 0 ? `-${h}h` : h >= 48 ? `${Math.round(h / 24)}d` : `${h}h`;
 }
 
 export function Finance() {
@@ -688,6 +702,9 @@ export function Finance() {
           </Form.Item>
         </Form>
       </Modal>
+      <Col xs={24}>
+        <GatewayQueue />
+      </Col>
       <Col xs={24} lg={16}>
         <Card title={t("refunds")}>
           <Loadable q={refunds}>
@@ -700,6 +717,7 @@ export function Finance() {
                   { title: t("type"), dataIndex: "kind", render: (v: string) => t(`refundKind.${v}`, { defaultValue: v }) },
                   { title: t("amount"), dataIndex: "amount", render: (v: number) => money(v) },
                   { title: t("method"), dataIndex: "method", render: (v: string) => t(`refundMethod.${v}`, { defaultValue: v }) },
+                  { title: t("refund.route"), dataIndex: "route", render: (v: string[]) => <RouteNames route={v} /> },
                   {
                     title: t("status"),
                     dataIndex: "status",
