@@ -152,3 +152,51 @@ export async function finishInterceptTx(
   }
   return true;
 }
+
+/** Why the carrier cannot be asked now (the console names each in words). */
+export type InterceptBlock = "status" | "carrier_unknown" | "no_connector" | "already_sent";
+
+/** Whether staff may ask the carrier to intercept a supplier order now, and the last interception asked of it. */
+export async function carrierInterceptState(deps: Deps, actor: Actor, soId: string) {
+  const so = await deps.db
+    .selectFrom("supplier_orders as so")
+    .innerJoin("orders as o", "o.id", "so.order_id")
+    .select(["so.id", "so.status", "so.carrier", "so.tracking_no", "o.shop_id"])
+    .where("so.tenant_id", "=", actor.tenantId)
+    .where("so.id", "=", soId)
+    .executeTakeFirst();
+  if (!so) throw notFound("supplier order");
+  const last = await deps.db
+    .selectFrom("carrier_intercepts")
+    .select(["id", "status", "message", "carrier", "tracking_no", "created_at", "updated_at"])
+    .where("supplier_order_id", "=", soId)
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .executeTakeFirst();
+  const row = await carrierConnector(deps.db, actor.tenantId, so.shop_id);
+  const blocked: InterceptBlock | null = !["shipped", "intercept_requested"].includes(so.status)
+    ? "status"
+    : !carrierCode(so.carrier)
+      ? "carrier_unknown"
+      : !row
+        ? "no_connector"
+        : last?.status === LIVE
+          ? "already_sent"
+          : null;
+  return {
+    supplierOrderId: so.id,
+    carrier: carrierCode(so.carrier) ?? so.carrier,
+    trackingNo: so.tracking_no,
+    available: blocked === null,
+    blocked,
+    intercept: last
+      ? {
+          id: last.id,
+          status: last.status,
+          message: last.message,
+          askedAt: last.created_at,
+          answeredAt: last.status === LIVE ? null : last.updated_at,
+        }
+      : null,
+  };
+}

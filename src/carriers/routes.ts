@@ -6,7 +6,7 @@ import type { ConnectorRow } from "../connectors/kind.js";
 import { CARRIER_ALIASES, CARRIER_NAMES, CARRIERS } from "../domain/vocabulary.js";
 import type { Actor, Deps, Role } from "../platform/context.js";
 import { actorOf, type ZApp } from "../platform/http.js";
-import { finishInterceptTx, requestCarrierIntercept } from "./intercepts.js";
+import { carrierInterceptState, finishInterceptTx, requestCarrierIntercept } from "./intercepts.js";
 import { formFields, PUSH_OK, type PushParam, pushRefused, pushSign, signMatches } from "./kuaidi100.js";
 import { slipPdf } from "./pdf.js";
 import { applyPickupCallback, bookPickup, cancelBookedPickup, currentPickup, PickupBody } from "./pickups.js";
@@ -143,6 +143,11 @@ export function carrierRoutes(app: ZApp, deps: Deps) {
       schema: { tags: ["carriers"], params: idParam, body: z.strictObject({ note: z.string().max(200).optional() }).nullish() },
     },
     async (req) => requestCarrierIntercept(deps, actorOf(req), req.params.id, req.body?.note),
+  );
+  app.get(
+    "/api/v1/supplier-orders/:id/carrier-intercept",
+    { config: ANY_STAFF, schema: { tags: ["carriers"], params: idParam } },
+    async (req) => carrierInterceptState(deps, actorOf(req), req.params.id),
   );
 
   // Return pickups and the return slip, for CS and for the customer in the portal.

@@ -325,7 +325,9 @@ for (const kind of DB_KINDS) {
       ).body;
       await t.api("POST", `/api/v1/cases/${c.id}/actions/approve`, { body: { note: "拦截" } });
       expect((await soOf(order.id)).status).toBe("intercept_requested");
-      // The supplier stays silent; CS asks the carrier.
+      // The supplier stays silent; the console offers the carrier, and CS asks it.
+      const state = async () => (await t.api("GET", `/api/v1/supplier-orders/${so.id}/carrier-intercept`, { as: "cs" })).body;
+      expect(await state()).toMatchObject({ available: true, blocked: null, intercept: null, carrier: "shunfeng" });
       const asked = await t.api("POST", `/api/v1/supplier-orders/${so.id}/actions/carrier-intercept`, {
         body: { note: "供应商未回复" },
         as: "cs",
@@ -346,6 +348,7 @@ for (const kind of DB_KINDS) {
         reason: "供应商未回复",
       });
       expect(sent?.param.callbackUrl).toMatch(new RegExp(`/hooks/kuaidi100/${connectorId}/intercept$`));
+      expect(await state()).toMatchObject({ available: false, blocked: "already_sent", intercept: { status: "requested" } });
       // Asking twice sends one interception.
       await t.api("POST", `/api/v1/supplier-orders/${so.id}/actions/carrier-intercept`, { body: {}, as: "cs" });
       await runCarrierJobs(t);
@@ -356,6 +359,7 @@ for (const kind of DB_KINDS) {
       expect((await emu.interceptCallback(it.id, "success", "拦截成功，已退回寄件人")).answer.result).toBe(true);
       expect((await soOf(order.id)).status).toBe("intercepted");
       expect((await t.api("GET", `/api/v1/refunds?caseId=${c.id}`)).body.items).toHaveLength(1);
+      expect(await state()).toMatchObject({ available: false, blocked: "status", intercept: { status: "intercepted" } });
       // The same callback again (or a late failure) changes nothing.
       await emu.interceptCallback(it.id, "success", "拦截成功，已退回寄件人");
       await emu.interceptCallback(it.id, "fail", "晚到的失败");

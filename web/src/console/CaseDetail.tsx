@@ -25,9 +25,10 @@ import { useTranslation } from "react-i18next";
 import { useNavigate, useParams } from "react-router-dom";
 import { DISPOSITIONS, INSPECTION_GRADES, OFFER_KINDS, REFUND_METHODS, RESPONSIBILITIES } from "../../../src/domain/vocabulary";
 import { api, money, when } from "../api";
-import { CarrierInput } from "../carriers";
+import { CarrierInput, ReturnPickup } from "../carriers";
 import { carrierName, payMethodName, timelineName } from "../names";
 import { Loadable, reportError, StatusTag } from "../shared";
+import { CaseSupplierOrders } from "./CarrierActions";
 import ConversationPanel from "./Conversation";
 import { QuickReplyPicker, type QuickReplyPurpose } from "./QuickReplyPicker";
 
@@ -280,6 +281,12 @@ export default function CaseDetail() {
                   )}
                 </Descriptions>
               </Card>
+              {c.status === "awaiting_return" && (
+                <div style={{ marginTop: 16 }}>
+                  <ReturnPickup caseId={c.id} base="/api/v1" returnAddress={c.returnAddress ?? null} onChange={reload} />
+                </div>
+              )}
+              <CaseSupplierOrders orderId={c.orderId} />
               <Card size="small" title={t("decision")} style={{ marginTop: 16 }}>
                 <List size="small" dataSource={c.decision?.reasons ?? []} renderItem={(r: any) => <List.Item>{r.message}</List.Item>} />
               </Card>
