@@ -840,6 +840,16 @@ export interface SupplierOrders {
   updated_at: Generated<Timestamp>;
 }
 
+export interface SupplierPlatformTokens {
+  access_expires_at: Timestamp;
+  connector_id: string;
+  obtained_at: Timestamp;
+  refresh_expires_at: Timestamp | null;
+  sealed: string;
+  tenant_id: string;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface Suppliers {
   active: Generated<boolean>;
   contact_name: string | null;
@@ -994,6 +1004,7 @@ export interface DB {
   supplier_order_channel_links: SupplierOrderChannelLinks;
   supplier_order_lines: SupplierOrderLines;
   supplier_orders: SupplierOrders;
+  supplier_platform_tokens: SupplierPlatformTokens;
   supplier_statements: SupplierStatements;
   suppliers: Suppliers;
   surveys: Surveys;

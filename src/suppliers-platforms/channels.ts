@@ -1,14 +1,15 @@
 import type PgBoss from "pg-boss";
 import { alibaba1688Platform } from "../connectors/alibaba1688/alibaba1688.js";
+import { cjPlatform } from "../connectors/cj/cj.js";
 import { contextFor, loadConnector, systemActor } from "../connectors/context.js";
 import { ServiceError } from "../connectors/http.js";
 import { enqueueConnectorJob } from "../connectors/jobs.js";
 import type { ConnectorContext, ConnectorRow } from "../connectors/kind.js";
 import { backoffMs } from "../connectors/retry.js";
+import { supplierOrderActionTx } from "../fulfilment/supplier-order.service.js";
 import { allocate } from "../money/allocate.js";
 import { CLAIM_MACHINE } from "../money/claim.states.js";
 import { post } from "../money/ledger.js";
-import { supplierOrderActionTx } from "../fulfilment/supplier-order.service.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, type DomainEvent, emit } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
@@ -16,7 +17,9 @@ import { AppError, notFound } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { ensureQueue, type Jobs, txAdapter } from "../platform/jobs.js";
 import { lockRows } from "../platform/locks.js";
+import { evidenceLink } from "./evidence-links.js";
 import { cdb, type PlatformOrderState, type SupplierPlatform } from "./platform.js";
+import { platformTermsSink } from "./terms.js";
 
 /**
  * Supplier channels: a supplier is worked through the supplier portal (the default), a platform
@@ -36,7 +39,7 @@ import { cdb, type PlatformOrderState, type SupplierPlatform } from "./platform.
 export const CHANNEL_QUEUE = "dropdesk-supplier-channel";
 export type ChannelJob = { type: "forward"; supplierOrderId: string } | { type: "cancel"; supplierOrderId: string };
 
-const PLATFORMS: Record<string, SupplierPlatform> = { alibaba1688: alibaba1688Platform };
+const PLATFORMS: Record<string, SupplierPlatform> = { alibaba1688: alibaba1688Platform, cj: cjPlatform };
 export function registerSupplierPlatform(p: SupplierPlatform) {
   PLATFORMS[p.kind] = p;
 }
@@ -177,6 +180,8 @@ export async function forwardSupplierOrder(deps: Deps, supplierOrderId: string):
           town: a.town,
           line1: [a.line1, a.line2].filter(Boolean).join(" "),
           postalCode: a.postalCode,
+          country: a.country,
+          countryCode: a.country && /^[A-Za-z]{2}$/.test(a.country) ? a.country.toUpperCase() : "CN",
         },
         lines: lines.map((l) => ({
           externalOfferId: String(l.external_offer_id),
@@ -550,10 +555,13 @@ export async function openDisputeForClaim(
     .limit(5)
     .execute();
   const evidence: { data: Buffer; filename: string; mime: string }[] = [];
+  const evidenceUrls: string[] = [];
   for (const f of files) {
     const data = await deps.storage.get(f.storage_key);
     if (data) evidence.push({ data, filename: f.filename ?? `${f.id}.jpg`, mime: f.mime });
+    if (data) evidenceUrls.push(evidenceLink(deps, f.id));
   }
+  const earlier = await cdb(deps.db).selectFrom("claim_disputes").select("id").where("claim_id", "=", claimId).execute();
   const request = input.request ?? (c.type === "return_refund" || c.type === "exchange" ? "returnRefund" : "refund");
   let opened: Awaited<ReturnType<SupplierPlatform["openDispute"]>>;
   try {
@@ -564,6 +572,8 @@ export async function openDisputeForClaim(
       amount: Number(claim.amount),
       description: (input.description ?? `${c.case_no} ${c.description ?? c.reason}`).slice(0, 150),
       evidence,
+      evidenceUrls,
+      businessId: `${claimId}-${earlier.length + 1}`,
       goodsReceived: link.status === "delivered",
     });
   } catch (e) {
@@ -586,7 +596,7 @@ export async function openDisputeForClaim(
         request,
         reason_id: opened.reasonId,
         reason: opened.reason,
-        external_status: "waitselleragree",
+        external_status: opened.status ?? "waitselleragree",
         state: "open",
         applied_amount: Number(claim.amount),
         vouchers: JSON.stringify(opened.vouchers),
@@ -851,6 +861,7 @@ export async function runPendingChannelJobs(deps: Deps): Promise<number> {
 
 export async function setupSupplierChannels(deps: Deps) {
   deps.eventSinks.push((tx, e) => channelEventSink(deps, tx, e));
+  deps.eventSinks.push((tx, e) => platformTermsSink(deps, tx, e));
   deps.services.supplierChannelSync = syncChannelPage;
   const jobs = deps.services.jobs as Jobs | undefined;
   if (!jobs) return;

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
+import type { SupplierTerms } from "../catalog/catalog.schemas.js";
 import type { ConnectorContext } from "../connectors/kind.js";
 import type { DB, Generated, JsonColumn, Timestamp } from "../db/schema.js";
 import type { Executor } from "../platform/db.js";
@@ -54,6 +55,9 @@ export interface ForwardRequest {
     town?: string;
     line1: string;
     postalCode?: string;
+    /** ISO country code (CJ ships abroad); 1688 ships within China only. */
+    countryCode?: string;
+    country?: string;
   };
   message?: string;
 }
@@ -67,6 +71,10 @@ export interface DisputeRequest {
   amount: number;
   description: string;
   evidence: { data: Buffer; filename: string; mime: string }[];
+  /** The same photos as short-lived signed links, for platforms that fetch evidence by URL (CJ). */
+  evidenceUrls?: string[];
+  /** Our idempotency key for the dispute (CJ's businessDisputeId). */
+  businessId?: string;
   /** Shipped and not yet received (售中), or received (售后). */
   goodsReceived: boolean;
 }
@@ -97,8 +105,10 @@ export interface SupplierPlatform {
   openDispute(
     ctx: ConnectorContext,
     req: DisputeRequest,
-  ): Promise<{ refundId: string; reasonId: string; reason: string; vouchers: string[] }>;
+  ): Promise<{ refundId: string; reasonId: string; reason: string; vouchers: string[]; status?: string }>;
   pullDispute(ctx: ConnectorContext, refundId: string): Promise<DisputeState>;
+  /** The platform's own after-sales terms toward the buyer account (window, evidence, return freight). */
+  terms?(settings: Record<string, string | undefined>): Partial<SupplierTerms>;
 }
 
 // The tables of migration 0097, typed here so this capability stands on its own.

@@ -2,8 +2,8 @@ import { sql } from "kysely";
 import { z } from "zod";
 import { contextFor, loadConnector } from "../connectors/context.js";
 import { ServiceError } from "../connectors/http.js";
-import { CLAIM_MACHINE } from "../money/claim.states.js";
 import { runSupplierOrderAction } from "../fulfilment/supplier-order.service.js";
+import { CLAIM_MACHINE } from "../money/claim.states.js";
 import { audit } from "../platform/audit.js";
 import type { Deps } from "../platform/context.js";
 import { AppError, notFound } from "../platform/errors.js";
@@ -22,7 +22,9 @@ import {
   runPendingChannelJobs,
   syncOffer,
 } from "./channels.js";
+import { evidenceLinkRoutes } from "./evidence-links.js";
 import { CHANNEL_KINDS, cdb } from "./platform.js";
+import { platformTermsOf } from "./terms.js";
 
 /** A claim is outstanding until its machine's final statuses. */
 const OPEN_CLAIM_STATUSES = CLAIM_MACHINE.statuses.filter((st) => !CLAIM_MACHINE.final.includes(st));
@@ -99,10 +101,12 @@ async function recoveryOf(deps: Deps, tenantId: string, caseId: string) {
     outstanding: sum("outstanding"),
     net: refunded - recovered,
     claims: items,
+    platformTerms: await platformTermsOf(deps.db, tenantId, caseId),
   };
 }
 
 export function supplierChannelRoutes(app: ZApp, deps: Deps) {
+  evidenceLinkRoutes(app, deps);
   const ChannelBody = z.strictObject({
     kind: z.enum(CHANNEL_KINDS as [string, ...string[]]),
     connectorId: z.string().uuid().nullish(),

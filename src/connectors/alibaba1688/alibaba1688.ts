@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pickReason, supplierPlatformKind } from "../../suppliers-platforms/kind.js";
 import type {
   DisputeRequest,
   DisputeState,
@@ -7,7 +8,6 @@ import type {
   PlatformOrderState,
   SupplierPlatform,
 } from "../../suppliers-platforms/platform.js";
-import { ServiceError } from "../http.js";
 import type { ConnectorContext, ConnectorKind } from "../kind.js";
 import { Ali1688Error, businessRefusal, client1688, settingsOf1688, yuanToFen } from "./client.js";
 
@@ -30,6 +30,9 @@ const ConfigSchema = z.strictObject({
   endpoint: z.string().url().max(500).optional(),
   /** The order flow: saleproxy (代销/一件代发, default) or general (大市场). */
   flow: z.enum(["saleproxy", "general"]).optional(),
+  /** The seller's after-sales terms toward the buyer: days to return after receipt, days to open a refund. */
+  returnWindowDays: z.number().int().min(0).max(365).optional(),
+  disputeWindowDays: z.number().int().min(1).max(365).optional(),
 });
 
 /** A list of 64-bit ids as the JSON the platform reads (never through a float: they exceed 2^53). */
@@ -87,17 +90,6 @@ async function logistics(ctx: ConnectorContext, orderId: string): Promise<Obj | 
     throw e;
   }
 }
-
-/** Reason words per Dropdesk case reason, matched against the platform's reason list. */
-const REASON_WORDS: Record<string, RegExp> = {
-  quality: /质量/,
-  damaged: /破损|损坏|压坏/,
-  wrong_item: /发错|错发|规格.*不符|颜色.*不符|款式.*不符/,
-  missing: /少件|漏发|缺件|配件/,
-  not_as_described: /描述不符|与描述|不符/,
-  not_received: /未收到|没收到/,
-  late_delivery: /未按约定时间发货|发货慢|延迟/,
-};
 
 export const alibaba1688Platform: SupplierPlatform = {
   kind: "alibaba1688",
@@ -238,9 +230,7 @@ export const alibaba1688Platform: SupplierPlatform = {
         ? "aftersaleBuyerNotReceived"
         : "refundWaitBuyerReceive";
     const reasons = await reasonList(ctx, req.externalOrderId, entryIds, goodsStatus);
-    const words = REASON_WORDS[req.reason];
-    const reason =
-      (words && reasons.find((x) => words.test(String(x.name)))) || reasons.find((x) => /其他/.test(String(x.name))) || reasons[0];
+    const reason = pickReason(reasons, req.reason, (x) => String(x.name));
     if (!reason) throw new Ali1688Error("no_reason", "1688 offered no refund reason for this order");
     if (reason.needVoucher && req.evidence.length === 0)
       throw new Ali1688Error("5005", `1688 needs evidence for the reason "${String(reason.name)}"; add photos to the case first`);
@@ -267,6 +257,19 @@ export const alibaba1688Platform: SupplierPlatform = {
     return { refundId: String(obj(res.result).refundId), reasonId: String(reason.id), reason: String(reason.name), vouchers };
   },
 
+  terms(settings) {
+    // 1688 一件代发: 7 days to return after receipt, refunds (退款/退货退款) with vouchers for
+    // quality and damage; return freight follows responsibility (the seller's fault: the seller's).
+    return {
+      acceptsReturns: true,
+      returnWindowDays: Number(settings.returnWindowDays ?? 7),
+      claimDeadlineDays: Number(settings.disputeWindowDays ?? 15),
+      evidenceRequired: ["photo"],
+      returnFreightPaidBy: "by_responsibility",
+      claimSettlement: "refund",
+    };
+  },
+
   async pullDispute(ctx, refundId): Promise<DisputeState> {
     const r = await cli(ctx).call<Obj>(TRADE, "alibaba.trade.refund.OpQueryOrderRefund", { refundId, needOrderRefundOperation: true });
     if (r.errorCode) throw new Ali1688Error(String(r.errorCode), `1688: ${String(r.errorMessage ?? r.errorCode)}`);
@@ -287,30 +290,12 @@ async function reasonList(ctx: ConnectorContext, orderId: string, entryIds: stri
 }
 
 /** The connector kind: the account's settings, `test`, and a sync that pulls every open order, offer and dispute. */
-export const alibaba1688Kind: ConnectorKind = {
-  kind: "alibaba1688",
+export const alibaba1688Kind: ConnectorKind = supplierPlatformKind({
+  platform: alibaba1688Platform,
   configSchema: ConfigSchema,
   secretFields: ["appSecret", "accessToken"],
-  needsShop: false,
-  async test(ctx) {
-    try {
-      const r = await cli(ctx).call<Obj>(TRADE, "alibaba.trade.getBuyerOrderList", { page: 1, pageSize: 1 });
-      check(r);
-      return { ok: true, message: `the 1688 buyer account answers: ${Number(r.totalRecord ?? 0)} orders` };
-    } catch (e) {
-      if (e instanceof ServiceError) return { ok: false, message: e.message };
-      throw e;
-    }
+  async probe(ctx) {
+    const r = check(await cli(ctx).call<Obj>(TRADE, "alibaba.trade.getBuyerOrderList", { page: 1, pageSize: 1 }));
+    return `the 1688 buyer account answers: ${Number(r.totalRecord ?? 0)} orders`;
   },
-  async syncPage(ctx, cursor) {
-    const sync = ctx.deps.services.supplierChannelSync as
-      | ((
-          ctx: ConnectorContext,
-          platform: SupplierPlatform,
-          cursor: unknown,
-        ) => Promise<{ cursor: unknown; done: boolean; records: number }>)
-      | undefined;
-    if (!sync) return { cursor: null, done: true, records: 0 };
-    return sync(ctx, alibaba1688Platform, cursor);
-  },
-};
+});
