@@ -3,7 +3,8 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/platform/auth.js";
 import { newId } from "../../src/platform/ids.js";
-import { ARTIFACTS, hasBrowser, launchBrowser } from "../helpers/browser.js";
+import { Kuaidi100Emulator } from "../carriers/kuaidi100-emulator.js";
+import { ARTIFACTS, hasBrowser, launchBrowser, signedInPage } from "../helpers/browser.js";
 import { type Catalog, createDeliveredOrder, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
 
@@ -12,8 +13,10 @@ describe.runIf(hasBrowser)("finance claims and automation settings in the browse
   let browser: Browser;
   let base: string;
   let cat: Catalog;
+  let emu: Kuaidi100Emulator;
   beforeAll(async () => {
-    t = await startTestApp("pglite");
+    emu = await new Kuaidi100Emulator().start();
+    t = await startTestApp("pglite", { config: { outboundAllow: "127.0.0.1" } });
     cat = await setupCatalog(t);
     t.clock.set(new Date());
     // A wrong item reshipped: the supplier owes a claim.
@@ -35,6 +38,7 @@ describe.runIf(hasBrowser)("finance claims and automation settings in the browse
   afterAll(async () => {
     await browser?.close();
     await t?.close();
+    await emu?.stop();
   });
 
   it("finance answers a supplier claim and the admin edits a message template", async () => {
@@ -114,5 +118,68 @@ describe.runIf(hasBrowser)("finance claims and automation settings in the browse
     await card.waitFor();
     expect(await card.textContent()).toContain("发错货率");
     await page.screenshot({ path: join(ARTIFACTS, "supplier-scorecard.png"), fullPage: true });
+  });
+
+  it("finance retries a refund the gateway refused from the gateway queue; CS books and cancels a courier pickup on an approved return", async () => {
+    // A goodwill refund the sandbox declines: it waits in finance's queue with the reason in words.
+    const order = await createDeliveredOrder(t, cat, { lines: [{ skuCode: "MUG", quantity: 1 }] });
+    (t.deps.services.gateways as Record<string, { failNext: number }>).sandbox.failNext = 1;
+    const refund = await t.api("POST", `/api/v1/orders/${order.id}/actions/goodwill-refund`, {
+      body: { amount: 1234, reason: "包装破损" },
+    });
+    expect(refund.body.status).toBe("failed");
+    const page = await signedInPage(browser, t, base, "/finance", "finance");
+    const row = page.getByTestId("gateway-queue").locator("tr", { hasText: "¥12.34" });
+    await row.waitFor();
+    expect(await row.getByTestId("gq-reason").textContent()).toBe("支付网关拒绝了这笔退款");
+    expect(await row.getByTestId("refund-route").textContent()).toBe("模拟网关（演示）");
+    await row.getByRole("button", { name: /重新退款/ }).click();
+    await page
+      .getByRole("dialog")
+      .getByText(/同一退款单号/)
+      .waitFor();
+    await page.getByTestId("confirm-ok").click();
+    // Sent again under the same key: no longer refused (processing until the sandbox confirms, then gone).
+    await row.locator("[data-status=failed]").waitFor({ state: "detached" });
+    await page.screenshot({ path: join(ARTIFACTS, "finance-gateway-queue.png"), fullPage: true });
+    expect((await t.api("GET", `/api/v1/refunds/${refund.body.id}`)).body.status).not.toBe("failed");
+
+    // CS books a courier pickup through 快递100 for the customer, then cancels it before the courier comes.
+    emu.deliver = async () => ({ status: 200, body: "{}" });
+    const k = await t.api("POST", "/api/v1/connectors", {
+      body: {
+        kind: "kuaidi100",
+        config: { customer: emu.customer, key: emu.key, salt: "salt-for-e2e-01", secret: emu.secret, endpoint: emu.url },
+      },
+    });
+    expect(k.status, k.text).toBe(201);
+    const delivered = await createDeliveredOrder(t, cat, { lines: [{ skuCode: "MUG", quantity: 1 }] });
+    const c = (
+      await t.api("POST", "/api/v1/cases", {
+        body: {
+          orderId: delivered.id,
+          type: "return_refund",
+          reason: "quality",
+          lines: [{ orderLineId: delivered.lines[0].id, quantity: 1 }],
+        },
+      })
+    ).body;
+    if (c.status !== "awaiting_return") await t.api("POST", `/api/v1/cases/${c.id}/actions/approve`, { body: {} });
+    const cs = await signedInPage(browser, t, base, `/cases/${c.id}`, "cs");
+    const card = cs.getByTestId("return-pickup");
+    await card.waitFor();
+    await card.getByTestId("pickup-carrier").fill("顺丰速运");
+    await card.getByLabel(/联系人|Contact/).fill("王小明");
+    await card.getByLabel(/手机号|Phone/).fill("13912345678");
+    await card.getByLabel(/详细地址|Address/).fill("世纪大道 100 号");
+    await card.getByTestId("book-pickup").click();
+    await card.locator("[data-status=booked]").waitFor();
+    const booked = (await t.api("GET", `/api/v1/cases/${c.id}/pickup`)).body.pickup;
+    expect(booked).toMatchObject({ status: "booked", carrier: "shunfeng" });
+    expect([...emu.orders.values()].some((o) => o.kuaidinum === booked.trackingNo && o.param.sendManName === "王小明")).toBe(true);
+    await cs.screenshot({ path: join(ARTIFACTS, "case-pickup-booked.png"), fullPage: true });
+    await card.getByTestId("cancel-pickup").click();
+    await card.getByTestId("book-pickup").waitFor();
+    expect((await t.api("GET", `/api/v1/cases/${c.id}/pickup`)).body.pickup.status).toBe("cancelled");
   });
 });
