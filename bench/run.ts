@@ -2,6 +2,7 @@
 // `npm run bench -- http lifecycle import analytics` runs a selection; BENCH_SECONDS sets each load's length.
 import { benchAnalytics } from "./analytics.js";
 import { benchHttp } from "./http.js";
+import { benchIdle } from "./idle.js";
 import { benchImport } from "./import.js";
 import { benchLifecycle } from "./lifecycle.js";
 import { benchStatements } from "./statements.js";
@@ -13,6 +14,8 @@ const all: Record<string, (s: number) => Promise<string[]>> = {
   import: benchImport,
   // On the 1M-order tenant of bench/data.ts (generated on first use, ~2.5 min).
   analytics: () => benchAnalytics(),
+  // The embedded server of `npm start`: start to /health, RSS after the demo seed, idle CPU.
+  idle: () => benchIdle(),
   // Not a timing: the SQL statements each lifecycle step sends (VERBOSE=1 lists them).
   statements: () => benchStatements(),
 };

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so that `npx dropdesk <command>` works from a checkout.
-import { spawnSync } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+// `npx dropdesk <command>` from a checkout: compiles the server into dist/dropdesk.mjs when it is
+// missing or older than src/ (scripts/build-server.mjs), then runs that JavaScript in this process.
+import { buildServer, SERVER_BUNDLE } from "../scripts/build-server.mjs";
+import { pathToFileURL } from "node:url";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
-process.exit(r.status ?? 1);
+await buildServer({ quiet: true });
+await import(pathToFileURL(SERVER_BUNDLE).href);

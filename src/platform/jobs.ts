@@ -67,14 +67,67 @@ export async function ensureQueue(deps: Deps, name: string, options: Omit<PgBoss
 
 export type JobHandler = (deps: Deps, event: DomainEvent) => Promise<void>;
 
+/**
+ * How often an embedded (PGlite) worker looks for due jobs when nobody told it of one, unless
+ * DROPDESK_POLL_SECONDS says otherwise: each look is a query in the server's own process, and the
+ * queues polling every second kept an idle server busy. Jobs sent by this process (every job, on
+ * PGlite) wake their queue's workers at once (see `wakeOnSend`), so this bounds only the wait for
+ * a retry or a job sent to run later.
+ */
+export const EMBEDDED_IDLE_POLL_SECONDS = 30;
+
+/**
+ * On PGlite every job is sent by this one process, so `boss.send` wakes the workers of that queue
+ * in this process instead of leaving them to poll: their fetch waits for the database's single
+ * connection, i.e. until the sending transaction has ended, and so sees the job once it is
+ * committed (and none if it rolled back). A worker whose batch came back full looks again at once.
+ * Without DROPDESK_POLL_SECONDS the workers then poll only every EMBEDDED_IDLE_POLL_SECONDS.
+ */
+function wakeOnSend(boss: PgBoss): void {
+  const workers = new Map<string, string[]>();
+  const work = boss.work.bind(boss) as (name: string, options: PgBoss.WorkOptions, handler: PgBoss.WorkHandler<unknown>) => Promise<string>;
+  const send = boss.send.bind(boss) as (...args: unknown[]) => Promise<string | null>;
+  const wake = (name: string) => {
+    for (const id of workers.get(name) ?? []) boss.notifyWorker(id);
+  };
+  (boss as { work: unknown }).work = async (
+    name: string,
+    optionsOrHandler: PgBoss.WorkOptions | PgBoss.WorkHandler<unknown>,
+    maybeHandler?: PgBoss.WorkHandler<unknown>,
+  ) => {
+    const options = typeof optionsOrHandler === "function" ? {} : optionsOrHandler;
+    const handler = (typeof optionsOrHandler === "function" ? optionsOrHandler : maybeHandler) as PgBoss.WorkHandler<unknown>;
+    const pollingIntervalSeconds =
+      process.env.DROPDESK_POLL_SECONDS === undefined
+        ? Math.max(options.pollingIntervalSeconds ?? 2, EMBEDDED_IDLE_POLL_SECONDS)
+        : options.pollingIntervalSeconds;
+    const batchSize = options.batchSize ?? 1;
+    const id = await work(name, { ...options, pollingIntervalSeconds }, async (jobs) => {
+      const r = await handler(jobs);
+      if (jobs.length >= batchSize) wake(name);
+      return r;
+    });
+    workers.set(name, [...(workers.get(name) ?? []), id]);
+    return id;
+  };
+  (boss as { send: unknown }).send = async (...args: unknown[]) => {
+    const id = await send(...args);
+    const name = typeof args[0] === "string" ? args[0] : (args[0] as { name?: string } | undefined)?.name;
+    if (name) wake(name);
+    return id;
+  };
+}
+
 /** Starts the queue; with `work`, this process also runs the handlers. */
 export async function startJobs(deps: Deps, handlers: JobHandler[], opts: { work: boolean; pollSeconds?: number }): Promise<Jobs> {
   const h = deps.h;
   const boss =
     h.kind === "postgres" && deps.config.databaseUrl
       ? new PgBoss({ connectionString: deps.config.databaseUrl, max: 4, supervise: opts.work, schedule: opts.work })
-      : new PgBoss({ db: handleAdapter(h), supervise: opts.work, schedule: false });
+      : // Embedded: its maintenance (expiring, archiving, deleting old jobs) every 10 minutes, not 2.
+        new PgBoss({ db: handleAdapter(h), supervise: opts.work, schedule: false, maintenanceIntervalSeconds: 600 });
   boss.on("error", (err) => console.warn(`job queue: ${err.message}`));
+  if (h.kind === "pglite") wakeOnSend(boss);
   await oneAtATime(h, async () => {
     await boss.start();
     for (const q of [EVENT_QUEUE, SWEEP_QUEUE])

@@ -1,9 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { DbHandle } from "./db.js";
+import { ROOT } from "./paths.js";
 
-const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "db", "migrations");
+const MIGRATIONS_DIR = join(ROOT, "src", "db", "migrations");
 
 /**
  * Applies the ordered SQL files in src/db/migrations that have not run yet, each in its own

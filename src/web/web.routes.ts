@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import fastifyStatic from "@fastify/static";
 import type { Deps } from "../platform/context.js";
 import type { ZApp } from "../platform/http.js";
+import { ROOT } from "../platform/paths.js";
 
-const DIST = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "web", "dist");
+const DIST = join(ROOT, "web", "dist");
 
 /**
  * Serves the built web app (web/dist): its assets, and index.html for every page path of the
