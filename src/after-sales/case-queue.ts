@@ -1,17 +1,48 @@
-import { type ExpressionBuilder, sql } from "kysely";
+import { type ExpressionBuilder, type Selectable, sql } from "kysely";
 import { z } from "zod";
 import type { DB } from "../db/schema.js";
 import { CASE_STATUSES } from "../domain/vocabulary.js";
 import type { Deps } from "../platform/context.js";
 import { validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
-import { caseListItem } from "./case.service.js";
 
 // The queues people work from: how many cases wait in each status (and how many are new or past
 // their deadline), the customer, amount and assignee of the cases on a page of the list, and the
 // cases of a customer found by phone number.
 
 type CaseEb = ExpressionBuilder<DB & { c: DB["cases"] }, "c">;
+
+type CaseRow = Selectable<DB["cases"]> & { platform_order_no: string };
+/** The deadline of the case's current step, as the case list shows it. */
+function deadlineOf(c: CaseRow): { kind: string; at: string } | null {
+  const pick = (kind: string, at: unknown) => (at ? { kind, at: new Date(at as string).toISOString() } : null);
+  if (c.status === "submitted" || c.status === "info_requested") return pick("merchant_response", c.response_due_at);
+  if (c.status === "awaiting_return") return pick("customer_return_shipment", c.return_ship_due_at);
+  if (["received", "inspected", "refund_pending"].includes(c.status)) return pick("refund_due", c.refund_due_at);
+  return null;
+}
+/** A row of the case list found by phone: the fields the inbox's rows have. */
+const listRow = (c: CaseRow, now: Date) => {
+  const deadline = deadlineOf(c);
+  return {
+    id: c.id,
+    caseNo: c.case_no,
+    orderId: c.order_id,
+    platformOrderNo: c.platform_order_no,
+    shopId: c.shop_id,
+    supplierId: c.supplier_id,
+    type: c.type,
+    reason: c.reason,
+    status: c.status,
+    channel: c.channel,
+    riskFlag: c.risk_flag,
+    assigneeId: c.assignee_id,
+    deadline,
+    overdue: Boolean(deadline && new Date(deadline.at) < now),
+    createdAt: c.created_at,
+    updatedAt: c.updated_at,
+  };
+};
 
 /** A case past the deadline of its current step (the merchant's answer, the return, the refund). */
 const pastDeadline = (now: Date) => (eb: CaseEb) =>
@@ -24,10 +55,16 @@ const pastDeadline = (now: Date) => (eb: CaseEb) =>
 type CaseDetails = {
   id: string;
   customer: { name: string | null; phone: string | null };
+  /** The order's delivery address, as one line. */
+  address: string | null;
+  channel: string;
+  description: string;
   amount: number;
   currency: string;
   assignee: { id: string; name: string } | null;
 };
+
+const json = <T>(v: unknown): T | null => (typeof v === "string" ? JSON.parse(v) : (v ?? null)) as T | null;
 
 /** Customer, claimed amount (the paid price of the case's lines) and assignee of these cases. */
 async function detailsOf(deps: Deps, tenantId: string, ids: string[]): Promise<CaseDetails[]> {
@@ -36,7 +73,16 @@ async function detailsOf(deps: Deps, tenantId: string, ids: string[]): Promise<C
     .selectFrom("cases as c")
     .innerJoin("orders as o", "o.id", "c.order_id")
     .leftJoin("users as u", "u.id", "c.assignee_id")
-    .select(["c.id", "o.customer", "o.currency", "u.id as assignee_id", "u.name as assignee_name"])
+    .select([
+      "c.id",
+      "c.channel",
+      "c.description",
+      "o.customer",
+      "o.address",
+      "o.currency",
+      "u.id as assignee_id",
+      "u.name as assignee_name",
+    ])
     .where("c.tenant_id", "=", tenantId)
     .where("c.id", "in", ids)
     .execute();
@@ -53,10 +99,15 @@ async function detailsOf(deps: Deps, tenantId: string, ids: string[]): Promise<C
     amounts.set(l.case_id, (amounts.get(l.case_id) ?? 0) + share);
   }
   return rows.map((r) => {
-    const customer = (typeof r.customer === "string" ? JSON.parse(r.customer) : r.customer) as { name?: string; phone?: string } | null;
+    const customer = json<{ name?: string; phone?: string }>(r.customer);
+    const a = json<Record<string, string | undefined>>(r.address);
+    const address = a ? [a.province, a.city, a.district, a.line1, a.line2].filter(Boolean).join(" ") : "";
     return {
       id: r.id,
-      customer: { name: customer?.name ?? null, phone: customer?.phone ?? null },
+      customer: { name: customer?.name ?? a?.name ?? null, phone: customer?.phone ?? a?.phone ?? null },
+      address: address || null,
+      channel: r.channel,
+      description: r.description,
       amount: amounts.get(r.id) ?? 0,
       currency: r.currency,
       assignee: r.assignee_id ? { id: r.assignee_id, name: r.assignee_name ?? "" } : null,
@@ -121,6 +172,6 @@ export function caseQueueRoutes(app: ZApp, deps: Deps) {
         )
       ).map((d) => [d.id, d]),
     );
-    return { items: rows.map((r) => ({ ...caseListItem(r, now), ...details.get(r.id) })), nextCursor: null };
+    return { items: rows.map((r) => ({ ...listRow(r, now), ...details.get(r.id) })), nextCursor: null };
   });
 }

@@ -345,6 +345,22 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
     expect(page.errors).toEqual([]);
   }, 60_000);
 
+  it("the case shows its customer, address, channel and description on top, the usual next step first and the ending actions apart", async () => {
+    const page = await signedIn("warehouse", `/cases/${toInspect}`);
+    const ctx = page.getByTestId("case-context");
+    await ctx.getByText("13912345678").waitFor();
+    expect(await visibleText(ctx)).toMatch(/王小明[\s\S]*上海 上海 浦东 世纪大道 100 号[\s\S]*电话[\s\S]*线头开了/);
+    const main = await page.locator("[data-group=main] [data-action]").evaluateAll((es) => es.map((e) => e.getAttribute("data-action")));
+    const ending = await page
+      .locator("[data-group=ending] [data-action]")
+      .evaluateAll((es) => es.map((e) => e.getAttribute("data-action")));
+    expect(main[0]).toBe("inspect");
+    for (const a of ending) expect(["reject", "cancel", "close"]).toContain(a);
+    expect(main.filter((a) => ["reject", "cancel", "close"].includes(a as string))).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, "case-context.png"), fullPage: true });
+    expect(page.errors).toEqual([]);
+  }, 60_000);
+
   it("serves precompressed assets, the icon, and a portal lookup under 300 KB on the wire", async () => {
     const html = await (await fetch(`${base}/portal`)).text();
     const entry = html.match(/src="(\/assets\/[^"]+\.js)"/)?.[1] as string;

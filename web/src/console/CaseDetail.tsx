@@ -29,6 +29,7 @@ import { CarrierInput, ReturnPickup } from "../carriers";
 import { carrierName, payMethodName, timelineName } from "../names";
 import { Loadable, reportError, StatusTag } from "../shared";
 import { CaseSupplierOrders } from "./CarrierActions";
+import { CaseContext, GroupedActions } from "./CaseContext";
 import ConversationPanel from "./Conversation";
 import { QuickReplyPicker, type QuickReplyPurpose } from "./QuickReplyPicker";
 
@@ -247,12 +248,9 @@ export default function CaseDetail() {
             <Tag>{t(`reason.${c.reason}`)}</Tag>
             {c.riskFlag && <Tag color="red">{t("risk")}</Tag>}
           </Space>
+          <CaseContext caseId={c.id} />
           <Card size="small" title={t("actions")}>
-            <Space wrap data-testid="case-actions">
-              {c.allowedActions.map((a: string) => (
-                <ActionButton key={a} caseId={c.id} action={a} onDone={reload} />
-              ))}
-            </Space>
+            <GroupedActions actions={c.allowedActions} render={(a) => <ActionButton key={a} caseId={c.id} action={a} onDone={reload} />} />
           </Card>
           <Row gutter={16}>
             <Col xs={24} lg={14}>

@@ -123,9 +123,12 @@ export function CaseQueueBadge({ children }: { children: ReactNode }) {
   );
 }
 
-type Details = {
+export type Details = {
   id: string;
   customer: { name: string | null; phone: string | null };
+  address: string | null;
+  channel: string;
+  description: string;
   amount: number;
   currency: string;
   assignee: { name: string } | null;
