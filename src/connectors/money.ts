@@ -28,3 +28,16 @@ export function fromMinorUnits(amount: number, currency: string): string {
   const digits = String(Math.abs(amount)).padStart(exp + 1, "0");
   return exp === 0 ? `${sign}${digits}` : `${sign}${digits.slice(0, -exp)}.${digits.slice(-exp)}`;
 }
+
+/**
+ * An amount a platform answered (a JSON number or decimal text; empty is zero) in minor units,
+ * cut to the currency's decimals as the platforms print them; `fail` makes the platform's error.
+ */
+export function platformAmount(v: unknown, currency: string, fail: (message: string) => Error): number {
+  if (v === null || v === undefined || v === "") return 0;
+  const exp = currencyExponent(currency);
+  const s = typeof v === "number" ? v.toFixed(exp) : String(v).trim();
+  const m = /^(-?\d+)(?:\.(\d+))?$/.exec(s);
+  if (!m) throw fail(`"${s}" is not an amount`);
+  return toMinorUnits(exp && m[2] ? `${m[1]}.${m[2].slice(0, exp)}` : m[1], currency);
+}

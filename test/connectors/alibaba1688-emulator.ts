@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
+import { listenLocal } from "./supplier-platform-helpers.js";
 
 /**
  * A local 1688 open-platform gateway, from the platform's public API documentation: the param2
@@ -87,19 +87,17 @@ export class Ali1688Emulator {
   /** Faults for the next calls: an HTTP status (503 down, 429 limited), or hang. */
   faults: ("down" | "limited" | "hang" | "refuse-create")[] = [];
   down = false;
-  private server?: http.Server;
+  private server?: Awaited<ReturnType<typeof listenLocal>>;
   private seq = 0;
   url = "";
 
   async start() {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((r) => this.server?.listen(0, "127.0.0.1", () => r()));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = await listenLocal((req, res) => void this.handle(req, res));
+    this.url = this.server.url;
     return this;
   }
   async stop() {
-    this.server?.closeAllConnections();
-    await new Promise<void>((r) => this.server?.close(() => r()));
+    await this.server?.stop();
   }
   callsOf(api: string) {
     return this.calls.filter((c) => c.api === api);

@@ -6,6 +6,7 @@ import { scheduleSupplierSyncs } from "../../src/suppliers-platforms/channels.js
 import { type Catalog, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, startTestApp, type TestApp } from "../helpers/harness.js";
 import { Ali1688Emulator } from "./alibaba1688-emulator.js";
+import { channelHelpers } from "./supplier-platform-helpers.js";
 
 const OPTIONS: Partial<ConnectorOptions> = {
   baseDelayMs: 20,
@@ -43,24 +44,11 @@ for (const kind of DB_KINDS) {
     let emu: Ali1688Emulator;
     let cat: Catalog;
     let connectorId: string;
-    const runJobs = () => (t.deps.services.runChannelJobs as () => Promise<number>)();
-    const runConnector = () => (t.deps.services.runConnectorJobs as () => Promise<number>)();
-    const ok = async (method: string, url: string, body?: unknown, as = "admin") => {
-      const r = await t.api(method, url, { as, body });
-      if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${r.text}`);
-      return r.body;
-    };
-    const sync = async () => {
-      await ok("POST", `/api/v1/connectors/${connectorId}/actions/sync`);
-      await runConnector();
-      return ok("GET", `/api/v1/connectors/${connectorId}`);
-    };
-    const so = (id: string) => ok("GET", `/api/v1/supplier-orders/${id}/channel`);
-    const forwarded = async (order: { id: string }) => {
-      const fwd = await ok("POST", `/api/v1/orders/${order.id}/actions/forward`);
-      await runJobs();
-      return fwd.supplierOrders.find((s: { supplierId: string }) => s.supplierId === cat.suppliers.a);
-    };
+    const { runJobs, runConnector, ok, sync, so, forwarded } = channelHelpers({
+      t: () => t,
+      cat: () => cat,
+      connectorId: () => connectorId,
+    });
 
     beforeAll(async () => {
       emu = await new Ali1688Emulator().start();

@@ -1,5 +1,5 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
+import { listenLocal } from "./supplier-platform-helpers.js";
 
 /**
  * A local CJdropshipping API 2.0, from CJ's public documentation: `/api2.0/v1/…` answering the
@@ -84,18 +84,16 @@ export class CjEmulator {
   private tokens = new Map<string, { expires: number; refresh: string }>();
   private refreshTokens = new Map<string, number>();
   private window: number[] = [];
-  private server?: http.Server;
+  private server?: Awaited<ReturnType<typeof listenLocal>>;
   private seq = 0;
 
   async start() {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((r) => this.server?.listen(0, "127.0.0.1", () => r()));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = await listenLocal((req, res) => void this.handle(req, res));
+    this.url = this.server.url;
     return this;
   }
   async stop() {
-    this.server?.closeAllConnections();
-    await new Promise<void>((r) => this.server?.close(() => r()));
+    await this.server?.stop();
   }
   callsOf(path: string) {
     return this.calls.filter((c) => c.path === path);

@@ -1,8 +1,10 @@
 import { createHmac, randomBytes } from "node:crypto";
 import type { Deps } from "../../platform/context.js";
 import { outboundPolicy } from "../../platform/outbound.js";
-import { retryAfterMs, ServiceError, serviceRequest } from "../http.js";
+import { retryAfterMs, serviceRequest } from "../http.js";
 import type { ConnectorOptions } from "../kind.js";
+import { platformAmount } from "../money.js";
+import { PlatformError } from "../platform-error.js";
 import { withRetries } from "../retry.js";
 
 /**
@@ -26,16 +28,8 @@ export interface Ali1688Settings {
   endpoint: string;
 }
 
-export class Ali1688Error extends ServiceError {
-  constructor(
-    readonly code: string,
-    message: string,
-    kind: ServiceError["kind"] = "refused",
-    opts: { status?: number; retryAfterMs?: number } = {},
-  ) {
-    super(kind, message, opts);
-    this.name = "Ali1688Error";
-  }
+export class Ali1688Error extends PlatformError {
+  override name = "Ali1688Error";
 }
 
 export function settingsOf1688(settings: Record<string, string | undefined>): Ali1688Settings {
@@ -185,10 +179,5 @@ export function businessRefusal(r: Record<string, unknown> | undefined): Ali1688
 
 /** Yuan as 1688 writes them (numbers or decimal text) → fen, digit by digit. */
 export function yuanToFen(v: unknown): number {
-  if (v === null || v === undefined || v === "") return 0;
-  const s = typeof v === "number" ? v.toFixed(2) : String(v).trim();
-  const m = /^(-?)(\d+)(?:\.(\d{1,2})\d*)?$/.exec(s);
-  if (!m) throw new Ali1688Error("invalid_answer", `"${s}" is not an amount`);
-  const n = Number(m[2]) * 100 + Number((m[3] ?? "").padEnd(2, "0"));
-  return m[1] ? -n : n;
+  return platformAmount(v, "CNY", (m) => new Ali1688Error("invalid_answer", m));
 }

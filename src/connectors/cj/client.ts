@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import type { Deps } from "../../platform/context.js";
 import { outboundPolicy } from "../../platform/outbound.js";
-import { secretKey } from "../context.js";
-import { retryAfterMs, ServiceError, serviceRequest } from "../http.js";
+import { retryAfterMs, serviceRequest } from "../http.js";
 import type { ConnectorContext } from "../kind.js";
+import { fromMinorUnits, platformAmount } from "../money.js";
+import { PlatformError } from "../platform-error.js";
 import { withRetries } from "../retry.js";
-import { openSecrets, sealSecrets } from "../secrets.js";
+import { openSecrets, SecretKeyMissing, sealSecrets } from "../secrets.js";
 
 /**
  * CJdropshipping's REST API 2.0 as CJ documents it: JSON over HTTPS under `<endpoint>/api2.0/v1/`,
@@ -28,16 +29,8 @@ export interface CjSettings {
   qps: number;
 }
 
-export class CjError extends ServiceError {
-  constructor(
-    readonly code: string,
-    message: string,
-    kind: ServiceError["kind"] = "refused",
-    opts: { status?: number; retryAfterMs?: number } = {},
-  ) {
-    super(kind, message, opts);
-    this.name = "CjError";
-  }
+export class CjError extends PlatformError {
+  override name = "CjError";
 }
 
 export function settingsOfCj(settings: Record<string, string | undefined>): CjSettings {
@@ -118,6 +111,13 @@ async function exchange(
 }
 
 // Tokens ----------------------------------------------------------------------------------------
+
+/** The installation's secret key (read here, not through context.ts, which lists this kind). */
+function secretKey(deps: Deps): Buffer {
+  const key = deps.services.connectorSecretKey as Buffer | undefined;
+  if (!key) throw new CjError("config", new SecretKeyMissing().message, "refused");
+  return key;
+}
 
 interface Tokens {
   accessToken: string;
@@ -238,13 +238,6 @@ export function cjClient(ctx: ConnectorContext): CjClient {
   };
 }
 
-/** USD as CJ writes it (number or decimal text) → cents, digit by digit. */
-export function usdToCents(v: unknown): number {
-  if (v === null || v === undefined || v === "") return 0;
-  const s = typeof v === "number" ? v.toFixed(2) : String(v).trim();
-  const m = /^(-?)(\d+)(?:\.(\d{1,2})\d*)?$/.exec(s);
-  if (!m) throw new CjError("invalid_answer", `"${s}" is not an amount`);
-  const n = Number(m[2]) * 100 + Number((m[3] ?? "").padEnd(2, "0"));
-  return m[1] ? -n : n;
-}
-export const centsToUsd = (c: number) => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, "0")}`;
+/** USD as CJ writes it (numbers or decimal text) → cents, digit by digit. */
+export const usdToCents = (v: unknown) => platformAmount(v, "USD", (m) => new CjError("invalid_answer", m));
+export const centsToUsd = (c: number) => fromMinorUnits(c, "USD");
