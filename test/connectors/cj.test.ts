@@ -177,7 +177,10 @@ for (const kind of DB_KINDS) {
       const img = await t.app.inject({ method: "GET", url: `${link.pathname}${link.search}` });
       expect(img.statusCode).toBe(200);
       expect(img.rawPayload.length).toBe(JPEG.length);
-      const forged = await t.app.inject({ method: "GET", url: `${link.pathname}?e=${Number(link.searchParams.get("e")) + 1}&s=${link.searchParams.get("s")}` });
+      const forged = await t.app.inject({
+        method: "GET",
+        url: `${link.pathname}?e=${Number(link.searchParams.get("e")) + 1}&s=${link.searchParams.get("s")}`,
+      });
       expect(forged.statusCode).toBe(403);
       expect((await t.api("POST", `/api/v1/supplier-claims/${claim.id}/actions/open-dispute`, { as: "finance", body: {} })).status).toBe(
         409,
