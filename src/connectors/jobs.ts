@@ -3,6 +3,7 @@ import type { Deps, DomainEvent } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
 import { AppError } from "../platform/errors.js";
 import { type Jobs, txAdapter } from "../platform/jobs.js";
+import { upsertExternalOrders } from "./batch.js";
 import { CONNECTOR_KINDS, connectorOptions, contextFor, kindOf, loadConnector, webhookUrlOf } from "./context.js";
 import { ServiceError } from "./http.js";
 import type { ConnectorRow, ExternalOrder } from "./kind.js";
@@ -59,6 +60,13 @@ async function runSync(deps: Deps, connectorId: string) {
     counts[outcome] = (counts[outcome] ?? 0) + 1;
     await opts.afterRecord?.(connectorId, ext.externalId);
   };
+  const writeMany = async (exts: ExternalOrder[]) => {
+    const outcomes = await upsertExternalOrders(ctx, exts);
+    for (const [i, outcome] of outcomes.entries()) {
+      counts[outcome] = (counts[outcome] ?? 0) + 1;
+      await opts.afterRecord?.(connectorId, exts[i].externalId);
+    }
+  };
   const release = (set: Record<string, unknown>) =>
     deps.db
       .updateTable("connectors")
@@ -74,7 +82,7 @@ async function runSync(deps: Deps, connectorId: string) {
     if (kind.needsShop && !ctx.shop)
       throw new AppError("validation_failed", "the connector is not bound to a shop; choose the shop its orders go to");
     for (let pages = 1; ; pages++) {
-      const page = await kind.syncPage(ctx, cursor, write);
+      const page = await kind.syncPage(ctx, cursor, write, writeMany);
       cursor = page.cursor;
       // The checkpoint, with the lease renewed: the next job starts after this page.
       await deps.db

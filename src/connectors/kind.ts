@@ -106,8 +106,16 @@ export interface ConnectorKind {
   needsShop: boolean;
   /** Checks the credentials against the service; the answer is in words. */
   test(ctx: ConnectorContext): Promise<{ ok: boolean; message: string; details?: Record<string, unknown> }>;
-  /** Pulls one page from the cursor (null: from the beginning) and writes its records. */
-  syncPage(ctx: ConnectorContext, cursor: unknown, write: (o: ExternalOrder) => Promise<void>): Promise<SyncPageResult>;
+  /**
+   * Pulls one page from the cursor (null: from the beginning) and writes its records: one by one
+   * with `write`, or a page at once with `writeMany` (the import's set-based path, src/connectors/batch.ts).
+   */
+  syncPage(
+    ctx: ConnectorContext,
+    cursor: unknown,
+    write: (o: ExternalOrder) => Promise<void>,
+    writeMany?: (orders: ExternalOrder[]) => Promise<void>,
+  ): Promise<SyncPageResult>;
   /** Verifies an inbound webhook with the service's own signature scheme. */
   verifyWebhook?(ctx: ConnectorContext, req: FastifyRequest, rawBody: Buffer, reply: FastifyReply): Promise<WebhookVerdict>;
   /** The answer the service expects for an accepted webhook. */

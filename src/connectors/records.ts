@@ -16,9 +16,17 @@ export type UpsertOutcome = "created" | "updated" | "unchanged" | "stale" | "ref
 
 const hashOf = (v: unknown) => sha256(JSON.stringify(v));
 
+/** The record's hashes: of the service's version (a repeat changes nothing) and of its money. */
+export function recordHashes(ext: ExternalOrder, input?: Pick<ReturnType<typeof OrderBody.parse>, "lines" | "discounts" | "shippingFee">) {
+  return {
+    content: hashOf({ order: ext.order ?? null, refusal: ext.refusal ?? null, cancelled: ext.cancelled }),
+    money: input ? hashOf({ lines: input.lines, discounts: input.discounts, shippingFee: input.shippingFee }) : "",
+  };
+}
+
 export async function upsertExternalOrder(ctx: ConnectorContext, ext: ExternalOrder): Promise<UpsertOutcome> {
   const { deps, connector, actor } = ctx;
-  const contentHash = hashOf({ order: ext.order ?? null, refusal: ext.refusal ?? null, cancelled: ext.cancelled });
+  const contentHash = recordHashes(ext).content;
   const rec = await deps.db
     .selectFrom("connector_records")
     .selectAll()
@@ -74,7 +82,7 @@ export async function upsertExternalOrder(ctx: ConnectorContext, ext: ExternalOr
     return "refused";
   }
   const input = parsed.data;
-  const moneyHash = hashOf({ lines: input.lines, discounts: input.discounts, shippingFee: input.shippingFee });
+  const moneyHash = recordHashes(ext, input).money;
   let orderId = (rec?.entity_id as string | null | undefined) ?? null;
   if (!orderId) {
     const existing = await deps.db

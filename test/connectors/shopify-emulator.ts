@@ -160,6 +160,7 @@ export class ShopifyEmulator {
   private schema: GraphQLSchema;
   private seq = 0;
   private clock = Date.parse("2026-02-01T00:00:00Z");
+  private sorted?: { sig: string; list: { o: EmuOrder; k: string }[]; index: Map<string, number> };
   url = "";
 
   /** Transactions, refunds and webhook subscriptions. */
@@ -619,13 +620,25 @@ export class ShopifyEmulator {
         const sortField = { UPDATED_AT: "updated_at", CREATED_AT: "created_at", PROCESSED_AT: "processed_at", ID: "id" }[
           args.sortKey ?? "ID"
         ] as keyof EmuOrder;
-        const filters = parseSearch(args.query ?? "");
-        const list = this.orders
-          .filter((o) => filters.every((f) => f(o)))
-          .map((o) => ({ o, k: `${String(o[sortField]).padStart(24, "0")}|${String(o.id).padStart(20, "0")}` }))
-          .sort((a, b) => (a.k < b.k ? -1 : 1));
-        if (args.reverse) list.reverse();
-        const page = connection(list, args, (x) => x.k);
+        // The sorted, filtered list is kept until an order changes (every change ticks the clock),
+        // so paging through 100,000 orders does not sort them again for each page.
+        const sig = `${args.sortKey}|${args.query}|${args.reverse}|${this.clock}|${this.orders.length}`;
+        if (this.sorted?.sig !== sig) {
+          const filters = parseSearch(args.query ?? "");
+          const list = this.orders
+            .filter((o) => filters.every((f) => f(o)))
+            .map((o) => ({ o, k: `${String(o[sortField]).padStart(24, "0")}|${String(o.id).padStart(20, "0")}` }))
+            .sort((a, b) => (a.k < b.k ? -1 : 1));
+          if (args.reverse) list.reverse();
+          this.sorted = { sig, list, index: new Map(list.map((x, i) => [x.k, i])) };
+        }
+        const { list, index } = this.sorted;
+        const at = args.after ? index.get(decodeCursor(args.after)) : undefined;
+        const page = connection(
+          at === undefined ? list : list.slice(at + 1),
+          at === undefined ? args : { ...args, after: undefined },
+          (x) => x.k,
+        );
         return {
           ...page,
           nodes: page.nodes.map((x) => orderNode(x.o)),

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { LogSeverity, type Shopify, shopifyApi } from "@shopify/shopify-api";
 import { z } from "zod";
 import { ServiceError } from "../http.js";
-import type { ConnectorContext, ConnectorKind, PushRequest } from "../kind.js";
+import type { ConnectorContext, ConnectorKind, ExternalOrder, PushRequest } from "../kind.js";
 import { SHOPIFY_API_VERSION, shopBaseUrl, shopifyGraphql } from "./client.js";
 import { fromGraphql, fromRest, toExternalOrder } from "./map.js";
 import { cancelOnShopify, fulfillOnShopify } from "./push.js";
@@ -140,7 +140,7 @@ export const shopifyKind: ConnectorKind = {
     }
   },
 
-  async syncPage(ctx, raw, write) {
+  async syncPage(ctx, raw, write, writeMany) {
     const cursor: Cursor = (raw as Cursor | null) ?? { since: null, after: null, newest: null };
     const data = await shopifyGraphql<Page>(ctx, ORDERS_QUERY, {
       first: PAGE_SIZE,
@@ -148,13 +148,17 @@ export const shopifyKind: ConnectorKind = {
       query: cursor.since ? `updated_at:>='${cursor.since}'` : null,
     });
     let newest = cursor.newest;
+    const page: ExternalOrder[] = [];
     for (const node of data.orders.nodes) {
       const full = node.lineItems?.pageInfo?.hasNextPage ? await allLines(ctx, node) : node;
       const ext = toExternalOrder(fromGraphql(full), { shopCurrency: ctx.shop?.currency ?? "" });
       if (node.shippingLines?.pageInfo?.hasNextPage) ext.refusal = "the order has more than 3 shipping lines";
-      await write(ext);
+      page.push(ext);
       if (node.updatedAt && (!newest || node.updatedAt > newest)) newest = node.updatedAt;
     }
+    // The page's new orders in one set-based write, like a batch of the CSV import.
+    if (writeMany) await writeMany(page);
+    else for (const ext of page) await write(ext);
     await pullRefunds(ctx, data.orders.nodes);
     const { hasNextPage, endCursor } = data.orders.pageInfo;
     const next: Cursor = hasNextPage
