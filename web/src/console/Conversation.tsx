@@ -1,13 +1,13 @@
 // Conversations: one thread (list + composer) used by the console, the customer portal and the
 // supplier portal, and the console's panel with the case's three threads as tabs. Kept free of
-// other console modules, so the portal's bundle takes only this file.
+// other console modules but QuickReplyPicker, so the portal's bundle takes only these two files.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { App, Badge, Button, Card, Drawer, Form, Image, Input, List, Modal, Select, Space, Tabs, Tag, Typography, Upload } from "antd";
+import { App, Badge, Button, Card, Drawer, Image, Input, List, Space, Tabs, Tag, Typography, Upload } from "antd";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useLocation, useNavigate } from "react-router-dom";
 import { ApiError, api, when } from "../api";
-import { QuickReplyPicker } from "./QuickReplyPicker";
+import { QuickReplyManager, QuickReplyPicker } from "./QuickReplyPicker";
 
 type Visibility = "customer" | "supplier" | "internal";
 interface Attachment {
@@ -240,86 +240,6 @@ export function Thread({
         {error && <Typography.Text type="danger">{error}</Typography.Text>}
       </Space>
     </div>
-  );
-}
-
-/** The tenant's quick replies: list, add, remove (text with {{variables}}). */
-function QuickReplyManager() {
-  const { t } = useTranslation();
-  const { message } = App.useApp();
-  const qc = useQueryClient();
-  const [open, setOpen] = useState(false);
-  const [form] = Form.useForm();
-  const q = useQuery({
-    queryKey: ["quick-replies", "all"],
-    queryFn: () =>
-      api<{ items: { id: string; title: string; body: string; purpose: string }[]; variables: string[] }>("GET", "/api/v1/quick-replies"),
-    enabled: open,
-  });
-  const reload = () => void qc.invalidateQueries({ queryKey: ["quick-replies"] });
-  return (
-    <>
-      <Button onClick={() => setOpen(true)} data-testid="manage-quick-replies">
-        {t("cv.manage")}
-      </Button>
-      <Modal open={open} title={t("cv.quickReplies")} footer={null} onCancel={() => setOpen(false)} destroyOnHidden>
-        <List
-          size="small"
-          dataSource={q.data?.items ?? []}
-          renderItem={(r) => (
-            <List.Item
-              actions={[
-                <Button
-                  key="del"
-                  size="small"
-                  danger
-                  onClick={async () => {
-                    await api("DELETE", `/api/v1/quick-replies/${r.id}`);
-                    reload();
-                  }}
-                >
-                  {t("cv.remove")}
-                </Button>,
-              ]}
-            >
-              <List.Item.Meta title={`${r.title} · ${t(`cv.purpose.${r.purpose}`)}`} description={r.body} />
-            </List.Item>
-          )}
-        />
-        <Form
-          form={form}
-          layout="vertical"
-          initialValues={{ purpose: "message" }}
-          onFinish={async (v) => {
-            try {
-              await api("POST", "/api/v1/quick-replies", v);
-              form.resetFields();
-              reload();
-            } catch (e) {
-              message.error((e as Error).message);
-            }
-          }}
-        >
-          <Form.Item name="title" label={t("cv.title")} rules={[{ required: true }]}>
-            <Input data-testid="qr-title" />
-          </Form.Item>
-          <Form.Item
-            name="body"
-            label={t("cv.text")}
-            rules={[{ required: true }]}
-            extra={(q.data?.variables ?? []).map((v) => `{{${v}}}`).join(" ")}
-          >
-            <Input.TextArea rows={3} data-testid="qr-body" />
-          </Form.Item>
-          <Form.Item name="purpose" label={t("cv.use")}>
-            <Select options={["message", "reject", "request_info"].map((p) => ({ value: p, label: t(`cv.purpose.${p}`) }))} />
-          </Form.Item>
-          <Button htmlType="submit" type="primary" data-testid="qr-save">
-            {t("cv.add")}
-          </Button>
-        </Form>
-      </Modal>
-    </>
   );
 }
 

@@ -1,8 +1,10 @@
-// The quick-reply (快捷短语) picker: the tenant's texts of one purpose, rendered on the server for
-// the case (or order) when picked. The composer uses it for messages, the reject and request-info
-// dialogs for their notes. Imports nothing else of the console, so the portal's bundle stays small.
-import { useQuery } from "@tanstack/react-query";
-import { App, Select } from "antd";
+// Quick replies (快捷短语): the picker, which offers the tenant's texts of one purpose rendered on
+// the server for the case (or order) when picked — the composer uses it for messages, the reject
+// and request-info dialogs for their notes — and the manager of the tenant's list. Imports nothing
+// else of the console, so the portal's bundle stays small.
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { App, Button, Form, Input, List, Modal, Select } from "antd";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api } from "../api";
 
@@ -48,5 +50,85 @@ export function QuickReplyPicker({
         }
       }}
     />
+  );
+}
+
+/** The tenant's quick replies: list, add, remove (text with {{variables}}). */
+export function QuickReplyManager() {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [form] = Form.useForm();
+  const q = useQuery({
+    queryKey: ["quick-replies", "all"],
+    queryFn: () =>
+      api<{ items: { id: string; title: string; body: string; purpose: string }[]; variables: string[] }>("GET", "/api/v1/quick-replies"),
+    enabled: open,
+  });
+  const reload = () => void qc.invalidateQueries({ queryKey: ["quick-replies"] });
+  return (
+    <>
+      <Button onClick={() => setOpen(true)} data-testid="manage-quick-replies">
+        {t("cv.manage")}
+      </Button>
+      <Modal open={open} title={t("cv.quickReplies")} footer={null} onCancel={() => setOpen(false)} destroyOnHidden>
+        <List
+          size="small"
+          dataSource={q.data?.items ?? []}
+          renderItem={(r) => (
+            <List.Item
+              actions={[
+                <Button
+                  key="del"
+                  size="small"
+                  danger
+                  onClick={async () => {
+                    await api("DELETE", `/api/v1/quick-replies/${r.id}`);
+                    reload();
+                  }}
+                >
+                  {t("cv.remove")}
+                </Button>,
+              ]}
+            >
+              <List.Item.Meta title={`${r.title} · ${t(`cv.purpose.${r.purpose}`)}`} description={r.body} />
+            </List.Item>
+          )}
+        />
+        <Form
+          form={form}
+          layout="vertical"
+          initialValues={{ purpose: "message" }}
+          onFinish={async (v) => {
+            try {
+              await api("POST", "/api/v1/quick-replies", v);
+              form.resetFields();
+              reload();
+            } catch (e) {
+              message.error((e as Error).message);
+            }
+          }}
+        >
+          <Form.Item name="title" label={t("cv.title")} rules={[{ required: true }]}>
+            <Input data-testid="qr-title" />
+          </Form.Item>
+          <Form.Item
+            name="body"
+            label={t("cv.text")}
+            rules={[{ required: true }]}
+            extra={(q.data?.variables ?? []).map((v) => `{{${v}}}`).join(" ")}
+          >
+            <Input.TextArea rows={3} data-testid="qr-body" />
+          </Form.Item>
+          <Form.Item name="purpose" label={t("cv.use")}>
+            <Select options={["message", "reject", "request_info"].map((p) => ({ value: p, label: t(`cv.purpose.${p}`) }))} />
+          </Form.Item>
+          <Button htmlType="submit" type="primary" data-testid="qr-save">
+            {t("cv.add")}
+          </Button>
+        </Form>
+      </Modal>
+    </>
   );
 }
