@@ -21,8 +21,10 @@ import { newId } from "../platform/ids.js";
 import { uploadError } from "../platform/input.js";
 import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
 import { CASE_TYPES, REASONS, RESPONSIBILITIES } from "../policies/rules.js";
-import { caseListItem, caseView, createCase, runCaseAction } from "./case.service.js";
+import { createCase } from "./case.create.js";
+import { runCaseAction } from "./case.service.js";
 import { actionRouteRoles, CASE_STATUSES, type CaseAction } from "./case.states.js";
+import { caseListItem, caseView } from "./case.view.js";
 import { COMPLAINT_MACHINE, type ComplaintAction } from "./complaint.states.js";
 import { evidenceDisposition, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, sniff } from "./evidence.js";
 

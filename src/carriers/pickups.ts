@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { applyAction, caseView } from "../after-sales/case.service.js";
+import { applyAction } from "../after-sales/case.service.js";
+import { caseView } from "../after-sales/case.view.js";
 import { loadConnector } from "../connectors/context.js";
 import { ServiceError } from "../connectors/http.js";
 import type { ConnectorRow } from "../connectors/kind.js";

@@ -1,6 +1,6 @@
 import type { FastifyReply } from "fastify";
 import { z } from "zod";
-import { caseView } from "../after-sales/case.service.js";
+import { caseView } from "../after-sales/case.view.js";
 import { loadConnector, readSecrets } from "../connectors/context.js";
 import type { ConnectorRow } from "../connectors/kind.js";
 import { CARRIER_ALIASES, CARRIER_NAMES, CARRIERS } from "../domain/vocabulary.js";

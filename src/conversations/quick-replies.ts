@@ -1,4 +1,4 @@
-import { currentDeadline } from "../after-sales/case.service.js";
+import { currentDeadline } from "../after-sales/case.view.js";
 import { formatAmount, render } from "../automation/templates.js";
 import { quoteCaseRefund } from "../money/refunds.js";
 import type { Actor } from "../platform/context.js";

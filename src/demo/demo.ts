@@ -1,4 +1,5 @@
-import { createCase, runCaseAction } from "../after-sales/case.service.js";
+import { createCase } from "../after-sales/case.create.js";
+import { runCaseAction } from "../after-sales/case.service.js";
 import { runSupplierOrderAction } from "../fulfilment/supplier-order.service.js";
 import { createOrder, runOrderAction } from "../orders/order.service.js";
 import type { Actor, Deps } from "../platform/context.js";
