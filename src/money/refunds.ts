@@ -371,13 +371,7 @@ export async function settleRefund(
 
 /** Finance's actions on a refund: confirm a manual one with its bank reference, or retry a failed one. */
 export async function refundAction(deps: Deps, actor: Actor, refundId: string, action: "confirm" | "retry", input: { reference?: string }) {
-  const r = await deps.db
-    .selectFrom("refunds")
-    .selectAll()
-    .where("tenant_id", "=", actor.tenantId)
-    .where("id", "=", refundId)
-    .executeTakeFirst();
-  if (!r) throw notFound("refund");
+  const r = await loadRefund(deps.db, actor, refundId);
   if (REFUND_MACHINE.refusal(r.status, action)) throw invalidTransition("refund", action, r.status, REFUND_MACHINE.allowed(r.status));
   if (action === "confirm") {
     await settleRefund(deps, refundId, "succeeded", input.reference);
@@ -465,10 +459,15 @@ export const refundOut = (r: Selectable<Refunds>) => ({
   allowedActions: REFUND_MACHINE.allowed(r.status, { subject: { gateway: r.gateway } }),
 });
 
-export async function refundView(ex: Executor, actor: Actor, id: string) {
+/** A refund of the actor's tenant, or 404. */
+export async function loadRefund(ex: Executor, actor: Actor, id: string) {
   const r = await ex.selectFrom("refunds").selectAll().where("tenant_id", "=", actor.tenantId).where("id", "=", id).executeTakeFirst();
   if (!r) throw notFound("refund");
-  return refundOut(r);
+  return r;
+}
+
+export async function refundView(ex: Executor, actor: Actor, id: string) {
+  return refundOut(await loadRefund(ex, actor, id));
 }
 
 /** A supplier claim for a case the supplier caused: goods cost, freight and compensation. Idempotent. */

@@ -136,6 +136,7 @@ describe.each(DB_KINDS)("refunds by the original route on %s", (kind) => {
       ]);
       const r = await goodwill(t, order.id, 2500);
       expect(r.body.status).toBe("processing");
+      expect(r.body.route).toEqual(["wechatpay", "stripe"]);
       const legs = await legsOf(t, r.body.id);
       expect(legs.map((l) => [l.gateway, Number(l.amount), l.status])).toEqual([
         ["wechatpay", 1500, "processing"],

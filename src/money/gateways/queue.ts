@@ -1,8 +1,8 @@
 import { sql } from "kysely";
 import { audit } from "../../platform/audit.js";
 import type { Actor, Deps } from "../../platform/context.js";
-import { invalidTransition, notFound } from "../../platform/errors.js";
-import { reconcileRefund, refundView } from "../refunds.js";
+import { invalidTransition } from "../../platform/errors.js";
+import { loadRefund, reconcileRefund, refundView } from "../refunds.js";
 import type { Leg } from "./route.js";
 
 /**
@@ -135,13 +135,7 @@ export async function gatewayQueue(deps: Deps, tenantId: string) {
  * nothing is paid twice. The refund's status moves only as the gateway's answer says.
  */
 export async function retryNow(deps: Deps, actor: Actor, refundId: string) {
-  const r = await deps.db
-    .selectFrom("refunds")
-    .selectAll()
-    .where("tenant_id", "=", actor.tenantId)
-    .where("id", "=", refundId)
-    .executeTakeFirst();
-  if (!r) throw notFound("refund");
+  const r = await loadRefund(deps.db, actor, refundId);
   if (r.status !== "processing") throw invalidTransition("refund", "retry-now", r.status, r.status === "failed" ? ["retry"] : []);
   await sql`UPDATE refund_legs SET next_attempt_at = NULL, updated_at = ${deps.clock.now()}
     WHERE refund_id = ${refundId} AND status IN ('pending', 'processing')`.execute(deps.db);
