@@ -151,6 +151,22 @@ describe.runIf(hasBrowser)("conversations in the browser", () => {
     expect(csv.headers()["content-type"]).toContain("text/csv");
     expect((await csv.text()).split("\r\n")[0]).toContain("customerMessages");
 
+    // Rejecting starts from a reject quick reply the same way, and the dialog still says what rejecting does.
+    await t.api("POST", "/api/v1/quick-replies", {
+      as: "cs",
+      body: { title: "不符合条件", body: "{{customerName}}您好，{{caseNo}} 不符合售后条件", purpose: "reject" },
+    });
+    await cs.goto(`${base}/cases/${quiet.c.id}`);
+    await cs.locator("[data-action=reject]").click();
+    await cs.getByTestId("note-quick-reply").click();
+    await cs.locator(".ant-select-dropdown:visible").getByTitle("不符合条件", { exact: true }).click();
+    const refusal = `王小明您好，${quiet.c.caseNo} 不符合售后条件`;
+    await expect.poll(() => cs.locator("textarea[data-field=note]").inputValue(), { timeout: 30_000 }).toBe(refusal);
+    await cs.getByTestId("action-ok").click();
+    await expect.poll(async () => (await t.api("GET", `/api/v1/cases/${quiet.c.id}`)).body.status, { timeout: 30_000 }).toBe("rejected");
+    const rejected = (await t.api("GET", `/api/v1/cases/${quiet.c.id}`)).body.timeline;
+    expect(rejected.some((e: any) => e.action === "reject" && e.note === refusal)).toBe(true);
+
     // The customer reads the answer (the thread refreshes by itself), never the internal note.
     await message(customer, `王小明您好，${c.caseNo} 可以换货`).waitFor();
     expect(await customer.getByText("仓库确认有货").count()).toBe(0);
