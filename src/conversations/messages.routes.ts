@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { readUpload } from "../after-sales/case.routes.js";
+import { readUpload } from "../after-sales/evidence.service.js";
 import { resolveRange } from "../analytics/analytics.js";
 import type { Actor, Deps } from "../platform/context.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";

@@ -20,20 +20,28 @@ export type LockKind = (typeof LOCK_ORDER)[number][0];
 export type LockSet = Partial<Record<LockKind, readonly (string | null | undefined)[]>>;
 
 /**
- * Locks the given rows `FOR UPDATE` in the fixed order, one statement per kind, and returns the
- * ids it locked per kind (rows that do not exist are simply absent). Read the rows after locking:
- * a value read before the lock may have changed while waiting for it.
+ * Locks the given rows `FOR UPDATE` in the fixed order and returns the ids it locked per kind (rows
+ * that do not exist are simply absent). Read the rows after locking: a value read before the lock
+ * may have changed while waiting for it.
+ *
+ * One statement whatever the number of kinds: each kind is a `FOR UPDATE` CTE (materialised, so
+ * each locks its rows by id) and the `UNION ALL` reads them one after the other in LOCK_ORDER, so
+ * the rows are locked in the same order as one statement per kind would, in one round trip.
  */
 export async function lockRows(tx: Tx, set: LockSet): Promise<Record<LockKind, string[]>> {
   const locked = {} as Record<LockKind, string[]>;
+  const parts: { kind: LockKind; table: string; ids: string[] }[] = [];
   for (const [kind, table] of LOCK_ORDER) {
-    const ids = [...new Set((set[kind] ?? []).filter((id): id is string => typeof id === "string"))].sort();
     locked[kind] = [];
-    if (ids.length === 0) continue;
-    const rows = await sql<{
-      id: string;
-    }>`SELECT id FROM ${sql.table(table)} WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`.execute(tx);
-    locked[kind] = rows.rows.map((r) => String(r.id));
+    const ids = [...new Set((set[kind] ?? []).filter((id): id is string => typeof id === "string"))].sort();
+    if (ids.length > 0) parts.push({ kind, table, ids });
   }
+  if (parts.length === 0) return locked;
+  const ctes = parts.map(
+    (p, i) => sql`${sql.id(`l${i}`)} AS (SELECT id FROM ${sql.table(p.table)} WHERE id = ANY(${p.ids}::uuid[]) ORDER BY id FOR UPDATE)`,
+  );
+  const reads = parts.map((p, i) => sql`SELECT ${sql.lit(p.kind)}::text AS kind, id FROM ${sql.id(`l${i}`)}`);
+  const rows = await sql<{ kind: LockKind; id: string }>`WITH ${sql.join(ctes)} ${sql.join(reads, sql` UNION ALL `)}`.execute(tx);
+  for (const r of rows.rows) locked[r.kind].push(String(r.id));
   return locked;
 }

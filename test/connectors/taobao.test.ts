@@ -439,7 +439,7 @@ for (const kind of DB_KINDS) {
           "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082",
         "hex",
       );
-      const { storeEvidence } = await import("../../src/after-sales/case.routes.js");
+      const { storeEvidence } = await import("../../src/after-sales/evidence.service.js");
       await storeEvidence(t.deps, { kind: "user", id: "staff", tenantId: t.t.tenantId, role: "cs", locale: "zh-CN" }, nc.id, {
         filename: "发货凭证.png",
         data: png,
