@@ -24,6 +24,7 @@ import {
 } from "./channels.js";
 import { evidenceLinkRoutes } from "./evidence-links.js";
 import { CHANNEL_KINDS, cdb } from "./platform.js";
+import { recoveryRoutes } from "./recovery.routes.js";
 import { platformTermsOf } from "./terms.js";
 
 /** A claim is outstanding until its machine's final statuses. */
@@ -107,6 +108,7 @@ async function recoveryOf(deps: Deps, tenantId: string, caseId: string) {
 
 export function supplierChannelRoutes(app: ZApp, deps: Deps) {
   evidenceLinkRoutes(app, deps);
+  recoveryRoutes(app, deps);
   const ChannelBody = z.strictObject({
     kind: z.enum(CHANNEL_KINDS as [string, ...string[]]),
     connectorId: z.string().uuid().nullish(),

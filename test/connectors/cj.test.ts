@@ -285,6 +285,12 @@ for (const kind of DB_KINDS) {
       expect((await ok("GET", "/api/v1/recoveries", undefined, "finance")).items.map((x: { claimId: string }) => x.claimId)).not.toContain(
         claim.id,
       );
+      // The scorecard's recovery: both CJ claims settled the day they were claimed.
+      const score = (await ok("GET", "/api/v1/recoveries/suppliers", undefined, "finance")).items.find(
+        (x: { supplierId: string }) => x.supplierId === cat.suppliers.a,
+      );
+      expect(score).toMatchObject({ settledClaims: 2, recovered: 1080 + Math.round(asked * 7.2), medianDaysToRecover: 0 });
+      expect(score.recoveryRate).toBeGreaterThan(0);
       expect((await ok("GET", "/api/v1/ledger/trial-balance", undefined, "finance")).balanced).toBe(true);
     });
 

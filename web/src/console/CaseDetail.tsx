@@ -32,6 +32,7 @@ import { CaseSupplierOrders } from "./CarrierActions";
 import { CaseContext, GroupedActions } from "./CaseContext";
 import ConversationPanel from "./Conversation";
 import { QuickReplyPicker, type QuickReplyPurpose } from "./QuickReplyPicker";
+import { CaseRecovery } from "./SupplierChannels";
 
 type Field = {
   name: string;
@@ -337,6 +338,7 @@ export default function CaseDetail() {
                   ))}
                 </Card>
               )}
+              {c.supplierId && <CaseRecovery caseId={c.id} />}
             </Col>
             <Col xs={24} lg={10}>
               <div style={{ marginBottom: 16 }}>

@@ -36,6 +36,7 @@ import { QueueTabs, queueColumns, useCaseDetails } from "./CaseQueues";
 import { PlatformLinks } from "./Connectors";
 import { GatewayQueue, RouteNames } from "./GatewayQueue";
 import { Chart } from "./Reports";
+import { OfferLinkCell, Recoveries, SupplierChannelCell } from "./SupplierChannels";
 
 /** The inbox's status filter: the vocabulary's statuses, with rejected listed among the ends. */
 const STATUS_FILTER = [...CASE_STATUSES.filter((s) => s !== "rejected" && s !== "cancelled"), "rejected", "cancelled"];
@@ -705,6 +706,9 @@ export function Finance() {
       <Col xs={24}>
         <GatewayQueue />
       </Col>
+      <Col xs={24} style={{ marginBottom: 16 }}>
+        <Recoveries />
+      </Col>
       <Col xs={24} lg={16}>
         <Card title={t("refunds")}>
           <Loadable q={refunds}>
@@ -783,6 +787,7 @@ export function Suppliers() {
               { title: t("suppliers"), dataIndex: "name" },
               { title: t("email"), dataIndex: "email" },
               { title: t("acceptsReturns"), render: (_: unknown, r: any) => (r.terms.acceptsReturns ? "✓" : "✗") },
+              { title: t("channel.title"), render: (_: unknown, r: any) => <SupplierChannelCell supplierId={r.id} /> },
             ]}
           />
         )}
@@ -798,6 +803,7 @@ export function Suppliers() {
               { title: t("cost"), dataIndex: "cost", render: (v: number) => money(v) },
               { title: t("stock"), dataIndex: "stock" },
               { title: t("priority"), dataIndex: "priority" },
+              { title: t("offerLink.title"), render: (_: unknown, r: any) => <OfferLinkCell offer={r} /> },
             ]}
           />
         )}

@@ -14,6 +14,7 @@ import { api, money } from "../api";
 import { Loadable, useMe } from "../shared";
 import type { Page, Shop } from "../types";
 import FirstResponse from "./AnalyticsFirstResponse";
+import { useSupplierRecovery } from "./SupplierChannels";
 
 echarts.use([BarChart, LineChart, PieChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
@@ -387,6 +388,7 @@ function Suppliers({ query }: { query: string }) {
   const { t } = useTranslation();
   const drill = useDrill();
   const q = useQuery({ queryKey: ["analytics-suppliers", query], queryFn: () => api<any>("GET", `/api/v1/analytics/suppliers?${query}`) });
+  const recovery = useSupplierRecovery();
   return (
     <Loadable q={q} empty={(d) => d.items.length === 0}>
       {(d) => {
@@ -442,6 +444,19 @@ function Suppliers({ query }: { query: string }) {
                 { title: t("an.lateShipRate"), align: "right", render: (_, r) => `${pct(r.lateShipRate)} (${r.lateShipments})` },
                 { title: t("an.claimAcceptance"), align: "right", render: (_, r) => pct(r.claims.acceptanceRate) },
                 { title: t("an.recovered"), align: "right", render: (_, r) => `${money(r.claims.recovered)} / ${money(r.claims.claimed)}` },
+                {
+                  title: t("recovery.rate"),
+                  align: "right",
+                  render: (_, r) => {
+                    const x = recovery.get(r.supplierId);
+                    return x?.recoveryRate == null ? "—" : pct(x.recoveryRate);
+                  },
+                },
+                {
+                  title: t("recovery.daysMedian"),
+                  align: "right",
+                  render: (_, r) => recovery.get(r.supplierId)?.medianDaysToRecover ?? "—",
+                },
                 { title: t("an.costCaused"), dataIndex: "costCaused", align: "right", render: (v) => money(v) },
                 { title: t("an.netCost"), dataIndex: "netCost", align: "right", render: (v) => money(v) },
               ]}
