@@ -31,6 +31,7 @@ import { Loadable, reportError, StatusTag } from "../shared";
 import { CaseSupplierOrders } from "./CarrierActions";
 import { CaseContext, GroupedActions } from "./CaseContext";
 import ConversationPanel from "./Conversation";
+import { CaseRefunds } from "./GatewayQueue";
 import { QuickReplyPicker, type QuickReplyPurpose } from "./QuickReplyPicker";
 import { CaseRecovery } from "./SupplierChannels";
 
@@ -309,6 +310,7 @@ export default function CaseDetail() {
                   <List size="small" dataSource={c.refundQuote.reasons} renderItem={(r: any) => <List.Item>{r.message}</List.Item>} />
                 </Card>
               )}
+              <CaseRefunds caseId={c.id} />
               {c.economics && (
                 <Card size="small" title={t("economics")} style={{ marginTop: 16 }}>
                   <Table

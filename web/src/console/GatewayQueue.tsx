@@ -101,3 +101,38 @@ export function GatewayQueue() {
     </Card>
   );
 }
+
+/** A case's refunds: amount, status and the route each goes back by. */
+export function CaseRefunds({ caseId }: { caseId: string }) {
+  const { t } = useTranslation();
+  const q = useQuery({
+    queryKey: ["refunds", "case", caseId],
+    queryFn: () => api<{ items: any[] }>("GET", `/api/v1/refunds?caseId=${caseId}`),
+  });
+  const items = q.data?.items ?? [];
+  if (!items.length) return null;
+  return (
+    <Card size="small" title={t("refunds")} style={{ marginTop: 16 }} data-testid="case-refunds">
+      <Table
+        size="small"
+        rowKey="id"
+        pagination={false}
+        dataSource={items}
+        columns={[
+          { title: t("amount"), dataIndex: "amount", render: (v: number) => money(v) },
+          { title: t("refund.route"), dataIndex: "route", render: (v: string[]) => <RouteNames route={v} /> },
+          {
+            title: t("status"),
+            dataIndex: "status",
+            render: (v: string) => (
+              <Tag color={v === "failed" ? "red" : v === "succeeded" ? "green" : "gold"} data-status={v}>
+                {t(`refundStatus.${v}`, { defaultValue: t("action.other") })}
+              </Tag>
+            ),
+          },
+          { title: "", dataIndex: "confirmedAt", render: (v: string | null) => (v ? when(v) : "") },
+        ]}
+      />
+    </Card>
+  );
+}
