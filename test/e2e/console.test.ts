@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requestCaseRefund } from "../../src/after-sales/case.events.js";
 import { ARTIFACTS, hasBrowser, launchBrowser } from "../helpers/browser.js";
 import { type Catalog, createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
 import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
@@ -316,6 +317,31 @@ describe.runIf(hasBrowser)("console screens in the browser", () => {
     await page.screenshot({ path: join(ARTIFACTS, "console-finance.png"), fullPage: true });
     const refunds = (await t.api("GET", "/api/v1/refunds?kind=goodwill")).body;
     expect(refunds.items.some((r: { amount: number; orderId: string }) => r.amount === 500 && r.orderId === order.id)).toBe(true);
+    expect(page.errors).toEqual([]);
+  });
+
+  it("finance's outstanding recoveries open a case's back-to-back recovery view", async () => {
+    const c = await openCase(await delivered());
+    const steps: [string, Record<string, unknown>, string][] = [
+      ["approve", {}, "admin"],
+      ["ship-return", { carrier: "SF", trackingNo: "SF5550000001" }, "cs"],
+      ["receive", {}, "warehouse"],
+      ["inspect", { grade: "scrap", matchesOrder: true, complete: true, disposition: "return_to_supplier" }, "warehouse"],
+    ];
+    for (const [action, body, as] of steps) {
+      const r = await t.api("POST", `/api/v1/cases/${c.id}/actions/${action}`, { as, body });
+      expect(r.status, r.text).toBeLessThan(300);
+    }
+    await requestCaseRefund(t.deps, t.t.actors.finance, c.id, { method: "balance" });
+    expect((await t.api("GET", `/api/v1/supplier-claims?caseId=${c.id}`, { as: "finance" })).body.items).toHaveLength(1);
+    const page = await signedIn("admin", "/finance");
+    const list = page.getByTestId("recoveries");
+    await list.locator("tr", { hasText: c.caseNo }).waitFor();
+    await list.locator("a", { hasText: c.caseNo }).click();
+    const view = page.getByTestId("case-recovery");
+    await view.waitFor();
+    await view.getByText(/已向供应商索赔|Claimed from the supplier/).waitFor();
+    expect(await view.textContent()).toMatch(/已等待 \d+ 天|\d+ days outstanding/);
     expect(page.errors).toEqual([]);
   });
 });
