@@ -162,6 +162,10 @@ for (const kind of DB_KINDS) {
         "cs",
       );
       caseId = c.id;
+      // 1688's terms were checked when the case opened: within its window, a photo still to come.
+      const terms = (await ok("GET", `/api/v1/cases/${c.id}`)).timeline.find((e: { action: string }) => e.action === "platform_terms");
+      expect(terms.note).toContain("1688 平台条款：供应商索赔需要凭证");
+      expect(terms.data.platform).toBe("alibaba1688");
       const photo = multipart("crack.jpg", JPEG, "image/jpeg");
       const up = await t.app.inject({
         method: "POST",

@@ -145,11 +145,9 @@ for (const kind of DB_KINDS) {
       caseId = c.id;
       // CJ's terms were checked when the case opened: CJ takes no returns back.
       const view = await ok("GET", `/api/v1/cases/${c.id}`);
-      const terms =
-        view.timeline?.find?.((e: { action: string }) => e.action === "platform_terms") ??
-        (view.events ?? []).find((e: { action: string }) => e.action === "platform_terms");
-      expect(terms?.note).toContain("CJ 平台条款");
-      expect(terms?.note).toContain("CJdropshipping terms");
+      const terms = view.timeline.find((e: { action: string }) => e.action === "platform_terms");
+      expect(terms.note).toContain("CJ 平台条款：供应商不接受退货");
+      expect(terms.note).toContain("CJdropshipping terms: The supplier accepts no returns");
       await photo(c.id);
       await ok("POST", `/api/v1/cases/${c.id}/actions/approve`, {});
       await ok("POST", `/api/v1/cases/${c.id}/actions/ship-return`, { carrier: "SF", trackingNo: "SFCJ00000001" }, "cs");
