@@ -1,9 +1,11 @@
 // Every capability's routes and demo data, in one list, so that the server, the CLI and the tests
 // assemble the same application. Add a capability here when it lands.
 
+import { blocklistRoutes } from "./after-sales/blocklist.routes.js";
 import { setupCaseEvents } from "./after-sales/case.events.js";
-import { caseQueueRoutes } from "./after-sales/case-queue.js";
 import { caseRoutes } from "./after-sales/case.routes.js";
+import { caseQueueRoutes } from "./after-sales/case-queue.js";
+import { complaintRoutes } from "./after-sales/complaint.routes.js";
 import { setupParcelReturns } from "./after-sales/parcel-returns.js";
 import { analyticsRoutes, setupAnalytics } from "./analytics/analytics.routes.js";
 import { automationRoutes, setupAutomation } from "./automation/automation.routes.js";
@@ -41,6 +43,8 @@ export const routeModules: RouteModule[] = [
   importRoutes,
   policyRoutes,
   caseRoutes,
+  complaintRoutes,
+  blocklistRoutes,
   caseQueueRoutes,
   moneyRoutes,
   claimRoutes,

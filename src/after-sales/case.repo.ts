@@ -79,7 +79,18 @@ export async function writeEvent(
   data: unknown,
   at: Date,
 ) {
-  await caseEvent(tx, { tenantId: actor.tenantId, caseId, action, actorType: actorType(actor), actorId: actor.id, note, data, from, to, at });
+  await caseEvent(tx, {
+    tenantId: actor.tenantId,
+    caseId,
+    action,
+    actorType: actorType(actor),
+    actorId: actor.id,
+    note,
+    data,
+    from,
+    to,
+    at,
+  });
 }
 
 /** Locks the case's order and then the case (the lock order of src/platform/locks.ts) and reads it. */

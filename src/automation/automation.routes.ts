@@ -1,9 +1,8 @@
-import type { Selectable, SelectQueryBuilder } from "kysely";
+import type { Selectable } from "kysely";
 import { z } from "zod";
 import type { Webhooks } from "../db/schema.js";
 import { audit } from "../platform/audit.js";
 import type { Deps, DomainEvent } from "../platform/context.js";
-import type { Database } from "../platform/db.js";
 import { AppError, notFound, requireChanges, validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId, randomToken } from "../platform/ids.js";
@@ -12,6 +11,7 @@ import { decodeCursor, keysetPage, pageQuery, sendCsv, toPage, wantsCsv } from "
 import { outboundPolicy, outboundRefusal } from "../platform/outbound.js";
 import { type Channels, channelsFromEnv, createSurvey, deliverWebhooks, eventWanted, notify, sendDelivery } from "./delivery.js";
 import { runSlaSweep } from "./sla.js";
+import { slaOverdueCounts } from "./sla-overdue.js";
 import { DEFAULT_TEMPLATES } from "./templates.js";
 
 const idParam = z.object({ id: z.string().uuid() });
@@ -336,28 +336,9 @@ export function automationRoutes(app: ZApp, deps: Deps) {
     },
   );
 
-  app.get("/api/v1/sla/overdue", { config: { roles: ROLES.staff }, schema: { tags: ["automation"] } }, async (req) => {
-    const a = actorOf(req);
-    const now = deps.clock.now();
-    const count = async <TB extends keyof Database>(q: SelectQueryBuilder<Database, TB, object>) =>
-      Number((await q.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirst())?.n ?? 0);
-    const cases = deps.db.selectFrom("cases").where("tenant_id", "=", a.tenantId);
-    return {
-      merchantResponse: await count(cases.where("status", "in", ["submitted", "info_requested"]).where("response_due_at", "<", now)),
-      customerReturnShipment: await count(cases.where("status", "=", "awaiting_return").where("return_ship_due_at", "<", now)),
-      refundDue: await count(cases.where("status", "in", ["received", "inspected", "refund_pending"]).where("refund_due_at", "<", now)),
-      supplierShipping: await count(
-        deps.db
-          .selectFrom("supplier_orders")
-          .where("tenant_id", "=", a.tenantId)
-          .where("status", "in", ["pending", "accepted"])
-          .where("ship_by", "<", now),
-      ),
-      supplierClaimAnswer: await count(
-        deps.db.selectFrom("supplier_claims").where("tenant_id", "=", a.tenantId).where("status", "=", "open").where("due_at", "<", now),
-      ),
-    };
-  });
+  app.get("/api/v1/sla/overdue", { config: { roles: ROLES.staff }, schema: { tags: ["automation"] } }, async (req) =>
+    slaOverdueCounts(deps, actorOf(req).tenantId),
+  );
 
   // Surveys ---------------------------------------------------------------------------------
   const tokenParam = z.object({ token: z.string().min(10).max(100) });

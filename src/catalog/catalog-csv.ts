@@ -7,6 +7,7 @@ import type { Tx } from "../platform/db.js";
 import { AppError } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
+import { recordOfferHistory } from "./offer.repo.js";
 
 /**
  * Products with their offers as CSV, one row per offer (a SKU without offers has one row with the
@@ -241,20 +242,16 @@ export async function importCatalogCsv(deps: Deps, actor: Actor, text: string) {
         }
       }
       if (changed)
-        await tx
-          .insertInto("offer_history")
-          .values({
-            id: newId(),
-            tenant_id: actor.tenantId,
-            offer_id: offerId,
-            cost,
-            stock,
-            active,
-            reason: "import",
-            changed_by: actor.id,
-            at: deps.clock.now(),
-          })
-          .execute();
+        await recordOfferHistory(tx, {
+          tenantId: actor.tenantId,
+          offerId,
+          cost,
+          stock,
+          active,
+          reason: "import",
+          changedBy: actor.id,
+          at: deps.clock.now(),
+        });
     }
   });
   return { ...counts, failed: new Set(errors.map((e) => e.line)).size, errors };
