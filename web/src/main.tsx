@@ -7,6 +7,7 @@ import { createRoot } from "react-dom/client";
 import { useTranslation } from "react-i18next";
 import { BrowserRouter, Route, Routes } from "react-router-dom";
 import "./i18n";
+import { theme } from "./theme";
 
 // Each face is its own bundle: the portal never loads the console's code.
 const Console = lazy(() => import("./console/Console"));
@@ -19,7 +20,7 @@ const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false,
 function Root() {
   const { i18n } = useTranslation();
   return (
-    <ConfigProvider locale={i18n.language === "en" ? enUS : zhCN} theme={{ token: { colorPrimary: "#d4380d" } }}>
+    <ConfigProvider locale={i18n.language === "en" ? enUS : zhCN} theme={theme}>
       <AntApp>
         <QueryClientProvider client={queryClient}>
           <BrowserRouter>

@@ -363,7 +363,7 @@ export default function CaseDetail() {
                 <Space wrap>
                   {c.evidence.map((e: any) =>
                     e.kind === "image" ? (
-                      <Image key={e.id} width={96} src={e.url} />
+                      <Image key={e.id} width={96} src={e.url} alt={e.filename ?? t("evidence")} />
                     ) : (
                       <video key={e.id} width={160} controls src={e.url}>
                         <track kind="captions" />

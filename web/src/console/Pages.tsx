@@ -516,6 +516,7 @@ export function Cases() {
         <Select
           allowClear
           placeholder={t("status")}
+          aria-label={t("status")}
           style={{ width: 160 }}
           value={sp.get("status") ?? undefined}
           onChange={(v) => set("status", v)}
@@ -524,6 +525,7 @@ export function Cases() {
         <Select
           allowClear
           placeholder={t("type")}
+          aria-label={t("type")}
           style={{ width: 140 }}
           value={sp.get("type") ?? undefined}
           onChange={(v) => set("type", v)}
@@ -532,6 +534,7 @@ export function Cases() {
         <Select
           allowClear
           placeholder={t("reason")}
+          aria-label={t("reason")}
           style={{ width: 160 }}
           value={sp.get("reason") ?? undefined}
           onChange={(v) => set("reason", v)}
@@ -540,6 +543,7 @@ export function Cases() {
         <Select
           allowClear
           placeholder={t("assignee")}
+          aria-label={t("assignee")}
           style={{ width: 140 }}
           value={sp.get("assignee") ?? undefined}
           onChange={(v) => set("assignee", v)}
@@ -552,6 +556,7 @@ export function Cases() {
         <Select
           allowClear
           placeholder={t("shop")}
+          aria-label={t("shop")}
           style={{ width: 150 }}
           value={sp.get("shopId") ?? undefined}
           onChange={(v) => set("shopId", v)}
@@ -560,6 +565,7 @@ export function Cases() {
         <Select
           allowClear
           placeholder={t("suppliers")}
+          aria-label={t("suppliers")}
           style={{ width: 150 }}
           value={sp.get("supplierId") ?? undefined}
           onChange={(v) => set("supplierId", v)}
@@ -575,7 +581,7 @@ export function Cases() {
         >
           {t("cv.onlyUnread")}
         </Checkbox>
-        <Input.Search placeholder={t("search")} allowClear style={{ width: 200 }} onSearch={(v) => set("q", v)} />
+        <Input.Search placeholder={t("search")} aria-label={t("search")} allowClear style={{ width: 200 }} onSearch={(v) => set("q", v)} />
         <Button onClick={() => setNaming(true)} data-testid="save-view">
           + {t("saveView")}
         </Button>

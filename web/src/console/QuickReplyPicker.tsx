@@ -36,6 +36,7 @@ export function QuickReplyPicker({
       allowClear
       style={{ width: "100%" }}
       placeholder={t("cv.quickReply")}
+      aria-label={t("cv.quickReply")}
       data-testid={testId}
       value={value}
       notFoundContent={t("cv.noQuickReplies")}

@@ -1,4 +1,4 @@
-import { Alert, Button, Form, Input, Space, Typography } from "antd";
+import { Alert, Button, Form, Input, Typography } from "antd";
 import { type ReactNode, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router-dom";
@@ -10,13 +10,13 @@ import { applyFieldErrors, LanguageButton } from "../basics";
 
 export const shell = (children: ReactNode, title: string) => (
   <div style={{ maxWidth: 520, margin: "0 auto", padding: 12 }}>
-    <Space style={{ width: "100%", justifyContent: "space-between", marginBottom: 12 }}>
-      <Typography.Title level={4} style={{ margin: 0 }}>
+    <header style={{ display: "flex", justifyContent: "space-between", alignItems: "center", marginBottom: 12 }}>
+      <Typography.Title level={1} style={{ margin: 0, fontSize: 20 }}>
         {title}
       </Typography.Title>
       <LanguageButton />
-    </Space>
-    {children}
+    </header>
+    <main>{children}</main>
   </div>
 );
 

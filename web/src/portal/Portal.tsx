@@ -73,6 +73,7 @@ function OrderPage() {
             <Select
               value={reason}
               onChange={setReason}
+              aria-label={t("whatHappened")}
               style={{ width: "100%", marginBottom: 12 }}
               options={REASONS.map((r) => ({ value: r, label: t(`reason.${r}`) }))}
               data-testid="reason"
