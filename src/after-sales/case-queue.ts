@@ -59,6 +59,8 @@ type CaseDetails = {
   address: string | null;
   channel: string;
   description: string;
+  /** The customer's return parcel, once they have sent it. */
+  returnShipment: { carrier: string | null; trackingNo: string } | null;
   amount: number;
   currency: string;
   assignee: { id: string; name: string } | null;
@@ -77,6 +79,8 @@ async function detailsOf(deps: Deps, tenantId: string, ids: string[]): Promise<C
       "c.id",
       "c.channel",
       "c.description",
+      "c.return_carrier",
+      "c.return_tracking_no",
       "o.customer",
       "o.address",
       "o.currency",
@@ -108,6 +112,7 @@ async function detailsOf(deps: Deps, tenantId: string, ids: string[]): Promise<C
       address: address || null,
       channel: r.channel,
       description: r.description,
+      returnShipment: r.return_tracking_no ? { carrier: r.return_carrier, trackingNo: r.return_tracking_no } : null,
       amount: amounts.get(r.id) ?? 0,
       currency: r.currency,
       assignee: r.assignee_id ? { id: r.assignee_id, name: r.assignee_name ?? "" } : null,

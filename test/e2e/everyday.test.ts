@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VOCABULARY } from "../../src/domain/vocabulary.js";
 import { hashPassword } from "../../src/platform/auth.js";
 import { newId } from "../../src/platform/ids.js";
+import { type AxeFinding, seriousViolations } from "../helpers/axe.js";
 import { ARTIFACTS, hasBrowser, launchBrowser } from "../helpers/browser.js";
 import { type Catalog, createDeliveredOrder, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
@@ -68,7 +69,7 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
   }
 
   /** A delivered order and a return-and-refund case on it, with a photo, approved, sent back, received and (unless `received`) inspected. */
-  async function inspectedCase(until: "receive" | "inspect" = "inspect") {
+  async function inspectedCase(until: "ship" | "receive" | "inspect" = "inspect") {
     const order = await createDeliveredOrder(t, cat, {
       lines: [{ skuCode: "TEE", quantity: 1 }],
       deliveredAt: new Date(Date.now() - 86400_000).toISOString(),
@@ -101,14 +102,15 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
         ]),
       }),
     );
+    const trackingNo = `SF${Date.now()}`;
     for (const [action, body] of [
       ["approve", {}],
       ["set-responsibility", { responsibility: "supplier", note: "seam defect" }],
-      ["ship-return", { carrier: "shunfeng", trackingNo: `SF${Date.now()}` }],
+      ["ship-return", { carrier: "shunfeng", trackingNo }],
       ["receive", {}],
       ["inspect", { grade: "resellable", matchesOrder: true, complete: true, disposition: "return_to_supplier" }],
     ] as const) {
-      if (until === "receive" && action === "inspect") break;
+      if ((until === "receive" && action === "inspect") || (until === "ship" && action === "receive")) break;
       await ok(
         t.api("POST", `/api/v1/cases/${c.id}/actions/${action}`, {
           as: action === "receive" || action === "inspect" ? "warehouse" : "cs",
@@ -116,7 +118,7 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
         }),
       );
     }
-    return { caseId: c.id as string, orderId: order.id as string };
+    return { caseId: c.id as string, orderId: order.id as string, trackingNo };
   }
 
   async function signedIn(role: string, path: string, width = 1280): Promise<Page & { errors: string[] }> {
@@ -360,6 +362,72 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
     await page.screenshot({ path: join(ARTIFACTS, "case-context.png"), fullPage: true });
     expect(page.errors).toEqual([]);
   }, 60_000);
+
+  it("each role lands on its work: the warehouse on its returns with tracking and bulk receive, finance on the refunds to make", async () => {
+    const arriving = await inspectedCase("ship");
+    const wh = await signedIn("warehouse", "/");
+    await wh.waitForURL(/\/warehouse$/);
+    const row = wh.locator("tr", { hasText: arriving.trackingNo });
+    await row.getByTestId("tracking").getByText(`顺丰速运 ${arriving.trackingNo}`).waitFor();
+    await row.locator(".ant-checkbox-input").check();
+    await wh.getByTestId("bulk-receive").click();
+    await wh
+      .getByRole("dialog")
+      .getByText(/签收选中的 1 个退货包裹/)
+      .waitFor();
+    await wh.getByTestId("confirm-ok").click();
+    await wh.locator(".ant-message").getByText("已签收 1 个，未成功 0 个").waitFor();
+    expect((await t.api("GET", `/api/v1/cases/${arriving.caseId}`)).body.status).toBe("received");
+    await wh.screenshot({ path: join(ARTIFACTS, "landing-warehouse.png"), fullPage: true });
+    expect(wh.errors).toEqual([]);
+
+    const fin = await signedIn("finance", "/");
+    await fin.waitForURL(/\/to-refund$/);
+    const waiting = (await t.api("GET", "/api/v1/cases?status=inspected&limit=100", { as: "finance" })).body.items;
+    expect(waiting.length).toBeGreaterThan(0);
+    const list = fin.getByTestId("to-refund");
+    await list.getByText(waiting[0].caseNo).waitFor();
+    await fin.getByTestId("to-refund-search").locator("input").fill(waiting[0].platformOrderNo);
+    await fin.getByTestId("to-refund-search").locator("input").press("Enter");
+    await fin.getByTestId("to-refund-total").getByText("共 1 条").waitFor();
+    expect(await visibleText(list.locator("tbody tr[data-row-key]"))).toMatch(/AS\S+\s+T\S+[\s\S]*¥\d/);
+    await fin.screenshot({ path: join(ARTIFACTS, "landing-finance.png"), fullPage: true });
+    expect(fin.errors).toEqual([]);
+  }, 90_000);
+
+  it("has no critical or serious axe-core violation on the portal, the case list, a case, the warehouse and finance", async () => {
+    const found: Record<string, AxeFinding[]> = {};
+    const check = async (page: Page, name: string) => {
+      await settled(page);
+      const v = await seriousViolations(page);
+      if (v.length) found[name] = v;
+      const h1 = await page.locator("h1").count();
+      if (h1 !== 1) found[name] = [...(found[name] ?? []), { id: "one-h1", impact: "serious", help: `${h1} h1`, targets: [] }];
+    };
+    const phone = await (await browser.newContext({ viewport: { width: 375, height: 780 } })).newPage();
+    await phone.goto(`${base}/portal`);
+    await phone.getByRole("button", { name: /查询订单/ }).waitFor();
+    await check(phone, "portal lookup");
+    const order = (await t.api("GET", `/api/v1/orders/${refunded.orderId}`)).body;
+    await phone.getByLabel(/订单号/).fill(order.platformOrderNo);
+    await phone.getByLabel(/手机号后4位/).fill("5678");
+    await phone.getByRole("button", { name: /查询订单/ }).click();
+    await phone
+      .getByText(/希望如何处理/)
+      .first()
+      .waitFor();
+    await check(phone, "portal order");
+    await phone.goto(`${base}/portal/cases/${refunded.caseId}`);
+    await phone.locator("[data-status]").first().waitFor();
+    await check(phone, "portal case");
+    const page = await signedIn("admin", "/cases");
+    for (const path of ["/cases", `/cases/${toInspect}`, "/warehouse", "/finance"]) {
+      await page.goto(`${base}${path}`);
+      await page.getByTestId("whoami").waitFor();
+      await check(page, path.replace(/[0-9a-f-]{36}/, ":id"));
+    }
+    expect(found).toEqual({});
+  }, 120_000);
 
   it("serves precompressed assets, the icon, and a portal lookup under 300 KB on the wire", async () => {
     const html = await (await fetch(`${base}/portal`)).text();

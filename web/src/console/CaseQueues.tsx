@@ -30,6 +30,11 @@ i18n.addResourceBundle(
     "queue.left": "剩 {{time}}",
     "queue.late": "超时 {{time}}",
     "queue.tabs": "售后单队列",
+    "refundQueue.search": "售后单号、订单号或手机号",
+    "refundQueue.inspected": "验货时间",
+    "wh.bulkReceive": "批量签收",
+    "wh.bulkReceiveWhat": "签收选中的 {{count}} 个退货包裹；买家会收到通知。",
+    "wh.bulkReceived": "已签收 {{ok}} 个，未成功 {{failed}} 个",
   },
   true,
   false,
@@ -55,6 +60,11 @@ i18n.addResourceBundle(
     "queue.left": "{{time}} left",
     "queue.late": "{{time}} late",
     "queue.tabs": "Case queues",
+    "refundQueue.search": "Case number, order number or phone",
+    "refundQueue.inspected": "Inspected",
+    "wh.bulkReceive": "Receive selected",
+    "wh.bulkReceiveWhat": "Receive the {{count}} selected return parcels; the customers are told.",
+    "wh.bulkReceived": "{{ok}} received, {{failed}} not",
   },
   true,
   false,
@@ -129,6 +139,7 @@ export type Details = {
   address: string | null;
   channel: string;
   description: string;
+  returnShipment: { carrier: string | null; trackingNo: string } | null;
   amount: number;
   currency: string;
   assignee: { name: string } | null;

@@ -2,7 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { Button, Layout, Menu, Space, Spin, Typography } from "antd";
 import { type ComponentType, lazy, Suspense } from "react";
 import { useTranslation } from "react-i18next";
-import { Route, Routes, useLocation, useNavigate } from "react-router-dom";
+import { Navigate, Route, Routes, useLocation, useNavigate } from "react-router-dom";
 import { api } from "../api";
 import { LanguageButton, Loadable, LoginForm, useMe } from "../shared";
 import { CaseQueueBadge } from "./CaseQueues";
@@ -22,6 +22,7 @@ const ImportOrders = lazy(() => import("./Import"));
 const Policy = lazy(() => import("./Policy"));
 const Reports = lazy(() => import("./Reports"));
 const Warehouse = lazy(() => import("./Warehouse"));
+const ToRefund = lazy(() => import("./ToRefund"));
 const Automation = screen(money, (m) => m.Automation);
 const ClaimsAndStatements = screen(money, (m) => m.ClaimsAndStatements);
 const Cases = screen(pages, (m) => m.Cases);
@@ -50,7 +51,7 @@ export default function Console() {
         return (
           <Layout style={{ minHeight: "100vh" }}>
             <Layout.Sider breakpoint="lg" collapsedWidth={0} theme="light">
-              <Typography.Title level={5} style={{ padding: 16, margin: 0 }}>
+              <Typography.Title level={1} style={{ padding: 16, margin: 0, fontSize: 16 }}>
                 {t("appName")}
               </Typography.Title>
               <Menu
@@ -71,6 +72,7 @@ export default function Console() {
                   { key: "/orders", label: t("orders") },
                   { key: "/imports", label: t("importOrders") },
                   { key: "/warehouse", label: t("warehouse") },
+                  { key: "/to-refund", label: t("queue.inspected") },
                   { key: "/finance", label: t("finance") },
                   { key: "/claims", label: t("claimsAndStatements") },
                   { key: "/suppliers", label: t("suppliers") },
@@ -106,12 +108,20 @@ export default function Console() {
                     <Route
                       path="/"
                       element={
-                        <>
-                          <Dashboard />
-                          <AnalyticsPanel />
-                        </>
+                        // Each role lands where its work is: the warehouse on its returns, finance on the refunds to make.
+                        user.role === "warehouse" ? (
+                          <Navigate to="/warehouse" replace />
+                        ) : user.role === "finance" ? (
+                          <Navigate to="/to-refund" replace />
+                        ) : (
+                          <>
+                            <Dashboard />
+                            <AnalyticsPanel />
+                          </>
+                        )
                       }
                     />
+                    <Route path="/to-refund" element={<ToRefund />} />
                     <Route path="/analytics" element={<Reports />} />
                     <Route path="/cases" element={<Cases />} />
                     <Route path="/complaints" element={<Complaints />} />

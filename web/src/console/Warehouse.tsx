@@ -1,12 +1,14 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert, Card, Descriptions, Empty, Input, Space, Table, Typography } from "antd";
+import { Alert, Button, Card, Descriptions, Empty, Input, Space, Table, Typography } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router-dom";
 import type { CaseStatus } from "../../../src/domain/vocabulary";
 import { api, when } from "../api";
-import { Loadable, StatusTag } from "../shared";
+import { carrierName } from "../names";
+import { Loadable, StatusTag, useConfirm } from "../shared";
 import { ActionButton } from "./CaseDetail";
+import { useCaseDetails } from "./CaseQueues";
 
 /** Statuses the warehouse works on: parcels coming back, and parcels received but not yet inspected. */
 const INCOMING: CaseStatus[] = ["return_in_transit", "received"];
@@ -42,6 +44,21 @@ export default function Warehouse() {
     void qc.invalidateQueries({ queryKey: ["parcel", code] });
     void qc.invalidateQueries({ queryKey: ["cases"] });
   };
+  const details = useCaseDetails((list.data ?? []).map((c) => c.id));
+  const [selected, setSelected] = useState<string[]>([]);
+  const confirm = useConfirm();
+  const bulkReceive = async () => {
+    let ok = 0;
+    for (const id of selected)
+      ok += await api("POST", `/api/v1/cases/${id}/actions/receive`, {}).then(
+        () => 1,
+        () => 0,
+      );
+    setSelected([]);
+    reload();
+    if (ok < selected.length) throw new Error(t("wh.bulkReceived", { ok, failed: selected.length - ok }));
+    return ok;
+  };
   return (
     <Space direction="vertical" style={{ width: "100%" }} size="middle">
       <Card title={t("receiveParcel")}>
@@ -69,7 +86,7 @@ export default function Warehouse() {
                       </Descriptions.Item>
                       <Descriptions.Item label={t("orderNo")}>{c.platformOrderNo}</Descriptions.Item>
                       <Descriptions.Item label={t("returnTracking")}>
-                        {c.returnShipment ? `${c.returnShipment.carrier} ${c.returnShipment.trackingNo}` : "—"}
+                        {c.returnShipment ? `${carrierName(t, c.returnShipment.carrier)} ${c.returnShipment.trackingNo}` : "—"}
                       </Descriptions.Item>
                       <Descriptions.Item label={t("lines")} span={2}>
                         {c.lines.map((l: any) => `${l.skuCode} ${l.title} × ${l.quantity}`).join("；")}
@@ -96,17 +113,52 @@ export default function Warehouse() {
           </div>
         )}
       </Card>
-      <Card title={t("incomingReturns")}>
+      <Card
+        title={t("incomingReturns")}
+        extra={
+          <Button
+            disabled={!selected.length}
+            data-testid="bulk-receive"
+            onClick={() =>
+              void confirm({
+                title: t("wh.bulkReceive"),
+                content: t("wh.bulkReceiveWhat", { count: selected.length }),
+                run: bulkReceive,
+                done: t("wh.bulkReceived", { ok: selected.length, failed: 0 }),
+              })
+            }
+          >
+            {t("wh.bulkReceive")}
+          </Button>
+        }
+      >
         <Loadable q={list} empty={(d) => d.length === 0}>
           {(items) => (
             <Table
               rowKey="id"
               size="small"
               dataSource={items}
-              onRow={(r: any) => ({ onClick: () => nav(`/cases/${r.id}`), style: { cursor: "pointer" } })}
+              rowSelection={{
+                selectedRowKeys: selected,
+                onChange: (k) => setSelected(k as string[]),
+                getCheckboxProps: (r: any) => ({ disabled: r.status !== "return_in_transit", "aria-label": r.caseNo }),
+              }}
+              onRow={(r: any) => ({
+                // A tick in the selection column chooses the parcel; anywhere else on the row opens the case.
+                onClick: (e) => !(e.target as HTMLElement).closest(".ant-table-selection-column") && nav(`/cases/${r.id}`),
+                style: { cursor: "pointer" },
+              })}
               columns={[
                 { title: "#", dataIndex: "caseNo" },
                 { title: t("orderNo"), dataIndex: "platformOrderNo" },
+                {
+                  title: t("returnTracking"),
+                  key: "tracking",
+                  render: (_: unknown, r: any) => {
+                    const s = details.get(r.id)?.returnShipment;
+                    return s ? <span data-testid="tracking">{`${carrierName(t, s.carrier)} ${s.trackingNo}`}</span> : "—";
+                  },
+                },
                 { title: t("status"), dataIndex: "status", render: (v: string) => <StatusTag status={v} /> },
                 { title: t("reason"), dataIndex: "reason", render: (v: string) => t(`reason.${v}`) },
                 {
