@@ -384,7 +384,7 @@ export async function refundAction(deps: Deps, actor: Actor, refundId: string, a
         throw new AppError("refund_exceeds_refundable", `at most ${left.remaining} remains refundable`, { remaining: left.remaining });
       const u = await tx
         .updateTable("refunds")
-        .set({ status: "pending", updated_at: deps.clock.now() })
+        .set({ status: "pending", last_error: null, updated_at: deps.clock.now() })
         .where("id", "=", refundId)
         .where("status", "=", "failed")
         .executeTakeFirst();
