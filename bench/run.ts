@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, each printed next to a baseline measured in the same run.
 // `npm run bench -- http lifecycle import analytics` runs a selection; BENCH_SECONDS sets each load's length.
 import { benchAnalytics } from "./analytics.js";
+import { benchBackfill } from "./backfill.js";
 import { benchHttp } from "./http.js";
 import { benchIdle } from "./idle.js";
 import { benchImport } from "./import.js";
@@ -12,6 +13,8 @@ const all: Record<string, (s: number) => Promise<string[]>> = {
   http: benchHttp,
   lifecycle: benchLifecycle,
   import: benchImport,
+  // A 100k-order Shopify backfill from the emulator beside the CSV import of as many (BENCH_BACKFILL_ORDERS).
+  backfill: () => benchBackfill(),
   // On the 1M-order tenant of bench/data.ts (generated on first use, ~2.5 min).
   analytics: () => benchAnalytics(),
   // The embedded server of `npm start`: start to /health, RSS after the demo seed, idle CPU.
