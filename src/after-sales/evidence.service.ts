@@ -5,7 +5,7 @@ import { newId } from "../platform/ids.js";
 import { uploadError } from "../platform/input.js";
 import { actorType, caseEvent } from "./case.repo.js";
 import { caseView } from "./case.view.js";
-import { evidenceDisposition, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, sniff } from "./evidence.js";
+import { MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, sendStoredFile, sniff } from "./evidence.js";
 
 // Evidence (photos and short videos) on a case: stored after its content is recognised, and sent
 // back to whoever may see the case — staff, the case's supplier, or the customer in the portal.
@@ -75,12 +75,7 @@ export async function sendEvidence(deps: Deps, actor: Actor, evidenceId: string,
   await caseView(deps.db, actor, e.case_id);
   const data = await deps.storage.get(e.storage_key);
   if (!data) throw notFound("evidence file");
-  return reply
-    .type(e.mime)
-    .header("content-disposition", evidenceDisposition(e.filename, e.id, e.mime))
-    .header("cache-control", "private, max-age=3600")
-    .header("x-content-type-options", "nosniff")
-    .send(data);
+  return sendStoredFile(reply, e, data);
 }
 
 /** The part of a multipart upload that readUpload reads (@fastify/multipart's file). */

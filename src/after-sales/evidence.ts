@@ -1,3 +1,4 @@
+import type { FastifyReply } from "fastify";
 /** Recognises uploads by their content, never by the name or the type the client claims. */
 export type Sniffed = { kind: "image" | "video"; mime: string } | null;
 
@@ -54,4 +55,14 @@ export function evidenceDisposition(filename: string | null | undefined, id: str
     safe.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd"),
   ).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `inline; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+/** Sends a stored upload (case evidence or a message attachment) as the type its content was recognised as, inline, unsniffed. */
+export function sendStoredFile(reply: FastifyReply, f: { id: string; mime: string; filename: string | null }, data: Buffer) {
+  return reply
+    .type(f.mime)
+    .header("content-disposition", evidenceDisposition(f.filename, f.id, f.mime))
+    .header("cache-control", "private, max-age=3600")
+    .header("x-content-type-options", "nosniff")
+    .send(data);
 }

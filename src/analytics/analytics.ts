@@ -4,7 +4,7 @@
 // Definitions live in docs/analytics.md.
 import { type RawBuilder, sql } from "kysely";
 import type { Executor } from "../platform/db.js";
-import { AppError } from "../platform/errors.js";
+import { AppError, validation } from "../platform/errors.js";
 import { addDays, localDate, startOfLocalDay } from "../policies/time.js";
 import { DEFAULT_TZ, type RollupState } from "./rollup.js";
 
@@ -52,12 +52,8 @@ export async function resolveRange(ex: Executor, tenantId: string, input: RangeI
   }
   const to = input.to ?? localDate(now, tz);
   const from = input.from ?? addDays(to, -29);
-  if (from > to)
-    throw new AppError("validation_failed", "from: must not be after to", { fields: [{ field: "from", message: "after to" }] });
-  if (Date.parse(to) - Date.parse(from) > 3 * 366 * DAY_MS)
-    throw new AppError("validation_failed", "to: a range spans at most three years", {
-      fields: [{ field: "to", message: "range too long" }],
-    });
+  if (from > to) throw validation("from", "must not be after to");
+  if (Date.parse(to) - Date.parse(from) > 3 * 366 * DAY_MS) throw validation("to", "a range spans at most three years");
   const bounds = await sql<{
     start: Date;
     end: Date;

@@ -4,7 +4,7 @@ import { audit } from "../platform/audit.js";
 import type { Actor, Deps } from "../platform/context.js";
 import { csvRow, restoreCsvCell } from "../platform/csv.js";
 import type { Tx } from "../platform/db.js";
-import { AppError } from "../platform/errors.js";
+import { AppError, validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
 import { recordOfferHistory } from "./offer.repo.js";
@@ -85,8 +85,7 @@ export async function importCatalogCsv(deps: Deps, actor: Actor, text: string) {
   const records: string[][] = [];
   for await (const r of parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, trim: true })) {
     records.push(r as string[]);
-    if (records.length > 20_001)
-      throw new AppError("validation_failed", "file: at most 20,000 rows", { fields: [{ field: "file", message: "too many rows" }] });
+    if (records.length > 20_001) throw validation("file", "at most 20,000 rows");
   }
   const header = (records.shift() ?? []).map((h) => h.toLowerCase().replace(/[\s_]+/g, ""));
   const idx: Partial<Record<Col, number>> = {};
@@ -276,10 +275,7 @@ export function catalogCsvRoutes(app: ZApp, deps: Deps) {
           else part.file.resume();
         }
       }
-      if (!buf)
-        throw new AppError("validation_failed", "file: send the CSV as the multipart field `file`", {
-          fields: [{ field: "file", message: "required" }],
-        });
+      if (!buf) throw validation("file", "send the CSV as the multipart field `file`");
       return importCatalogCsv(deps, actorOf(req), decodeText(buf));
     },
   );

@@ -1,5 +1,6 @@
 import type { FastifyReply } from "fastify";
-import { evidenceDisposition, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, sniff } from "../after-sales/evidence.js";
+import { caseEvent } from "../after-sales/case.repo.js";
+import { MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, sendStoredFile, sniff } from "../after-sales/evidence.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
 import { AppError, forbidden, notFound, validation } from "../platform/errors.js";
@@ -164,21 +165,17 @@ export async function postMessage(deps: Deps, actor: Actor, target: Target, inpu
       }
     }
     if (o.caseId)
-      await tx
-        .insertInto("case_events")
-        .values({
-          id: newId(),
-          tenant_id: actor.tenantId,
-          case_id: o.caseId,
-          action: "message",
-          actor_type: side === "staff" ? String(actor.role) : side,
-          actor_id: actor.id,
-          // Only staff see message events on the timeline (case.service.ts), so the excerpt stays with them.
-          note: body.length > 140 ? `${body.slice(0, 140)}…` : body,
-          data: JSON.stringify({ messageId: id, visibility, attachments: attachmentIds.length }),
-          at: now,
-        })
-        .execute();
+      await caseEvent(tx, {
+        tenantId: actor.tenantId,
+        caseId: o.caseId,
+        action: "message",
+        actorType: side === "staff" ? String(actor.role) : side,
+        actorId: actor.id,
+        // Only staff see message events on the timeline (case.view.ts), so the excerpt stays with them.
+        note: body.length > 140 ? `${body.slice(0, 140)}…` : body,
+        data: { messageId: id, visibility, attachments: attachmentIds.length },
+        at: now,
+      });
     await announce(deps, tx, actor, o, { id, visibility, side, body });
     return id;
   });
@@ -426,12 +423,7 @@ export async function sendAttachment(deps: Deps, actor: Actor, id: string, reply
   if (!f || !mayRead) throw notFound("attachment");
   const data = await deps.storage.get(f.storage_key);
   if (!data) throw notFound("attachment file");
-  return reply
-    .type(f.mime)
-    .header("content-disposition", evidenceDisposition(f.filename, f.id, f.mime))
-    .header("cache-control", "private, max-age=3600")
-    .header("x-content-type-options", "nosniff")
-    .send(data);
+  return sendStoredFile(reply, f, data);
 }
 
 // First-response SLA -----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { parse } from "csv-parse";
 import iconv from "iconv-lite";
 import type { Deps } from "../platform/context.js";
-import { AppError } from "../platform/errors.js";
+import { AppError, validation } from "../platform/errors.js";
 import { actorOf, type ZApp } from "../platform/http.js";
 import { supplierOrderActionTx } from "./supplier-order.service.js";
 
@@ -46,10 +46,7 @@ export async function shipFromCsv(deps: Deps, req: Parameters<typeof actorOf>[0]
   const parser = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, trim: true });
   for await (const r of parser) {
     records.push(r as string[]);
-    if (records.length > MAX_ROWS + 1)
-      throw new AppError("validation_failed", `file: at most ${MAX_ROWS} rows per upload`, {
-        fields: [{ field: "file", message: `at most ${MAX_ROWS} rows` }],
-      });
+    if (records.length > MAX_ROWS + 1) throw validation("file", `at most ${MAX_ROWS} rows per upload`);
   }
   const header = (records.shift() ?? []).map((h) =>
     h
@@ -157,10 +154,7 @@ export function shipCsvRoutes(app: ZApp, deps: Deps) {
           else part.file.resume();
         }
       }
-      if (!buf)
-        throw new AppError("validation_failed", "file: send the CSV as the multipart field `file`", {
-          fields: [{ field: "file", message: "required" }],
-        });
+      if (!buf) throw validation("file", "send the CSV as the multipart field `file`");
       return shipFromCsv(deps, req, decodeText(buf));
     },
   );

@@ -132,9 +132,7 @@ export function identityRoutes(app: ZApp, deps: Deps) {
       const a = actorOf(req);
       const b = req.body;
       if ((b.role === "supplier") !== Boolean(b.supplierId)) {
-        throw new AppError("validation_failed", "supplierId: required for the supplier role and only for it", {
-          fields: [{ field: "supplierId", message: "required exactly when role is supplier" }],
-        });
+        throw validation("supplierId", "required for the supplier role and only for it");
       }
       if (b.supplierId) {
         const s = await deps.db
@@ -143,10 +141,7 @@ export function identityRoutes(app: ZApp, deps: Deps) {
           .where("tenant_id", "=", a.tenantId)
           .where("id", "=", b.supplierId)
           .executeTakeFirst();
-        if (!s)
-          throw new AppError("validation_failed", "supplierId: no such supplier", {
-            fields: [{ field: "supplierId", message: "unknown supplier" }],
-          });
+        if (!s) throw validation("supplierId", "no such supplier");
       }
       const exists = await deps.db
         .selectFrom("users")
@@ -210,9 +205,7 @@ export function identityRoutes(app: ZApp, deps: Deps) {
           .executeTakeFirst();
         if (!before) throw notFound("user");
         if (b.role && (b.role === "supplier") !== Boolean(before.supplier_id)) {
-          throw new AppError("validation_failed", "role: a supplier user stays a supplier user", {
-            fields: [{ field: "role", message: "cannot switch between staff and supplier" }],
-          });
+          throw validation("role", "a supplier user stays a supplier user");
         }
         const after = await tx
           .updateTable("users")

@@ -2,7 +2,7 @@ import type { Selectable } from "kysely";
 import { z } from "zod";
 import type { Imports } from "../db/schema.js";
 import type { Deps } from "../platform/context.js";
-import { AppError, notFound } from "../platform/errors.js";
+import { notFound, validation } from "../platform/errors.js";
 import { actorOf, type ZApp } from "../platform/http.js";
 import { type ImportFormat, startImport } from "./import.service.js";
 
@@ -40,14 +40,8 @@ export function importRoutes(app: ZApp, deps: Deps) {
         if (part.type === "field") fields[part.fieldname] = String(part.value);
         else if (part.fieldname === "file") {
           const format = (fields.format ?? "generic") as ImportFormat;
-          if (!["shopify", "generic"].includes(format))
-            throw new AppError("validation_failed", "format: shopify or generic", {
-              fields: [{ field: "format", message: "shopify or generic" }],
-            });
-          if (!fields.shopId)
-            throw new AppError("validation_failed", "shopId: send the shop's id before the file", {
-              fields: [{ field: "shopId", message: "required" }],
-            });
+          if (!["shopify", "generic"].includes(format)) throw validation("format", "shopify or generic");
+          if (!fields.shopId) throw validation("shopId", "send the shop's id before the file");
           started = await startImport(deps, a, {
             shopId: fields.shopId,
             format,
@@ -56,10 +50,7 @@ export function importRoutes(app: ZApp, deps: Deps) {
           });
         } else part.file.resume();
       }
-      if (!started)
-        throw new AppError("validation_failed", "file: send the CSV as the multipart field `file`", {
-          fields: [{ field: "file", message: "required" }],
-        });
+      if (!started) throw validation("file", "send the CSV as the multipart field `file`");
       return reply.code(202).send({ id: started, status: "queued" });
     },
   );

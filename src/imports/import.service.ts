@@ -10,7 +10,7 @@ import { insertOrders, skuMap } from "../orders/order.import.js";
 import { prepareOrder } from "../orders/order.pricing.js";
 import type { OrderInput } from "../orders/order.schemas.js";
 import type { Actor, Deps } from "../platform/context.js";
-import { AppError } from "../platform/errors.js";
+import { type AppError, validation } from "../platform/errors.js";
 import { newId, sha256 } from "../platform/ids.js";
 import { cellErrors, FIELD_OF_HEADER, type Grouped, genericOrder, ORDER_KEY, type Row, type RowError, shopifyOrder } from "./formats.js";
 
@@ -31,7 +31,7 @@ export async function startImport(
     .where("tenant_id", "=", actor.tenantId)
     .where("id", "=", p.shopId)
     .executeTakeFirst();
-  if (!shop) throw new AppError("validation_failed", "shopId: no such shop", { fields: [{ field: "shopId", message: "unknown shop" }] });
+  if (!shop) throw validation("shopId", "no such shop");
   const id = newId();
   const dir = join(tmpdir(), "dropdesk-imports");
   await mkdir(dir, { recursive: true });

@@ -6,7 +6,7 @@ import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit, type Role } from "../platform/context.js";
 import { csvRow } from "../platform/csv.js";
 import type { Tx } from "../platform/db.js";
-import { AppError, invalidTransition, notFound } from "../platform/errors.js";
+import { AppError, invalidTransition, notFound, validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
 import { keysetPage, pageQuery, sendCsv, wantsCsv } from "../platform/list.js";
@@ -291,10 +291,7 @@ export async function createStatement(
   a: Actor,
   b: { supplierId: string; from: string; to: string; adjustments: { amount: number; memo: string }[] },
 ): Promise<string> {
-  if (b.from > b.to)
-    throw new AppError("validation_failed", "to: the period ends before it starts", {
-      fields: [{ field: "to", message: "before from" }],
-    });
+  if (b.from > b.to) throw validation("to", "the period ends before it starts");
   return deps.db.transaction().execute(async (tx) => {
     const supplier = await tx
       .selectFrom("suppliers")

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { type SelectQueryBuilder, sql } from "kysely";
 import { z } from "zod";
 import { csvRow } from "./csv.js";
-import { AppError } from "./errors.js";
+import { validation } from "./errors.js";
 
 /** Query parameters every list accepts. */
 export const pageQuery = {
@@ -20,8 +20,7 @@ export const encodeCursor = (id: string) => Buffer.from(id).toString("base64url"
 export function decodeCursor(cursor: string | undefined): string | undefined {
   if (!cursor) return undefined;
   const id = Buffer.from(cursor, "base64url").toString("utf8");
-  if (!/^[0-9a-f-]{36}$/.test(id))
-    throw new AppError("validation_failed", "cursor: not a cursor this API gave", { fields: [{ field: "cursor", message: "invalid" }] });
+  if (!/^[0-9a-f-]{36}$/.test(id)) throw validation("cursor", "not a cursor this API gave");
   return id;
 }
 

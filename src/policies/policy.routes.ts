@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { audit } from "../platform/audit.js";
 import type { Deps } from "../platform/context.js";
-import { AppError, notFound } from "../platform/errors.js";
+import { AppError, notFound, validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
 import { loadPolicy, orderEligibility } from "./policy.repo.js";
@@ -60,10 +60,7 @@ export function policyRoutes(app: ZApp, deps: Deps) {
     async (req) => {
       const a = actorOf(req);
       const rules = req.body.rules ?? (req.body.preset ? PRESETS[req.body.preset] : undefined);
-      if (!rules)
-        throw new AppError("validation_failed", "rules: send rules or a preset", {
-          fields: [{ field: "rules", message: "required unless preset is given" }],
-        });
+      if (!rules) throw validation("rules", "send rules or a preset");
       // The law sets a floor: a shop may be more generous, never less.
       const floor = policyFloorViolations(rules);
       if (floor.length > 0) {

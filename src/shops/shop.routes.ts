@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Shops } from "../db/schema.js";
 import { audit } from "../platform/audit.js";
 import type { Deps } from "../platform/context.js";
-import { AppError, notFound, requireChanges } from "../platform/errors.js";
+import { notFound, requireChanges, validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { newId } from "../platform/ids.js";
 
@@ -83,9 +83,7 @@ export function shopRoutes(app: ZApp, deps: Deps) {
     const a = actorOf(req);
     const b = req.body;
     if (!validTimeZone(b.timezone)) {
-      throw new AppError("validation_failed", "timezone: not an IANA time zone", {
-        fields: [{ field: "timezone", message: "unknown time zone" }],
-      });
+      throw validation("timezone", "not an IANA time zone");
     }
     const shop = await deps.db.transaction().execute(async (tx) => {
       const s = await tx
@@ -115,9 +113,7 @@ export function shopRoutes(app: ZApp, deps: Deps) {
       const a = actorOf(req);
       const b = req.body;
       if (b.timezone && !validTimeZone(b.timezone)) {
-        throw new AppError("validation_failed", "timezone: not an IANA time zone", {
-          fields: [{ field: "timezone", message: "unknown time zone" }],
-        });
+        throw validation("timezone", "not an IANA time zone");
       }
       return deps.db.transaction().execute(async (tx) => {
         const before = await tx

@@ -6,7 +6,7 @@ import { runSupplierOrderAction } from "../fulfilment/supplier-order.service.js"
 import { CLAIM_MACHINE } from "../money/claim.states.js";
 import { audit } from "../platform/audit.js";
 import type { Deps } from "../platform/context.js";
-import { AppError, notFound } from "../platform/errors.js";
+import { AppError, notFound, validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import {
   cancelOnPlatform,
@@ -129,10 +129,7 @@ export function supplierChannelRoutes(app: ZApp, deps: Deps) {
       const b = req.body;
       if (platformFor(b.kind)) {
         const row = b.connectorId ? await loadConnector(deps.db, b.connectorId, a.tenantId) : undefined;
-        if (!row || row.kind !== b.kind)
-          throw new AppError("validation_failed", `connectorId: a ${b.kind} connector of this tenant is needed`, {
-            fields: [{ field: "connectorId", message: `a ${b.kind} connector` }],
-          });
+        if (!row || row.kind !== b.kind) throw validation("connectorId", `a ${b.kind} connector of this tenant is needed`);
       }
       const values = {
         kind: b.kind as "portal",

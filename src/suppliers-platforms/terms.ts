@@ -1,7 +1,7 @@
+import { caseEvent } from "../after-sales/case.repo.js";
 import { DEFAULT_TERMS, type SupplierTerms } from "../catalog/catalog.schemas.js";
 import type { Deps, DomainEvent } from "../platform/context.js";
 import type { Executor, Tx } from "../platform/db.js";
-import { newId } from "../platform/ids.js";
 import type { Reason } from "../policies/rules.js";
 import { checkSupplierTerms } from "../policies/supplier.js";
 import { platformFor } from "./channels.js";
@@ -73,18 +73,14 @@ export async function platformTermsSink(deps: Deps, tx: Tx, e: DomainEvent) {
   const note = t.warnings.length
     ? t.warnings.map((w) => `${w.message} / ${w.messageEn}`).join("\n")
     : `${NAMES[t.platform]?.zh ?? t.platform} 平台条款可覆盖此售后 / ${NAMES[t.platform]?.en ?? t.platform} terms cover this case`;
-  await tx
-    .insertInto("case_events")
-    .values({
-      id: newId(),
-      tenant_id: e.tenantId,
-      case_id: e.entityId,
-      action: "platform_terms",
-      actor_type: "system",
-      actor_id: "supplier-platform",
-      note: note.slice(0, 4000),
-      data: JSON.stringify({ platform: t.platform, covers: t.covers, warnings: t.warnings, terms: t.terms }),
-      at: deps.clock.now(),
-    })
-    .execute();
+  await caseEvent(tx, {
+    tenantId: e.tenantId,
+    caseId: e.entityId,
+    action: "platform_terms",
+    actorType: "system",
+    actorId: "supplier-platform",
+    note: note.slice(0, 4000),
+    data: { platform: t.platform, covers: t.covers, warnings: t.warnings, terms: t.terms },
+    at: deps.clock.now(),
+  });
 }

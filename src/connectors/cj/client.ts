@@ -50,8 +50,9 @@ type Envelope = { code?: number | string; result?: boolean; message?: string; da
 /** The next call may start at this time, per connector: CJ counts calls per account and second. */
 const nextSlot = new Map<string, number>();
 async function paced(ctx: ConnectorContext, qps: number) {
-  // A little over 1/qps apart, so that network jitter never lands qps + 1 calls in one of CJ's seconds.
-  const gap = Math.ceil(1050 / qps);
+  // A fifth over 1/qps apart, so that jitter on the way (a busy event loop, a slow network) never
+  // lands qps + 1 calls in one of CJ's seconds.
+  const gap = Math.ceil(1200 / qps);
   const now = Date.now();
   const at = Math.max(now, nextSlot.get(ctx.connector.id) ?? 0);
   nextSlot.set(ctx.connector.id, at + gap);
