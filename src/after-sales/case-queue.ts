@@ -125,6 +125,28 @@ const phoneQuery = z.strictObject({ phone: z.string().trim().max(40) });
 
 export function caseQueueRoutes(app: ZApp, deps: Deps) {
   const tags = ["cases"];
+  // The business numbers of cases and orders (AS…, TB…), for screens that list ids, such as the audit log.
+  app.get("/api/v1/case-queue/numbers", { config: { roles: ROLES.staff }, schema: { tags, querystring: idsQuery } }, async (req) => {
+    const ids = req.query.ids
+      .split(",")
+      .filter((id) => z.string().uuid().safeParse(id).success)
+      .slice(0, 200);
+    const tenantId = actorOf(req).tenantId;
+    if (!ids.length) return { numbers: {} };
+    const cases = await deps.db
+      .selectFrom("cases")
+      .select(["id", "case_no as no"])
+      .where("tenant_id", "=", tenantId)
+      .where("id", "in", ids)
+      .execute();
+    const orders = await deps.db
+      .selectFrom("orders")
+      .select(["id", "platform_order_no as no"])
+      .where("tenant_id", "=", tenantId)
+      .where("id", "in", ids)
+      .execute();
+    return { numbers: Object.fromEntries([...cases, ...orders].map((r) => [r.id, r.no])) };
+  });
   app.get("/api/v1/case-queue/counts", { config: { roles: ROLES.staff }, schema: { tags } }, async (req) => {
     const a = actorOf(req);
     const now = deps.clock.now();

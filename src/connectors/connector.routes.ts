@@ -339,35 +339,49 @@ export function connectorRoutes(app: ZApp, deps: Deps) {
     return connectorOut(deps, await get(a.tenantId, row.id));
   });
 
-  // Per order: where it lives on its platform.
+  // Per order and per case: where it lives on its platform (a case: its platform refund, and its order).
+  const links = async (tenantId: string, recordType: string, entityId: string) => {
+    const rows = await deps.db
+      .selectFrom("connector_records as r")
+      .innerJoin("connectors as c", "c.id", "r.connector_id")
+      .select(["c.id as connector_id", "c.kind", "c.name", "c.config", "r.external_id", "r.external_no", "r.record_type"])
+      .where("r.tenant_id", "=", tenantId)
+      .where("r.record_type", "=", recordType)
+      .where("r.entity_id", "=", entityId)
+      .execute();
+    return rows.map((r) => {
+      const settings = Object.fromEntries(
+        Object.entries((r.config ?? {}) as Record<string, unknown>).map(([k, v]) => [k, v == null ? undefined : String(v)]),
+      );
+      return {
+        connectorId: r.connector_id,
+        kind: r.kind,
+        name: r.name,
+        recordType: r.record_type,
+        externalId: r.external_id,
+        externalNo: recordType === "refund" ? r.external_id : r.external_no,
+        url: CONNECTOR_KINDS[r.kind]?.recordUrl?.(settings, r.record_type, r.external_id) ?? null,
+      };
+    });
+  };
   app.get(
     "/api/v1/orders/:id/platform-links",
     { config: { roles: ROLES.staff }, schema: { tags: ["connectors"], params: idParam } },
+    async (req) => ({ items: await links(actorOf(req).tenantId, "order", req.params.id) }),
+  );
+  app.get(
+    "/api/v1/cases/:id/platform-links",
+    { config: { roles: ROLES.staff }, schema: { tags: ["connectors"], params: idParam } },
     async (req) => {
       const a = actorOf(req);
-      const rows = await deps.db
-        .selectFrom("connector_records as r")
-        .innerJoin("connectors as c", "c.id", "r.connector_id")
-        .select(["c.id as connector_id", "c.kind", "c.name", "c.config", "r.external_id", "r.external_no"])
-        .where("r.tenant_id", "=", a.tenantId)
-        .where("r.record_type", "=", "order")
-        .where("r.entity_id", "=", req.params.id)
-        .execute();
-      return {
-        items: rows.map((r) => {
-          const settings = Object.fromEntries(
-            Object.entries((r.config ?? {}) as Record<string, unknown>).map(([k, v]) => [k, v == null ? undefined : String(v)]),
-          );
-          return {
-            connectorId: r.connector_id,
-            kind: r.kind,
-            name: r.name,
-            externalId: r.external_id,
-            externalNo: r.external_no,
-            url: CONNECTOR_KINDS[r.kind]?.recordUrl?.(settings, "order", r.external_id) ?? null,
-          };
-        }),
-      };
+      const c = await deps.db
+        .selectFrom("cases")
+        .select(["id", "order_id"])
+        .where("tenant_id", "=", a.tenantId)
+        .where("id", "=", req.params.id)
+        .executeTakeFirst();
+      if (!c) throw notFound("case");
+      return { items: [...(await links(a.tenantId, "refund", c.id)), ...(await links(a.tenantId, "order", c.order_id))] };
     },
   );
 

@@ -259,6 +259,12 @@ for (const kind of DB_KINDS) {
       expect(evidence[0].mime).toBe("image/png");
       const row = await t.deps.db.selectFrom("cases").select("response_due_at").where("id", "=", c.id).executeTakeFirstOrThrow();
       expect(topTime(new Date(row.response_due_at as Date))).toBe(refunds[0].refund_remind_timeout.timeout);
+      // The case links to its refund and its trade in the seller back office.
+      const links = (await t.api("GET", `/api/v1/cases/${c.id}/platform-links`)).body.items;
+      expect(links.map((l: { recordType: string; url: string }) => [l.recordType, l.url])).toEqual([
+        ["refund", `${emu.url}/back-office/refund?id=${refunds[0].refund_id}`],
+        ["order", `${emu.url}/back-office/trade?tid=${trades[0].tid}`],
+      ]);
       // Pulled again: nothing new.
       later();
       await sync();

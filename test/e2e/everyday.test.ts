@@ -348,7 +348,7 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
   }, 60_000);
 
   it("the case shows its customer, address, channel and description on top, the usual next step first and the ending actions apart", async () => {
-    const page = await signedIn("warehouse", `/cases/${toInspect}`);
+    const page = await signedIn("admin", `/cases/${toInspect}`);
     const ctx = page.getByTestId("case-context");
     await ctx.getByText("13912345678").waitFor();
     expect(await visibleText(ctx)).toMatch(/王小明[\s\S]*上海 上海 浦东 世纪大道 100 号[\s\S]*电话[\s\S]*线头开了/);
@@ -381,6 +381,7 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
     await wh.screenshot({ path: join(ARTIFACTS, "landing-warehouse.png"), fullPage: true });
     expect(wh.errors).toEqual([]);
 
+    await inspectedCase();
     const fin = await signedIn("finance", "/");
     await fin.waitForURL(/\/to-refund$/);
     const waiting = (await t.api("GET", "/api/v1/cases?status=inspected&limit=100", { as: "finance" })).body.items;
@@ -394,6 +395,16 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
     await fin.screenshot({ path: join(ARTIFACTS, "landing-finance.png"), fullPage: true });
     expect(fin.errors).toEqual([]);
   }, 90_000);
+
+  it("the audit log names cases and orders by their numbers", async () => {
+    const c = (await t.api("GET", `/api/v1/cases/${refunded.caseId}`)).body;
+    const page = await signedIn("admin", "/audit");
+    await page.getByText(c.caseNo).first().waitFor();
+    const text = await visibleText(page.locator("body"));
+    expect(text).toContain(`售后单 ${c.caseNo}`);
+    expect(text).not.toContain(`售后单 ${refunded.caseId.slice(0, 8)}`);
+    expect(page.errors).toEqual([]);
+  }, 60_000);
 
   it("has no critical or serious axe-core violation on the portal, the case list, a case, the warehouse and finance", async () => {
     const found: Record<string, AxeFinding[]> = {};

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ServiceError } from "../http.js";
 import type { ConnectorContext, ConnectorKind, PushRequest } from "../kind.js";
-import { tradeLink } from "./links.js";
+import { refundLink, tradeLink } from "./links.js";
 import { toExternalOrder } from "./map.js";
 import { agreeOnTaobao, approveOnTaobao, refuseOnTaobao, shipOnTaobao } from "./push.js";
 import { isTmall, pullRefund, TRADE_FIELDS } from "./refunds.js";
@@ -166,6 +166,7 @@ export const taobaoKind: ConnectorKind = {
   },
 
   recordUrl(settings, recordType, externalId) {
+    if (recordType === "refund") return refundLink(settings, externalId);
     return recordType === "order" ? tradeLink(settings, externalId) : null;
   },
 };

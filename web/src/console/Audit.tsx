@@ -68,6 +68,15 @@ export default function AuditLog() {
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
   const rows = q.data?.pages.flatMap((p) => p.items) ?? [];
+  // Cases and orders by their business numbers (AS…, TB…), not by an id's first characters.
+  const ids = [...new Set(rows.map((e) => e.entityId).filter((id): id is string => Boolean(id)))].slice(0, 200).join(",");
+  const numbers =
+    useQuery({
+      queryKey: ["entity-numbers", ids],
+      queryFn: () => api<{ numbers: Record<string, string> }>("GET", `/api/v1/case-queue/numbers?ids=${ids}`),
+      enabled: Boolean(ids),
+    }).data?.numbers ?? {};
+  const numberOf = (id: string | null) => (id ? (numbers[id] ?? id.slice(0, 8)) : "");
   const csv = new URLSearchParams(filters);
   csv.delete("limit");
   return (
@@ -150,10 +159,10 @@ export default function AuditLog() {
                   render: (_, e) =>
                     e.entityId && ENTITY_PATHS[e.entityType] ? (
                       <Link to={`${ENTITY_PATHS[e.entityType]}${e.entityId}`}>
-                        {auditEntityName(t, e.entityType)} {e.entityId.slice(0, 8)}
+                        {auditEntityName(t, e.entityType)} {numberOf(e.entityId)}
                       </Link>
                     ) : (
-                      `${auditEntityName(t, e.entityType)} ${e.entityId?.slice(0, 8) ?? ""}`
+                      `${auditEntityName(t, e.entityType)} ${numberOf(e.entityId)}`
                     ),
                 },
               ]}

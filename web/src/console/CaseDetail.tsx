@@ -30,6 +30,7 @@ import { carrierName, payMethodName, timelineName } from "../names";
 import { Loadable, reportError, StatusTag } from "../shared";
 import { CaseSupplierOrders } from "./CarrierActions";
 import { CaseContext, GroupedActions } from "./CaseContext";
+import { PlatformLinks } from "./Connectors";
 import ConversationPanel from "./Conversation";
 import { CaseRefunds } from "./GatewayQueue";
 import { QuickReplyPicker, type QuickReplyPurpose } from "./QuickReplyPicker";
@@ -259,7 +260,10 @@ export default function CaseDetail() {
               <Card size="small" title={t("lines")}>
                 <Descriptions size="small" column={1}>
                   <Descriptions.Item label={t("orderNo")}>
-                    <a onClick={() => nav(`/orders/${c.orderId}`)}>{c.platformOrderNo}</a>
+                    <Space wrap>
+                      <a onClick={() => nav(`/orders/${c.orderId}`)}>{c.platformOrderNo}</a>
+                      <PlatformLinks caseId={c.id} />
+                    </Space>
                   </Descriptions.Item>
                   {c.lines.map((l: any) => (
                     <Descriptions.Item key={l.orderLineId} label={l.skuCode}>

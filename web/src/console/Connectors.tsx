@@ -34,6 +34,7 @@ const TEXTS = {
     "cn.status.paused": "已暂停",
     "cn.status.error": "出错",
     "cn.viewOn": "在 {{kind}} 查看 {{no}}",
+    "cn.viewRefundOn": "在 {{kind}} 查看退款 {{no}}",
     "cn.created": "已添加。请在 Shopify 后台把订单与退款的 Webhook 指向下面的地址。",
     "cn.endpoint": "API 地址（可选：沙箱或本地模拟器）",
     "cn.createdTaobao": "已添加。点「测试连接」核对授权，再点「立即同步」拉取交易与退款。",
@@ -74,6 +75,7 @@ const TEXTS = {
     "cn.status.paused": "paused",
     "cn.status.error": "error",
     "cn.viewOn": "View {{no}} on {{kind}}",
+    "cn.viewRefundOn": "View refund {{no}} on {{kind}}",
     "cn.created": "Added. In the Shopify admin, point the order and refund webhooks at the address below.",
     "cn.endpoint": "API base URL (optional: a sandbox or a local emulator)",
     "cn.createdTaobao": "Added. Test the connection to check the authorisation, then sync to pull trades and refunds.",
@@ -371,15 +373,16 @@ export default function Connectors() {
   );
 }
 
-/** Links from an order to its record on the platforms it came from. */
-export function PlatformLinks({ orderId }: { orderId: string }) {
+/** Links from an order (or a case: its platform refund, then its order) to its records on the platforms. */
+export function PlatformLinks(p: { orderId: string } | { caseId: string }) {
   const { t } = useTranslation();
+  const path = "caseId" in p ? `/api/v1/cases/${p.caseId}/platform-links` : `/api/v1/orders/${p.orderId}/platform-links`;
   const q = useQuery({
-    queryKey: ["platform-links", orderId],
+    queryKey: ["platform-links", path],
     queryFn: () =>
-      api<{ items: { connectorId: string; kind: string; externalNo: string | null; url: string | null }[] }>(
+      api<{ items: { connectorId: string; kind: string; recordType?: string; externalNo: string | null; url: string | null }[] }>(
         "GET",
-        `/api/v1/orders/${orderId}/platform-links`,
+        path,
       ),
   });
   const links = (q.data?.items ?? []).filter((l) => l.url);
@@ -388,13 +391,13 @@ export function PlatformLinks({ orderId }: { orderId: string }) {
     <Space>
       {links.map((l) => (
         <Typography.Link
-          key={l.connectorId}
+          key={`${l.connectorId}:${l.recordType ?? "order"}`}
           href={l.url ?? undefined}
           target="_blank"
           rel="noreferrer noopener"
           data-testid="platform-link"
         >
-          {t("cn.viewOn", { kind: KIND_NAMES[l.kind] ?? l.kind, no: l.externalNo ?? "" })}
+          {t(l.recordType === "refund" ? "cn.viewRefundOn" : "cn.viewOn", { kind: KIND_NAMES[l.kind] ?? l.kind, no: l.externalNo ?? "" })}
         </Typography.Link>
       ))}
     </Space>
