@@ -20,13 +20,20 @@ export type LockKind = (typeof LOCK_ORDER)[number][0];
 export type LockSet = Partial<Record<LockKind, readonly (string | null | undefined)[]>>;
 
 /**
- * Locks the given rows `FOR UPDATE` in the fixed order and returns the ids it locked per kind (rows
+ * Locks the given rows in the fixed order and returns the ids it locked per kind (rows
  * that do not exist are simply absent). Read the rows after locking: a value read before the lock
  * may have changed while waiting for it.
  *
- * One statement whatever the number of kinds: each kind is a `FOR UPDATE` CTE (materialised, so
- * each locks its rows by id) and the `UNION ALL` reads them one after the other in LOCK_ORDER, so
- * the rows are locked in the same order as one statement per kind would, in one round trip.
+ * One statement whatever the number of kinds: each kind is a locking CTE (materialised, so each
+ * locks its rows by id) and the `UNION ALL` reads them one after the other in LOCK_ORDER, so the
+ * rows are locked in the same order as one statement per kind would, in one round trip.
+ *
+ * The lock is `FOR NO KEY UPDATE`, what an UPDATE of the row takes itself: two actions on the same
+ * row still wait for each other, but an insert elsewhere that only references the row (its foreign
+ * key check takes `FOR KEY SHARE`: a notification, a timeline event, a claim) no longer waits for the
+ * action, nor the action for it. With `FOR UPDATE` such an insert, checking its case before its
+ * order, deadlocked against an action that held the order and wanted the case. No path deletes
+ * these rows or changes their ids, which would need `FOR UPDATE`.
  */
 export async function lockRows(tx: Tx, set: LockSet): Promise<Record<LockKind, string[]>> {
   const locked = {} as Record<LockKind, string[]>;
@@ -38,7 +45,7 @@ export async function lockRows(tx: Tx, set: LockSet): Promise<Record<LockKind, s
   }
   if (parts.length === 0) return locked;
   const ctes = parts.map(
-    (p, i) => sql`${sql.id(`l${i}`)} AS (SELECT id FROM ${sql.table(p.table)} WHERE id = ANY(${p.ids}::uuid[]) ORDER BY id FOR UPDATE)`,
+    (p, i) => sql`${sql.id(`l${i}`)} AS (SELECT id FROM ${sql.table(p.table)} WHERE id = ANY(${p.ids}::uuid[]) ORDER BY id FOR NO KEY UPDATE)`,
   );
   const reads = parts.map((p, i) => sql`SELECT ${sql.lit(p.kind)}::text AS kind, id FROM ${sql.id(`l${i}`)}`);
   const rows = await sql<{ kind: LockKind; id: string }>`WITH ${sql.join(ctes)} ${sql.join(reads, sql` UNION ALL `)}`.execute(tx);
