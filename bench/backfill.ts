@@ -32,9 +32,9 @@ export async function benchBackfill(): Promise<string[]> {
   try {
     const h = { authorization: `Bearer ${server.token}`, "content-type": "application/json" };
     const call = async (method: string, path: string, body?: unknown) =>
-      (await fetch(`${server.url}${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) })).json() as Promise<
-        Record<string, any>
-      >;
+      (
+        await fetch(`${server.url}${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) })
+      ).json() as Promise<Record<string, any>>;
     const shop = await call("POST", "/api/v1/shops", { name: "Backfill shop", platform: "shopify" });
     for (const [code, price] of [
       ["BENCH-MUG", 3900],
@@ -58,7 +58,8 @@ export async function benchBackfill(): Promise<string[]> {
       const log = (row.log ?? []) as { message: string }[];
       const finished = log.some((l) => l.message.startsWith("sync finished"));
       if ((finished && !row.syncing) || row.status === "error") break;
-      if (waited % 30 === 29) console.error(`backfill: ${emu.requests.length} pages asked, ${row.lastError ?? "no error"}, ${log[0]?.message ?? ""}`);
+      if (waited % 30 === 29)
+        console.error(`backfill: ${emu.requests.length} pages asked, ${row.lastError ?? "no error"}, ${log[0]?.message ?? ""}`);
       if (waited > 3600) throw new Error(`the backfill did not finish in an hour: ${JSON.stringify(row).slice(0, 500)}`);
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -71,7 +72,10 @@ export async function benchBackfill(): Promise<string[]> {
     // The CSV import of the same number of orders, on its own server, in the same run.
     process.env.BENCH_IMPORT_ORDERS = String(n);
     const importLines = await benchImport();
-    const csv = importLines.find((l) => l.startsWith("| Dropdesk import over HTTP"))?.split("|").map((x) => x.trim());
+    const csv = importLines
+      .find((l) => l.startsWith("| Dropdesk import over HTTP"))
+      ?.split("|")
+      .map((x) => x.trim());
     const csvSeconds = csv ? Number(csv[3].replaceAll(",", "")) : Number.NaN;
     lines.push(
       `${fmt(n)} orders of 3 lines in the Shopify emulator (throttling off); ${summary}; ${fmt(imported)} orders in the database, ${fmt(Number(counted.rows[0].d))} distinct numbers`,
