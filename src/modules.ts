@@ -28,6 +28,7 @@ import { orderRoutes } from "./orders/order.routes.js";
 import type { Deps } from "./platform/context.js";
 import type { RouteModule } from "./platform/http.js";
 import { policyRoutes } from "./policies/policy.routes.js";
+import { portalRefundRoutes } from "./portal/portal-refund.js";
 import { portalRoutes } from "./portal/portal.routes.js";
 import { shopRoutes } from "./shops/shop.routes.js";
 import { checkStateMachines } from "./state-machines.js";
@@ -49,6 +50,7 @@ export const routeModules: RouteModule[] = [
   moneyRoutes,
   claimRoutes,
   portalRoutes,
+  portalRefundRoutes,
   automationRoutes,
   connectorRoutes,
   carrierRoutes,

@@ -430,6 +430,20 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
     await check(phone, "portal order");
     await phone.goto(`${base}/portal/cases/${refunded.caseId}`);
     await phone.locator("[data-status]").first().waitFor();
+    // The customer's case says what they got back and how, what comes next, and the parcel they sent.
+    const quote = (await t.api("GET", `/api/v1/refunds?caseId=${refunded.caseId}`, { as: "finance" })).body.items[0];
+    await phone
+      .getByTestId("portal-refund")
+      .getByText(`¥${(quote.amount / 100).toFixed(2)}`)
+      .waitFor();
+    expect(await visibleText(phone.getByTestId("portal-summary"))).toMatch(
+      /已退款[\s\S]*退回方式[\s\S]*(支付宝|原路退回) ¥[\s\S]*下一步[\s\S]*退货运单号[\s\S]*顺丰速运 SF\d+[\s\S]*退货地址/,
+    );
+    const small = await phone
+      .locator(".dd-portal .ant-btn:visible")
+      .evaluateAll((es) => es.filter((e) => e.getBoundingClientRect().height < 44).length);
+    expect(small).toBe(0);
+    await phone.screenshot({ path: join(ARTIFACTS, "portal-case-summary.png"), fullPage: true });
     await check(phone, "portal case");
     const page = await signedIn("admin", "/cases");
     for (const path of ["/cases", `/cases/${toInspect}`, "/warehouse", "/finance"]) {

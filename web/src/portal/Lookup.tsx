@@ -9,7 +9,7 @@ import { applyFieldErrors, LanguageButton } from "../basics";
 // nothing of the order, case and survey pages (web/src/portal/Portal.tsx).
 
 export const shell = (children: ReactNode, title: string) => (
-  <div style={{ maxWidth: 520, margin: "0 auto", padding: 12 }}>
+  <div className="dd-portal" style={{ maxWidth: 520, margin: "0 auto", padding: 12 }}>
     <header style={{ display: "flex", justifyContent: "space-between", alignItems: "center", marginBottom: 12 }}>
       <Typography.Title level={1} style={{ margin: 0, fontSize: 20 }}>
         {title}

@@ -8,6 +8,7 @@ import { api, money, when } from "../api";
 import { CarrierInput, ReturnPickup } from "../carriers";
 import { timelineName } from "../names";
 import { applyFieldErrors, Loadable, StatusTag } from "../shared";
+import { CaseSummary } from "./CaseSummary";
 import { Lookup, shell } from "./Lookup";
 import { takeLinkToken } from "./link-token";
 
@@ -156,21 +157,7 @@ function CasePage() {
             <div>
               {t(`type.${c.type}`)} · {t(`reason.${c.reason}`)}
             </div>
-            {c.returnAddress && (
-              <Alert
-                style={{ marginTop: 8 }}
-                type="info"
-                message={[
-                  c.returnAddress.province,
-                  c.returnAddress.city,
-                  c.returnAddress.line1,
-                  c.returnAddress.name,
-                  c.returnAddress.phone,
-                ]
-                  .filter(Boolean)
-                  .join(" ")}
-              />
-            )}
+            <CaseSummary c={c} />
           </Card>
           {c.status === "awaiting_return" && <ReturnPickup caseId={c.id} base="/portal/api" returnAddress={null} onChange={reload} />}
           {c.status === "awaiting_return" && (
