@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { runCaseAction } from "../after-sales/case.service.js";
 import { sweepUnansweredMessages } from "../conversations/messages.service.js";
-import { runClaimAction } from "../money/claims.routes.js";
+import { runClaimAction } from "../money/claim.service.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
 import { loadPolicyById } from "../policies/policy.repo.js";
 

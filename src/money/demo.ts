@@ -1,8 +1,9 @@
 import type { DemoSeeder } from "../demo/seed.js";
 import type { Actor } from "../platform/context.js";
-import { closeStatement, createStatement, runClaimAction } from "./claims.routes.js";
+import { runClaimAction } from "./claim.service.js";
 import { gateways, type SandboxGateway } from "./gateways.js";
 import { createOrderRefund, executeRefund } from "./refunds.js";
+import { closeStatement, createStatement } from "./statement.service.js";
 
 /**
  * Money demo data, after the after-sales seeder: refunds in every state (succeeded, processing
