@@ -45,7 +45,8 @@ export async function lockRows(tx: Tx, set: LockSet): Promise<Record<LockKind, s
   }
   if (parts.length === 0) return locked;
   const ctes = parts.map(
-    (p, i) => sql`${sql.id(`l${i}`)} AS (SELECT id FROM ${sql.table(p.table)} WHERE id = ANY(${p.ids}::uuid[]) ORDER BY id FOR NO KEY UPDATE)`,
+    (p, i) =>
+      sql`${sql.id(`l${i}`)} AS (SELECT id FROM ${sql.table(p.table)} WHERE id = ANY(${p.ids}::uuid[]) ORDER BY id FOR NO KEY UPDATE)`,
   );
   const reads = parts.map((p, i) => sql`SELECT ${sql.lit(p.kind)}::text AS kind, id FROM ${sql.id(`l${i}`)}`);
   const rows = await sql<{ kind: LockKind; id: string }>`WITH ${sql.join(ctes)} ${sql.join(reads, sql` UNION ALL `)}`.execute(tx);

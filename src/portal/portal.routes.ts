@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { createCase } from "../after-sales/case.create.js";
 import { CaseBody } from "../after-sales/case.routes.js";
-import { readUpload, sendEvidence, storeEvidence } from "../after-sales/evidence.service.js";
 import { runCaseAction } from "../after-sales/case.service.js";
 import { caseView } from "../after-sales/case.view.js";
+import { readUpload, sendEvidence, storeEvidence } from "../after-sales/evidence.service.js";
 import { orderView } from "../orders/order.view.js";
 import { signPortalToken } from "../platform/auth.js";
 import type { Deps } from "../platform/context.js";

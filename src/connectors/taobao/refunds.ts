@@ -1,6 +1,6 @@
 import { createCase } from "../../after-sales/case.create.js";
-import { storeEvidence } from "../../after-sales/evidence.service.js";
 import { runCaseAction } from "../../after-sales/case.service.js";
+import { storeEvidence } from "../../after-sales/evidence.service.js";
 import { type PlatformRefundRow, registerPlatformRefunds } from "../../money/gateways/platform.js";
 import { settleRefund } from "../../money/refunds.js";
 import type { Actor, Deps } from "../../platform/context.js";
