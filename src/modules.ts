@@ -13,6 +13,7 @@ import { setupCarrierJobs } from "./carriers/jobs.js";
 import { carrierRoutes } from "./carriers/routes.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import { connectorRoutes, setupConnectors } from "./connectors/connector.routes.js";
+import { connectorKindRoutes } from "./connectors/kinds.routes.js";
 import { messageRoutes } from "./conversations/messages.routes.js";
 import { quickReplyRoutes } from "./conversations/quick-replies.routes.js";
 import { demoSeeder } from "./demo/demo.js";
@@ -53,6 +54,7 @@ export const routeModules: RouteModule[] = [
   portalRefundRoutes,
   automationRoutes,
   connectorRoutes,
+  connectorKindRoutes,
   carrierRoutes,
   messageRoutes,
   quickReplyRoutes,
