@@ -1,7 +1,7 @@
 import type { Selectable } from "kysely";
 import { DEFAULT_TERMS, type SupplierTerms } from "../catalog/catalog.schemas.js";
 import type { Cases } from "../db/schema.js";
-import { executeRefund } from "../money/refunds.js";
+import { sendAfterCommit } from "../money/refunds.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
@@ -190,6 +190,6 @@ export async function createCase(deps: Deps, actor: Actor, input: CaseInput) {
     });
     return id;
   });
-  if (refundId) await executeRefund(deps, refundId);
+  if (refundId) await sendAfterCommit(deps, refundId);
   return caseView(deps.db, actor, caseId, { detail: false });
 }

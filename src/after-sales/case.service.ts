@@ -1,4 +1,4 @@
-import { executeRefund, openClaimForCase } from "../money/refunds.js";
+import { openClaimForCase, sendAfterCommit } from "../money/refunds.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
@@ -17,7 +17,7 @@ export type { CaseActionInput } from "./case.actions.js";
 
 export async function runCaseAction(deps: Deps, actor: Actor, caseId: string, action: CaseAction, input: CaseActionInput = {}) {
   const r = await deps.db.transaction().execute((tx) => applyAction(tx, deps, actor, caseId, action, input));
-  if (r.refundId) await executeRefund(deps, r.refundId);
+  if (r.refundId) await sendAfterCommit(deps, r.refundId);
   return caseView(deps.db, actor, caseId, { detail: false });
 }
 

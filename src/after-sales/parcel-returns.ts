@@ -1,4 +1,4 @@
-import { executeRefund } from "../money/refunds.js";
+import { sendAfterCommit } from "../money/refunds.js";
 import type { Actor, Deps, DomainEvent } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
 import { applyAction } from "./case.service.js";
@@ -36,6 +36,6 @@ export function setupParcelReturns(deps: Deps) {
   if (!deps.services.afterResponse) deps.services.afterResponse = [];
   const after = deps.services.afterResponse as (() => Promise<void>)[];
   after.push(async () => {
-    while (pending.length) await executeRefund(deps, pending.shift() as string);
+    while (pending.length) await sendAfterCommit(deps, pending.shift() as string);
   });
 }

@@ -22,6 +22,7 @@ import {
   refundAction,
   refundOut,
   refundView,
+  sendAfterCommit,
   settleRefund,
 } from "./refunds.js";
 
@@ -72,7 +73,7 @@ export async function setupMoney(deps: Deps) {
   deps.services.afterResponse ??= [];
   const after = deps.services.afterResponse as (() => Promise<void>)[];
   after.push(async () => {
-    while (pendingRefunds.length) await executeRefund(deps, pendingRefunds.shift() as string);
+    while (pendingRefunds.length) await sendAfterCommit(deps, pendingRefunds.shift() as string);
   });
   deps.services.reconcileRefunds = () => reconcileRefunds(deps);
   if (deps.config.workers) {

@@ -287,6 +287,31 @@ export async function executeRefund(deps: Deps, refundId: string): Promise<void>
 }
 
 /**
+ * Sends a refund that the caller's request has just committed. The request has done what it was
+ * asked, so a failure here (a deadlock while settling, the database briefly gone) must not answer
+ * it with an error that invites a retry: the refund stays pending or processing with the reason,
+ * and reconciliation sends it or asks the gateway again within a minute.
+ */
+export async function sendAfterCommit(deps: Deps, refundId: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await executeRefund(deps, refundId);
+      return;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (attempt < 3 && (code === "40P01" || code === "40001")) continue;
+      await deps.db
+        .updateTable("refunds")
+        .set({ last_error: (e instanceof Error ? e.message : String(e)).slice(0, 500) })
+        .where("id", "=", refundId)
+        .execute()
+        .catch(() => undefined);
+      return;
+    }
+  }
+}
+
+/**
  * Records a gateway's final answer once: success posts the money movement and advances the case;
  * failure changes nothing but the refund's own status, so it can be retried with the same key.
  */
