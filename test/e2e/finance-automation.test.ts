@@ -146,13 +146,22 @@ describe.runIf(hasBrowser)("finance claims and automation settings in the browse
 
     // CS books a courier pickup through 快递100 for the customer, then cancels it before the courier comes.
     emu.deliver = async () => ({ status: 200, body: "{}" });
-    const k = await t.api("POST", "/api/v1/connectors", {
-      body: {
-        kind: "kuaidi100",
-        config: { customer: emu.customer, key: emu.key, salt: "salt-for-e2e-01", secret: emu.secret, endpoint: emu.url },
-      },
-    });
-    expect(k.status, k.text).toBe(201);
+    // The admin connects 快递100 on the integrations screen, with the fields its settings ask for.
+    const adm = await signedInPage(browser, t, base, "/connectors", "admin");
+    await adm.getByTestId("connector-add").click();
+    const form = adm.getByRole("dialog");
+    await form.getByLabel("平台").click();
+    await adm.getByTitle("快递100（物流跟踪、拦截、上门取件）").click();
+    await form.getByLabel("客户编号 (customer)").fill(emu.customer);
+    await form.getByLabel("授权 key").fill(emu.key);
+    await form.getByLabel("推送签名 salt").fill("salt-for-e2e-01");
+    await form.getByLabel("寄件接口 secret").fill(emu.secret);
+    await form.getByLabel("接口地址（留空用官方地址）").fill(emu.url);
+    await form.getByTestId("connector-save").click();
+    await adm.locator("tr", { hasText: "快递100" }).first().waitFor();
+    const made = (await t.api("GET", "/api/v1/connectors")).body.items.find((x: { kind: string }) => x.kind === "kuaidi100");
+    expect(made?.config).toMatchObject({ customer: emu.customer, endpoint: emu.url });
+    expect(JSON.stringify(made.config)).not.toContain(emu.key);
     const delivered = await createDeliveredOrder(t, cat, { lines: [{ skuCode: "MUG", quantity: 1 }] });
     const c = (
       await t.api("POST", "/api/v1/cases", {

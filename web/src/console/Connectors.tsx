@@ -4,6 +4,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, when } from "../api";
 import i18n from "../i18n";
+import { fieldLabel, KindFields, OTHER_KIND_NAMES, useConnectorKinds } from "./ConnectorFields";
 
 // The screen's own texts, kept beside it so the connector screen lands without touching the shared
 // dictionaries; they can move into the JSON locales later.
@@ -133,6 +134,14 @@ function ConnectorForm({ initial, onDone }: { initial?: Connector; onDone: (c: C
   const secretHint = initial ? t("cn.secretKeep") : undefined;
   const [form] = Form.useForm();
   const kind = Form.useWatch("kind", form) ?? initial?.kind ?? "shopify";
+  const kinds = useConnectorKinds();
+  const other = ["shopify", "taobao"].includes(kind) ? undefined : kinds.data?.items.find((k) => k.kind === kind);
+  const kindOptions = [
+    ...Object.entries(KIND_NAMES).map(([value, label]) => ({ value, label })),
+    ...(kinds.data?.items ?? [])
+      .filter((k) => !KIND_NAMES[k.kind])
+      .map((k) => ({ value: k.kind, label: OTHER_KIND_NAMES[k.kind] ? t(`cnf.kind.${k.kind}`) : k.kind })),
+  ];
   return (
     <Form
       form={form}
@@ -144,15 +153,20 @@ function ConnectorForm({ initial, onDone }: { initial?: Connector; onDone: (c: C
         shopDomain: initial?.config.shopDomain,
         endpoint: initial?.config.endpoint,
         ...Object.fromEntries(TAOBAO_FIELDS.filter((f) => !f.secret).map((f) => [f.name, initial?.config[f.name] ?? undefined])),
+        // Another kind's plain settings as saved (secrets come back masked and are left empty).
+        ...(initial && !["shopify", "taobao"].includes(initial.kind)
+          ? Object.fromEntries(Object.entries(initial.config).filter(([, v]) => v !== null && !String(v).includes("•")))
+          : {}),
       }}
       onFinish={async (v) => {
         setBusy(true);
         try {
-          const fields =
-            v.kind === "taobao"
+          const fields = other
+            ? Object.fromEntries(other.fields.map((f) => [f.name, v[f.name]]))
+            : v.kind === "taobao"
               ? Object.fromEntries(TAOBAO_FIELDS.map((f) => [f.name, v[f.name]]))
               : { shopDomain: v.shopDomain, accessToken: v.accessToken, webhookSecret: v.webhookSecret, endpoint: v.endpoint };
-          const config = Object.fromEntries(Object.entries(fields).filter(([, x]) => x));
+          const config = Object.fromEntries(Object.entries(fields).filter(([, x]) => x !== undefined && x !== null && x !== ""));
           const c = initial
             ? await api<Connector>("PATCH", `/api/v1/connectors/${initial.id}`, { name: v.name, shopId: v.shopId, config })
             : await api<Connector>("POST", "/api/v1/connectors", { kind: v.kind, shopId: v.shopId, name: v.name || undefined, config });
@@ -165,15 +179,17 @@ function ConnectorForm({ initial, onDone }: { initial?: Connector; onDone: (c: C
       }}
     >
       <Form.Item name="kind" label={t("cn.kind")}>
-        <Select disabled={Boolean(initial)} options={Object.entries(KIND_NAMES).map(([value, label]) => ({ value, label }))} />
+        <Select disabled={Boolean(initial)} options={kindOptions} />
       </Form.Item>
-      <Form.Item name="shopId" label={t("cn.shop")} rules={[{ required: true }]}>
+      <Form.Item name="shopId" label={t("cn.shop")} rules={other && !other.needsShop ? [] : [{ required: true }]}>
         <Select options={(shops.data?.items ?? []).map((s) => ({ value: s.id, label: s.name }))} />
       </Form.Item>
       <Form.Item name="name" label={t("cn.name")}>
         <Input maxLength={100} />
       </Form.Item>
-      {kind === "taobao" ? (
+      {other ? (
+        <KindFields info={other} editing={Boolean(initial)} secretHint={secretHint} />
+      ) : kind === "taobao" ? (
         TAOBAO_FIELDS.map((f) => (
           <Form.Item
             key={f.name}
@@ -193,13 +209,18 @@ function ConnectorForm({ initial, onDone }: { initial?: Connector; onDone: (c: C
         ))
       ) : (
         <>
-          <Form.Item name="shopDomain" label="shopDomain" rules={[{ required: true }]}>
+          <Form.Item name="shopDomain" label={fieldLabel(t, "shopDomain")} rules={[{ required: true }]}>
             <Input placeholder="your-store" autoComplete="off" />
           </Form.Item>
-          <Form.Item name="accessToken" label="accessToken" extra={secretHint} rules={initial ? [] : [{ required: true }]}>
+          <Form.Item name="accessToken" label={fieldLabel(t, "accessToken")} extra={secretHint} rules={initial ? [] : [{ required: true }]}>
             <Input.Password autoComplete="new-password" placeholder={initial?.config.accessToken ?? ""} />
           </Form.Item>
-          <Form.Item name="webhookSecret" label="webhookSecret" extra={secretHint} rules={initial ? [] : [{ required: true }]}>
+          <Form.Item
+            name="webhookSecret"
+            label={fieldLabel(t, "webhookSecret")}
+            extra={secretHint}
+            rules={initial ? [] : [{ required: true }]}
+          >
             <Input.Password autoComplete="new-password" placeholder={initial?.config.webhookSecret ?? ""} />
           </Form.Item>
           <Form.Item name="endpoint" label={t("cn.endpoint")}>
@@ -291,7 +312,11 @@ export default function Connectors() {
         expandable={{ expandedRowRender: (c) => <ConnectorDetail id={c.id} /> }}
         columns={[
           { title: t("cn.name"), dataIndex: "name" },
-          { title: t("cn.kind"), dataIndex: "kind", render: (k: string) => KIND_NAMES[k] ?? k },
+          {
+            title: t("cn.kind"),
+            dataIndex: "kind",
+            render: (k: string) => KIND_NAMES[k] ?? (OTHER_KIND_NAMES[k] ? t(`cnf.kind.${k}`) : k),
+          },
           {
             title: t("cn.shop"),
             dataIndex: "shopId",
