@@ -8,7 +8,7 @@ import { CARRIERS, carrierCode } from "../domain/vocabulary.js";
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
-import { AppError, notFound } from "../platform/errors.js";
+import { AppError, notFound, validation } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { cancelPickup as cancelOnService, createPickup } from "./client.js";
 import { carrierSettings, hookUrl, requireCarrierConnector } from "./connector.js";
@@ -115,14 +115,8 @@ export async function bookPickup(deps: Deps, actor: Actor, caseId: string, input
       allowedActions: [],
     });
   const code = carrierCode(input.carrier);
-  if (!code)
-    throw new AppError("validation_failed", `carrier: choose a carrier from the list (${CARRIERS.slice(0, 10).join(", ")}, …)`, {
-      fields: [{ field: "carrier", message: "not a known carrier" }],
-    });
-  if (input.startTime >= input.endTime)
-    throw new AppError("validation_failed", "endTime: the slot must end after it starts", {
-      fields: [{ field: "endTime", message: "before startTime" }],
-    });
+  if (!code) throw validation("carrier", `choose a carrier from the list (${CARRIERS.slice(0, 10).join(", ")}, …)`);
+  if (input.startTime >= input.endTime) throw validation("endTime", "the slot must end after it starts");
   const to = (c.return_address ?? null) as Address | null;
   if (!to?.line1)
     throw new AppError(

@@ -1,7 +1,7 @@
 import { kuaidi100Kind } from "../carriers/kind.js";
 import type { Actor, Deps } from "../platform/context.js";
 import type { Executor } from "../platform/db.js";
-import { AppError } from "../platform/errors.js";
+import { AppError, validation } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { alibaba1688Kind } from "./alibaba1688/alibaba1688.js";
 import { cjKind } from "./cj/cj.js";
@@ -21,7 +21,7 @@ export const CONNECTOR_KINDS: Record<string, ConnectorKind> = {
 
 export function kindOf(kind: string): ConnectorKind {
   const k = CONNECTOR_KINDS[kind];
-  if (!k) throw new AppError("validation_failed", `kind: no connector kind "${kind}"`, { fields: [{ field: "kind", message: "unknown" }] });
+  if (!k) throw validation("kind", `no connector kind "${kind}"`);
   return k;
 }
 

@@ -1,7 +1,7 @@
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
-import { AppError, notFound } from "../platform/errors.js";
+import { AppError, notFound, validation } from "../platform/errors.js";
 import { newId, randomToken } from "../platform/ids.js";
 import { post } from "./ledger.js";
 import { createOrderRefund } from "./refunds.js";
@@ -30,10 +30,7 @@ export async function issueCompensation(
   caseId: string,
   input: { kind: "coupon" | "partial_refund" | "gift"; amount: number },
 ): Promise<CompensationResult> {
-  if (!Number.isSafeInteger(input.amount) || input.amount < 0)
-    throw new AppError("validation_failed", "amount must be a whole number of fen", {
-      fields: [{ field: "amount", message: "must be a non-negative integer" }],
-    });
+  if (!Number.isSafeInteger(input.amount) || input.amount < 0) throw validation("amount", "must be a whole number of fen, not negative");
   const c = await tx
     .selectFrom("cases")
     .select(["id", "order_id", "case_no"])
@@ -51,10 +48,7 @@ export async function issueCompensation(
     await audit(tx, actor, "compensation.gift", "case", caseId, undefined, input);
     return { kind: "gift", amount: input.amount };
   }
-  if (input.amount <= 0)
-    throw new AppError("validation_failed", "compensation needs an amount", {
-      fields: [{ field: "amount", message: "must be at least 1" }],
-    });
+  if (input.amount <= 0) throw validation("amount", "compensation needs an amount of at least 1");
   if (input.kind === "partial_refund") {
     const r = await createOrderRefund(tx, deps, actor, {
       orderId: c.order_id,

@@ -1,4 +1,4 @@
-import { newId } from "../../platform/ids.js";
+import { caseEvent } from "../../after-sales/case.repo.js";
 import type { ConnectorContext } from "../kind.js";
 
 /**
@@ -30,18 +30,14 @@ export async function caseNote(
   data: Record<string, unknown> = {},
   at?: Date,
 ) {
-  await ctx.deps.db
-    .insertInto("case_events")
-    .values({
-      id: newId(),
-      tenant_id: ctx.connector.tenant_id,
-      case_id: caseId,
-      action,
-      actor_type: "system",
-      actor_id: ctx.connector.id,
-      note: note.slice(0, 4000),
-      data: JSON.stringify({ connectorId: ctx.connector.id, ...data }),
-      at: at ?? ctx.deps.clock.now(),
-    })
-    .execute();
+  await caseEvent(ctx.deps.db, {
+    tenantId: ctx.connector.tenant_id,
+    caseId,
+    action,
+    actorType: "system",
+    actorId: ctx.connector.id,
+    note: note.slice(0, 4000),
+    data: { connectorId: ctx.connector.id, ...data },
+    at: at ?? ctx.deps.clock.now(),
+  });
 }
