@@ -78,7 +78,8 @@ describe.runIf(hasBrowser)("browser journeys", () => {
     await customer.getByRole("button", { name: /查询订单|Find my order/ }).click();
     await customer.getByText(/希望如何处理|What would you like/).waitFor();
     await customer.screenshot({ path: join(ARTIFACTS, "portal-order.png"), fullPage: true });
-    await chooseOption(customer, /希望如何处理|What would you like/, "退货退款");
+    // The remedies are choices to tap, the ones the policy refuses greyed with its reason.
+    await customer.getByRole("radio", { name: "退货退款", exact: true }).check();
     await customer.getByLabel(/问题描述|Describe/).fill("领口开线");
     const png = Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), Buffer.alloc(64, 1)]);
     await customer.locator("input[type=file]").setInputFiles({ name: "seam.png", mimeType: "image/png", buffer: png });
@@ -134,6 +135,23 @@ describe.runIf(hasBrowser)("browser journeys", () => {
     }
     expect(await customer.locator("[data-status=refunded]").count()).toBeGreaterThan(0);
     await customer.screenshot({ path: join(ARTIFACTS, "portal-refunded.png"), fullPage: true });
+
+    // CS closes the case; the customer answers the satisfaction survey its closing message links to.
+    expect((await t.api("POST", `/api/v1/cases/${caseId}/actions/close`, { as: "cs", body: {} })).status).toBe(200);
+    await (t.deps.services.runPendingJobs as () => Promise<number>)();
+    const survey = await t.deps.db.selectFrom("surveys").select("token").where("case_id", "=", caseId).executeTakeFirstOrThrow();
+    await customer.goto(`${base}/portal/survey/${survey.token}`);
+    await customer.getByText("您对这次售后处理满意吗？").waitFor();
+    await customer.getByRole("radio").nth(3).click();
+    await customer.getByLabel("还有什么想告诉我们的（选填）").fill("退款很快");
+    await customer.getByRole("button", { name: /提\s?交|Submit/ }).click();
+    await customer.getByText("感谢您的评价").waitFor();
+    const closed = await t.deps.db
+      .selectFrom("cases")
+      .select(["csat_score", "csat_comment"])
+      .where("id", "=", caseId)
+      .executeTakeFirstOrThrow();
+    expect(closed).toEqual({ csat_score: 4, csat_comment: "退款很快" });
     expect((cs as unknown as { errors: string[] }).errors).toEqual([]);
     // Four people in four browsers on a shared 2-core machine: this journey gets more time than the default.
   }, 180_000);

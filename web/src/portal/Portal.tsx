@@ -1,5 +1,22 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert, App, Button, Card, Form, Input, InputNumber, List, Rate, Select, Space, Tag, Timeline, Typography, Upload } from "antd";
+import {
+  Alert,
+  App,
+  Button,
+  Card,
+  Form,
+  type FormInstance,
+  Input,
+  InputNumber,
+  List,
+  Radio,
+  Rate,
+  Select,
+  Space,
+  Timeline,
+  Typography,
+  Upload,
+} from "antd";
 import { lazy, Suspense, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Route, Routes, useNavigate, useParams } from "react-router-dom";
@@ -82,32 +99,10 @@ function OrderPage() {
             <Loadable q={elig}>
               {(e) => (
                 <Form form={form} layout="vertical" onFinish={submit} initialValues={{ lineId: e.lines[0]?.orderLineId, quantity: 1 }}>
-                  {e.lines.map((l: any) => (
-                    <div key={l.orderLineId} style={{ marginBottom: 8 }}>
-                      <b>{l.title}</b>
-                      {l.options.map((op: any) => (
-                        <div key={op.type} data-option={op.type} data-allowed={op.allowed}>
-                          <Tag color={op.allowed ? "green" : "default"}>{t(`type.${op.type}`)}</Tag>
-                          {!op.allowed && (
-                            <Typography.Text type="secondary">
-                              {op.reasons[0]?.[localStorage.getItem("dd_lang") === "en" ? "messageEn" : "message"]}
-                            </Typography.Text>
-                          )}
-                        </div>
-                      ))}
-                    </div>
-                  ))}
                   <Form.Item name="lineId" label={t("lines")} rules={[{ required: true }]}>
                     <Select options={e.lines.map((l: any) => ({ value: l.orderLineId, label: l.title }))} />
                   </Form.Item>
-                  <Form.Item name="type" label={t("chooseRemedy")} rules={[{ required: true }]}>
-                    <Select
-                      data-testid="case-type"
-                      options={[
-                        ...new Set(e.lines.flatMap((l: any) => l.options.filter((o: any) => o.allowed).map((o: any) => o.type))),
-                      ].map((ty) => ({ value: ty as string, label: t(`type.${ty}`) }))}
-                    />
-                  </Form.Item>
+                  <RemedyChoice lines={e.lines} form={form} />
                   <Form.Item name="quantity" label={t("quantity")} rules={[{ required: true }]}>
                     <InputNumber min={1} />
                   </Form.Item>
@@ -220,6 +215,44 @@ function CasePage() {
   );
 }
 
+type RemedyOption = { type: string; allowed: boolean; reasons: { message: string; messageEn: string }[] };
+
+/**
+ * The remedies the policy offers for the chosen line, as choices to tap (each at least 44 px tall):
+ * the ones it allows can be picked, the others are shown greyed with the policy's reason.
+ */
+function RemedyChoice({ lines, form }: { lines: { orderLineId: string; options: RemedyOption[] }[]; form: FormInstance }) {
+  const { t } = useTranslation();
+  const lineId = Form.useWatch("lineId", form);
+  const line = lines.find((l) => l.orderLineId === lineId) ?? lines[0];
+  const en = localStorage.getItem("dd_lang") === "en";
+  return (
+    <Form.Item name="type" label={t("chooseRemedy")} rules={[{ required: true }]}>
+      <Radio.Group data-testid="case-type" style={{ width: "100%" }}>
+        <Space direction="vertical" style={{ width: "100%" }}>
+          {(line?.options ?? []).map((op) => (
+            <Radio
+              key={op.type}
+              value={op.type}
+              disabled={!op.allowed}
+              data-option={op.type}
+              data-allowed={op.allowed}
+              style={{ minHeight: 44, display: "flex", alignItems: "center" }}
+            >
+              {t(`type.${op.type}`)}
+              {!op.allowed && op.reasons[0] && (
+                <Typography.Text type="secondary" style={{ display: "block", fontSize: 13 }}>
+                  {en ? op.reasons[0].messageEn : op.reasons[0].message}
+                </Typography.Text>
+              )}
+            </Radio>
+          ))}
+        </Space>
+      </Radio.Group>
+    </Form.Item>
+  );
+}
+
 function Survey() {
   const { token } = useParams();
   const { t } = useTranslation();
@@ -239,11 +272,11 @@ function Survey() {
             }}
           >
             <Typography.Paragraph>{s.caseNo}</Typography.Paragraph>
-            <Form.Item name="score" rules={[{ required: true }]}>
-              <Rate />
+            <Form.Item name="score" label={t("surveyQuestion")} rules={[{ required: true, message: t("surveyScoreRequired") }]}>
+              <Rate style={{ fontSize: 32 }} />
             </Form.Item>
-            <Form.Item name="comment">
-              <Input.TextArea rows={3} />
+            <Form.Item name="comment" label={t("surveyComment")}>
+              <Input.TextArea rows={3} maxLength={2000} />
             </Form.Item>
             <Button type="primary" htmlType="submit">
               {t("submit")}
