@@ -84,5 +84,13 @@ describe.runIf(hasBrowser)("analytics screens in the browser", () => {
     await page.getByTestId("cost-chart").locator("canvas").waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "analytics-cost-en.png"), fullPage: true });
     expect(errors).toEqual([]);
+
+    // The period is antd's range picker with presets (the page is in English by now): the last 7
+    // days put a 7-day range in the address.
+    await page.getByTestId("analytics-range").first().click();
+    await page.getByText("Last 7 days", { exact: true }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get("from"), { timeout: 10_000 }).toBeTruthy();
+    const picked = new URL(page.url()).searchParams;
+    expect((Date.parse(picked.get("to") as string) - Date.parse(picked.get("from") as string)) / 86_400_000).toBe(6);
   });
 });

@@ -2,7 +2,8 @@
 // supplier scorecards, and after-sales cost with satisfaction. Filters live in the URL so that a
 // view can be shared; every chart opens the cases behind a bar, every table exports as CSV.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Button, Card, Col, Input, Row, Select, Space, Statistic, Table, Tabs, Tag, Typography } from "antd";
+import { Button, Card, Col, DatePicker, Row, Select, Space, Statistic, Table, Tabs, Tag, Typography } from "antd";
+import dayjs from "dayjs";
 import { BarChart, LineChart, PieChart } from "echarts/charts";
 import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
 import * as echarts from "echarts/core";
@@ -63,23 +64,26 @@ export function Chart({
 /** Report filters from the URL: from, to, shopId, groupBy, tab. */
 function useFilters() {
   const [sp, setSp] = useSearchParams();
-  const set = (k: string, v: string | undefined) => {
+  const setMany = (values: Record<string, string | undefined>) => {
     const next = new URLSearchParams(sp);
-    if (v) next.set(k, v);
-    else next.delete(k);
+    for (const [k, v] of Object.entries(values)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
     setSp(next, { replace: true });
   };
+  const set = (k: string, v: string | undefined) => setMany({ [k]: v });
   const query = new URLSearchParams();
   for (const k of ["from", "to", "shopId"]) {
     const v = sp.get(k);
     if (v) query.set(k, v);
   }
-  return { sp, set, query: query.toString() };
+  return { sp, set, setMany, query: query.toString() };
 }
 
 export default function Reports() {
   const { t } = useTranslation();
-  const { sp, set, query } = useFilters();
+  const { sp, set, setMany, query } = useFilters();
   const me = useMe();
   const qc = useQueryClient();
   const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<Page<Shop>>("GET", "/api/v1/shops") });
@@ -97,21 +101,23 @@ export default function Reports() {
         {t("an.title")}
       </Typography.Title>
       <Space wrap>
-        <Input
-          type="date"
-          aria-label={t("an.from")}
-          addonBefore={t("an.from")}
-          value={sp.get("from") ?? defaults.from}
-          onChange={(e) => set("from", e.target.value)}
-          style={{ width: 230 }}
-        />
-        <Input
-          type="date"
-          aria-label={t("an.to")}
-          addonBefore={t("an.to")}
-          value={sp.get("to") ?? defaults.to}
-          onChange={(e) => set("to", e.target.value)}
-          style={{ width: 230 }}
+        <DatePicker.RangePicker
+          aria-label={t("an.range")}
+          allowClear={false}
+          value={[dayjs(sp.get("from") ?? defaults.from), dayjs(sp.get("to") ?? defaults.to)]}
+          onChange={(v) => {
+            if (v?.[0] && v[1]) setMany({ from: v[0].format("YYYY-MM-DD"), to: v[1].format("YYYY-MM-DD") });
+          }}
+          presets={[
+            { label: t("an.last7"), value: [dayjs(defaults.to).subtract(6, "day"), dayjs(defaults.to)] },
+            { label: t("an.last30"), value: [dayjs(defaults.to).subtract(29, "day"), dayjs(defaults.to)] },
+            { label: t("an.thisMonth"), value: [dayjs(defaults.to).startOf("month"), dayjs(defaults.to)] },
+            {
+              label: t("an.lastMonth"),
+              value: [dayjs(defaults.to).subtract(1, "month").startOf("month"), dayjs(defaults.to).subtract(1, "month").endOf("month")],
+            },
+          ]}
+          data-testid="analytics-range"
         />
         <Select
           allowClear
