@@ -1,7 +1,7 @@
 import { audit } from "../platform/audit.js";
 import type { Actor, Deps } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
-import { AppError, notFound, validation } from "../platform/errors.js";
+import { notFound, validation } from "../platform/errors.js";
 import { newId, randomToken } from "../platform/ids.js";
 import { post } from "./ledger.js";
 import { createOrderRefund } from "./refunds.js";
