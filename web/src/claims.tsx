@@ -1,8 +1,8 @@
-import { App, Button, Form, Input, Modal, Space, Typography } from "antd";
+import { Button, Space } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, money } from "./api";
-import { reportError, useConfirm } from "./shared";
+import { NoteDialog, useConfirm } from "./shared";
 
 /**
  * A supplier claim's actions (accept, dispute, settle, cancel), for finance in the console and for
@@ -10,10 +10,8 @@ import { reportError, useConfirm } from "./shared";
  */
 export function ClaimActions({ claim, onDone }: { claim: { id: string; amount: number; allowedActions: string[] }; onDone: () => void }) {
   const { t } = useTranslation();
-  const { message } = App.useApp();
   const confirm = useConfirm();
   const [disputing, setDisputing] = useState(false);
-  const [form] = Form.useForm();
   const amount = money(claim.amount);
   const path = (a: string) => `/api/v1/supplier-claims/${claim.id}/actions/${a}`;
   return (
@@ -38,34 +36,17 @@ export function ClaimActions({ claim, onDone }: { claim: { id: string; amount: n
           {t(`claimAction.${a}`, { defaultValue: t("action.other") })}
         </Button>
       ))}
-      <Modal
+      <NoteDialog
         open={disputing}
         title={t("claimAction.dispute")}
-        onCancel={() => setDisputing(false)}
-        onOk={() => form.submit()}
-        okText={t("confirm.ok")}
-        destroyOnHidden
-      >
-        <Typography.Paragraph>{t("claim.disputeWhat", { amount })}</Typography.Paragraph>
-        <Form
-          form={form}
-          layout="vertical"
-          onFinish={async (v) => {
-            try {
-              await api("POST", path("dispute"), { note: v.note });
-              message.success(t("case.done", { action: t("claimAction.dispute") }));
-              setDisputing(false);
-              onDone();
-            } catch (e) {
-              reportError(form, message, e);
-            }
-          }}
-        >
-          <Form.Item name="note" label={t("field.note")} rules={[{ required: true, whitespace: true }]}>
-            <Input.TextArea rows={2} />
-          </Form.Item>
-        </Form>
-      </Modal>
+        what={t("claim.disputeWhat", { amount })}
+        send={(note) => api("POST", path("dispute"), { note })}
+        done={t("case.done", { action: t("claimAction.dispute") })}
+        onClose={(sent) => {
+          setDisputing(false);
+          if (sent) onDone();
+        }}
+      />
     </Space>
   );
 }

@@ -1,5 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
-import { Alert, App, Button, Card, Empty, Form, Input, Spin, Tag } from "antd";
+import { Alert, App, Button, Card, Empty, Form, Input, Modal, Spin, Tag, Typography } from "antd";
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError, api } from "./api";
@@ -77,6 +77,52 @@ export function reportError(
 ) {
   applyFieldErrors(form, e);
   if (!(e instanceof ApiError && e.fields.length)) message.error((e as Error).message);
+}
+
+/**
+ * A dialog that says what an action does and asks for the note it needs (a dispute's reason, a
+ * refused cancellation's): OK sends it, the API's field errors show under the note, success closes it.
+ */
+export function NoteDialog({
+  open,
+  title,
+  what,
+  send,
+  done,
+  onClose,
+}: {
+  open: boolean;
+  title: string;
+  what: string;
+  send: (note: string) => Promise<unknown>;
+  done: string;
+  onClose: (sent: boolean) => void;
+}) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const [form] = Form.useForm();
+  return (
+    <Modal open={open} title={title} onCancel={() => onClose(false)} onOk={() => form.submit()} okText={t("confirm.ok")} destroyOnHidden>
+      <Typography.Paragraph>{what}</Typography.Paragraph>
+      <Form
+        form={form}
+        layout="vertical"
+        onFinish={async (v) => {
+          try {
+            await send(v.note);
+            message.success(done);
+            onClose(true);
+          } catch (e) {
+            reportError(form, message, e);
+          }
+        }}
+      >
+        <Form.Item name="note" label={t("field.note")} rules={[{ required: true, whitespace: true }]}>
+          <Input.TextArea rows={2} />
+        </Form.Item>
+      </Form>
+    </Modal>
+  );
 }
 
 export function LoginForm({ onDone, title }: { onDone: () => void; title: string }) {

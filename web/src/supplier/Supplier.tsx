@@ -1,12 +1,12 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { App, Button, Card, Col, Form, Input, Layout, Modal, Row, Space, Statistic, Table, Tabs, Tag, Typography } from "antd";
+import { App, Button, Card, Col, Input, Layout, Row, Space, Statistic, Table, Tabs, Tag, Typography } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, money, when } from "../api";
 import { CarrierInput } from "../carriers";
 import { ClaimActions } from "../claims";
 import { SupplierLinkedThread, SupplierThread } from "../console/Conversation";
-import { LanguageButton, Loadable, LoginForm, reportError, StatusTag, useConfirm, useMe } from "../shared";
+import { LanguageButton, Loadable, LoginForm, NoteDialog, StatusTag, useConfirm, useMe } from "../shared";
 
 /** Many parcels at once: a CSV of supplier order (or order number), carrier and tracking number. */
 function ShipCsv({ onDone }: { onDone: () => void }) {
@@ -128,7 +128,6 @@ function SoActions({ so, onDone }: { so: any; onDone: () => void }) {
   const { message } = App.useApp();
   const confirm = useConfirm();
   const [refusing, setRefusing] = useState(false);
-  const [form] = Form.useForm();
   const path = (a: string) => `/api/v1/supplier-orders/${so.id}/actions/${a}`;
   const can = (a: string) => so.allowedActions.includes(a);
   const ask = (a: string, what: string, body: Record<string, unknown> = {}, done = t("so.sent"), danger = false) =>
@@ -153,34 +152,17 @@ function SoActions({ so, onDone }: { so: any; onDone: () => void }) {
             {t("soAction.refuse-cancel")}
           </Button>
         )}
-        <Modal
+        <NoteDialog
           open={refusing}
           title={t("soAction.refuse-cancel")}
-          onCancel={() => setRefusing(false)}
-          onOk={() => form.submit()}
-          okText={t("confirm.ok")}
-          destroyOnHidden
-        >
-          <Typography.Paragraph>{t("so.refuseCancelWhat")}</Typography.Paragraph>
-          <Form
-            form={form}
-            layout="vertical"
-            onFinish={async (v) => {
-              try {
-                await api("POST", path("refuse-cancel"), { note: v.note });
-                message.success(t("so.sent"));
-                setRefusing(false);
-                onDone();
-              } catch (e) {
-                reportError(form, message, e);
-              }
-            }}
-          >
-            <Form.Item name="note" label={t("field.note")} rules={[{ required: true, whitespace: true }]}>
-              <Input.TextArea rows={2} />
-            </Form.Item>
-          </Form>
-        </Modal>
+          what={t("so.refuseCancelWhat")}
+          send={(note) => api("POST", path("refuse-cancel"), { note })}
+          done={t("so.sent")}
+          onClose={(sent) => {
+            setRefusing(false);
+            if (sent) onDone();
+          }}
+        />
       </Space>
     );
   if (so.status === "intercept_requested" && can("intercept-result"))
