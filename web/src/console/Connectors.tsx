@@ -30,6 +30,11 @@ const TEXTS = {
     "cn.edit": "修改",
     "cn.log": "连接日志",
     "cn.records": "已导入",
+    "cn.rec.order": "订单",
+    "cn.rec.refund": "退款",
+    "cn.rec.refund_message": "买家留言",
+    "cn.rec.refund_pic": "买家凭证图片",
+    "cn.rec.other": "其他记录",
     "cn.secretKeep": "留空则保持原值",
     "cn.status.active": "运行中",
     "cn.status.paused": "已暂停",
@@ -71,6 +76,11 @@ const TEXTS = {
     "cn.edit": "Edit",
     "cn.log": "Connection log",
     "cn.records": "Imported",
+    "cn.rec.order": "orders",
+    "cn.rec.refund": "refunds",
+    "cn.rec.refund_message": "buyer messages",
+    "cn.rec.refund_pic": "buyer photos",
+    "cn.rec.other": "other records",
     "cn.secretKeep": "leave empty to keep the current value",
     "cn.status.active": "running",
     "cn.status.paused": "paused",
@@ -248,7 +258,7 @@ function ConnectorDetail({ id }: { id: string }) {
       <Typography.Text type="secondary">
         {t("cn.records")}:{" "}
         {Object.entries(c.records ?? {})
-          .map(([k, n]) => `${k} ${n}`)
+          .map(([k, n]) => `${t(`cn.rec.${k}`, { defaultValue: t("cn.rec.other") })} ${n}`)
           .join(" · ") || "—"}
       </Typography.Text>
       <Table
