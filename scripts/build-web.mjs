@@ -27,7 +27,9 @@ if (!existsSync(dist) || statSync(dist).mtimeMs < srcTime || process.argv.includ
   execFileSync(
     process.execPath,
     [join(root, "node_modules", "vite", "bin", "vite.js"), "build", "--config", join(root, "web", "vite.config.ts"), "--logLevel", "warn"],
-    { stdio: "inherit", cwd: root },
+    // Always a production build: run from the test suite, NODE_ENV=test would otherwise make
+    // Vite bundle React's and antd's development builds (StrictMode's double effects, warnings, twice the bytes).
+    { stdio: "inherit", cwd: root, env: { ...process.env, NODE_ENV: "production" } },
   );
 }
 

@@ -227,8 +227,9 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
     // The inspect dialog: its labels and options by name, and its required-field messages too.
     await page.goto(`${base}/cases/${toInspect}`);
     await page.locator("[data-action=inspect]").click();
-    await page.getByTestId("action-ok").click();
     const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("商品成色").waitFor();
+    await page.getByTestId("action-ok").click();
     await dialog.getByText("请输入商品成色").waitFor();
     await dialog.getByLabel("商品成色").click();
     await page.locator(".ant-select-dropdown:visible").getByText("可二次销售").waitFor();

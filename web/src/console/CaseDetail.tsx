@@ -119,14 +119,71 @@ function RefundPreview({ caseId, method }: { caseId: string; method?: string }) 
 export function ActionButton({ caseId, action, onDone }: { caseId: string; action: string; onDone: () => void }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
-  const qc = useQueryClient();
   const label = t(`action.${action}`, { defaultValue: t("action.other") });
-  const [open, setOpen] = useState(false);
+  // The dialog and its form exist only while the dialog is in use (from opening until its closing
+  // animation ends): each opening starts from a new form, never one left over from the last.
+  const [dialog, setDialog] = useState<"closed" | "open" | "closing">("closed");
+  const fields = ACTION_FORMS[action] ?? [];
+  const needsForm = CONFIRMED.has(action) || fields.some((f) => f.required || action === "inspect");
+  const runNow = async () => {
+    try {
+      await api("POST", `/api/v1/cases/${caseId}/actions/${action}`, action === "assign" ? { assigneeId: null } : {});
+      message.success(t("case.done", { action: label }));
+      onDone();
+    } catch (e) {
+      message.error((e as Error).message);
+    }
+  };
+  return (
+    <>
+      <Button
+        data-action={action}
+        type={action === "approve" || action === "refund" ? "primary" : "default"}
+        danger={action === "reject" || action === "cancel" || action === "close"}
+        onClick={() => (needsForm ? setDialog("open") : void runNow())}
+      >
+        {label}
+      </Button>
+      {dialog !== "closed" && (
+        <ActionDialog
+          caseId={caseId}
+          action={action}
+          label={label}
+          open={dialog === "open"}
+          onClose={() => setDialog("closing")}
+          afterClose={() => setDialog("closed")}
+          onDone={onDone}
+        />
+      )}
+    </>
+  );
+}
+
+function ActionDialog({
+  caseId,
+  action,
+  label,
+  open,
+  onClose,
+  afterClose,
+  onDone,
+}: {
+  caseId: string;
+  action: string;
+  label: string;
+  open: boolean;
+  onClose: () => void;
+  afterClose: () => void;
+  onDone: () => void;
+}) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const qc = useQueryClient();
   const [form] = Form.useForm();
   const method = Form.useWatch("method", form);
   const fields = ACTION_FORMS[action] ?? [];
   // The refund's OK waits for the amount it confirms: until then the dialog is still growing under the pointer.
-  const preview = useRefundQuote(caseId, method, open && action === "refund");
+  const preview = useRefundQuote(caseId, method, action === "refund");
   const [busy, setBusy] = useState(false);
   const run = async (values: Record<string, unknown>) => {
     const body: Record<string, unknown> = {};
@@ -136,8 +193,7 @@ export function ActionButton({ caseId, action, onDone }: { caseId: string; actio
     try {
       const quote = action === "refund" ? qc.getQueryData<any>(["refund-quote", caseId, (body.method as string) ?? ""]) : null;
       await api("POST", `/api/v1/cases/${caseId}/actions/${action}`, body);
-      setOpen(false);
-      form.resetFields();
+      onClose();
       message.success(quote ? t("refund.done", { amount: money(quote.total) }) : t("case.done", { action: label }));
       void qc.invalidateQueries({ queryKey: ["refund-quote", caseId] });
       onDone();
@@ -154,71 +210,60 @@ export function ActionButton({ caseId, action, onDone }: { caseId: string; actio
     setBusy(true);
     await run(values).finally(() => setBusy(false));
   };
-  const needsForm = CONFIRMED.has(action) || fields.some((f) => f.required || action === "inspect");
   return (
-    <>
-      <Button
-        data-action={action}
-        type={action === "approve" || action === "refund" ? "primary" : "default"}
-        danger={action === "reject" || action === "cancel" || action === "close"}
-        onClick={() => (needsForm ? setOpen(true) : run({}))}
-      >
-        {label}
-      </Button>
-      <Modal
-        open={open}
-        title={action === "refund" ? t("refund.confirmTitle") : label}
-        onCancel={() => !busy && setOpen(false)}
-        onOk={confirm}
-        confirmLoading={busy}
-        maskClosable={!CONFIRMED.has(action)}
-        okText={CONFIRMED.has(action) ? t("confirm.ok") : undefined}
-        okButtonProps={{
-          danger: CONFIRMED.has(action) && action !== "refund",
-          disabled: action === "refund" && !preview.data,
-          ...({ "data-testid": "action-ok" } as object),
-        }}
-        destroyOnHidden
-      >
-        {action === "refund" && <RefundPreview caseId={caseId} method={method} />}
-        {CONFIRMED.has(action) && action !== "refund" && <Typography.Paragraph>{t(`case.${action}What`)}</Typography.Paragraph>}
-        <Form form={form} layout="vertical" onFinish={() => void confirm()} initialValues={{ matchesOrder: true, complete: true }}>
-          {NOTE_REPLIES[action] && (
-            <Form.Item label={t("cv.quickReply")}>
-              <QuickReplyPicker
-                purpose={NOTE_REPLIES[action]}
-                target={{ caseId }}
-                testId="note-quick-reply"
-                onPick={(_id, text) => text !== undefined && form.setFieldsValue({ note: text })}
-              />
-            </Form.Item>
-          )}
-          {fields.map((f) => (
-            <Form.Item
-              key={f.name}
-              name={f.name}
-              label={t(`field.${f.name}`)}
-              rules={f.required ? [{ required: true }] : []}
-              valuePropName={f.kind === "bool" ? "checked" : "value"}
-            >
-              {f.kind === "select" ? (
-                <Select options={f.options?.map((o) => ({ value: o, label: f.names ? t(`${f.names}.${o}`) : o }))} data-field={f.name} />
-              ) : f.kind === "carrier" ? (
-                <CarrierInput data-testid={`field-${f.name}`} />
-              ) : f.kind === "number" ? (
-                <InputNumber min={0} step={0.01} />
-              ) : f.kind === "bool" ? (
-                <Switch />
-              ) : f.kind === "longtext" ? (
-                <Input.TextArea rows={3} maxLength={2000} data-field={f.name} />
-              ) : (
-                <Input data-field={f.name} />
-              )}
-            </Form.Item>
-          ))}
-        </Form>
-      </Modal>
-    </>
+    <Modal
+      open={open}
+      title={action === "refund" ? t("refund.confirmTitle") : label}
+      onCancel={() => !busy && onClose()}
+      afterClose={afterClose}
+      onOk={confirm}
+      confirmLoading={busy}
+      mask={{ closable: !CONFIRMED.has(action) }}
+      okText={CONFIRMED.has(action) ? t("confirm.ok") : undefined}
+      okButtonProps={{
+        danger: CONFIRMED.has(action) && action !== "refund",
+        disabled: action === "refund" && !preview.data,
+        ...({ "data-testid": "action-ok" } as object),
+      }}
+    >
+      {action === "refund" && <RefundPreview caseId={caseId} method={method} />}
+      {CONFIRMED.has(action) && action !== "refund" && <Typography.Paragraph>{t(`case.${action}What`)}</Typography.Paragraph>}
+      <Form form={form} layout="vertical" onFinish={() => void confirm()} initialValues={{ matchesOrder: true, complete: true }}>
+        {NOTE_REPLIES[action] && (
+          <Form.Item label={t("cv.quickReply")}>
+            <QuickReplyPicker
+              purpose={NOTE_REPLIES[action]}
+              target={{ caseId }}
+              testId="note-quick-reply"
+              onPick={(_id, text) => text !== undefined && form.setFieldsValue({ note: text })}
+            />
+          </Form.Item>
+        )}
+        {fields.map((f) => (
+          <Form.Item
+            key={f.name}
+            name={f.name}
+            label={t(`field.${f.name}`)}
+            rules={f.required ? [{ required: true }] : []}
+            valuePropName={f.kind === "bool" ? "checked" : "value"}
+          >
+            {f.kind === "select" ? (
+              <Select options={f.options?.map((o) => ({ value: o, label: f.names ? t(`${f.names}.${o}`) : o }))} data-field={f.name} />
+            ) : f.kind === "carrier" ? (
+              <CarrierInput data-testid={`field-${f.name}`} />
+            ) : f.kind === "number" ? (
+              <InputNumber min={0} step={0.01} />
+            ) : f.kind === "bool" ? (
+              <Switch />
+            ) : f.kind === "longtext" ? (
+              <Input.TextArea rows={3} maxLength={2000} data-field={f.name} />
+            ) : (
+              <Input data-field={f.name} />
+            )}
+          </Form.Item>
+        ))}
+      </Form>
+    </Modal>
   );
 }
 
