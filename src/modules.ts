@@ -12,7 +12,8 @@ import { automationRoutes, setupAutomation } from "./automation/automation.route
 import { setupCarrierJobs } from "./carriers/jobs.js";
 import { carrierRoutes } from "./carriers/routes.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
-import { connectorRoutes, setupConnectors } from "./connectors/connector.routes.js";
+import { connectorRoutes } from "./connectors/connector.routes.js";
+import { setupConnectors } from "./connectors/connector.service.js";
 import { connectorKindRoutes } from "./connectors/kinds.routes.js";
 import { messageRoutes } from "./conversations/messages.routes.js";
 import { quickReplyRoutes } from "./conversations/quick-replies.routes.js";
