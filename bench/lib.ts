@@ -36,9 +36,9 @@ export interface Server {
 }
 
 /** Starts Dropdesk as a user would (`dropdesk start`), signs in and makes an admin API token. */
-export async function startServer(opts: { databaseUrl?: string; processes?: number; port: number }): Promise<Server> {
+export async function startServer(opts: { databaseUrl?: string; processes?: number; port: number; nodeArgs?: string[] }): Promise<Server> {
   const dataDir = opts.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), "dd-bench-"));
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "start"], {
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), "--import", "tsx", "src/cli.ts", "start"], {
     env: {
       ...process.env,
       PORT: String(opts.port),

@@ -131,7 +131,7 @@ const inspect: Handler = (x) => {
 };
 
 // The case row is locked, so a second refund request for it waits and then finds this one.
-const refund: Handler = async (x) => (await createCaseRefund(x.tx, x.deps, x.actor, x.c.id, { method: x.input.method })).id;
+const refund: Handler = async (x) => (await createCaseRefund(x.tx, x.deps, x.actor, x.c, { method: x.input.method })).id;
 
 const offerCompensation: Handler = (x) => {
   x.set.offer = JSON.stringify({

@@ -14,7 +14,8 @@ export function setupCaseEvents(deps: Deps): void {
     const caseId = e.data.caseId;
     if (typeof caseId !== "string" || e.data.kind !== "case") return;
     const gateway: Actor = { kind: "system", id: "gateway", tenantId: e.tenantId, role: "system", locale: "zh-CN" };
-    await onCaseRefundSettled(tx, deps, gateway, caseId, e.entityId, e.type === "refund.succeeded" ? "succeeded" : "failed");
+    const currency = typeof e.data.currency === "string" ? e.data.currency : undefined;
+    await onCaseRefundSettled(tx, deps, gateway, caseId, e.entityId, e.type === "refund.succeeded" ? "succeeded" : "failed", currency);
   });
 }
 

@@ -85,6 +85,8 @@ export async function onCaseRefundSettled(
   caseId: string,
   refundId: string,
   outcome: "succeeded" | "failed",
+  /** The order's currency, from the settlement that sent the event. */
+  currency?: string,
 ) {
   const c = await tx.selectFrom("cases").selectAll().where("id", "=", caseId).forUpdate().executeTakeFirstOrThrow();
   const now = deps.clock.now();
@@ -112,5 +114,6 @@ export async function onCaseRefundSettled(
     data: { caseNo: c.case_no, orderId: c.order_id, refundId },
     key: `case.refunded:${caseId}`,
   });
-  if (c.responsibility === "supplier") await openClaimForCase(tx, deps, actor, caseId);
+  // The claim reads nothing the status change above altered: the row read under the lock serves.
+  if (c.responsibility === "supplier") await openClaimForCase(tx, deps, actor, caseId, { c, currency });
 }

@@ -4,13 +4,13 @@ import type { Deps, Executor } from "../platform/context.js";
 import { AppError } from "../platform/errors.js";
 import { type Kuaidi100Settings, settingsOf } from "./client.js";
 
-/** The tenant's connectors of a kind that are neither deleted nor paused, oldest first. */
-const liveConnectors = async (ex: Executor, tenantId: string, kind: string) =>
+/** The tenant's connectors of these kinds that are neither deleted nor paused, oldest first. */
+const liveConnectors = async (ex: Executor, tenantId: string, kinds: string[]) =>
   (await ex
     .selectFrom("connectors")
     .selectAll()
     .where("tenant_id", "=", tenantId)
-    .where("kind", "=", kind)
+    .where("kind", "in", kinds)
     .where("deleted_at", "is", null)
     .where("status", "!=", "paused")
     .orderBy("created_at")
@@ -19,18 +19,29 @@ const liveConnectors = async (ex: Executor, tenantId: string, kind: string) =>
 
 /** The tenant's 快递100 connector (a shop's own first, else the tenant-wide one), if it has one that is not paused. */
 export async function carrierConnector(ex: Executor, tenantId: string, shopId?: string | null): Promise<ConnectorRow | undefined> {
-  const rows = await liveConnectors(ex, tenantId, "kuaidi100");
-  return rows.find((r) => shopId && r.shop_id === shopId) ?? rows.find((r) => !r.shop_id) ?? rows[0];
+  return pickKuaidi100(await liveConnectors(ex, tenantId, ["kuaidi100"]), shopId);
 }
+
+const pickKuaidi100 = (rows: ConnectorRow[], shopId?: string | null) =>
+  rows.find((r) => shopId && r.shop_id === shopId) ?? rows.find((r) => !r.shop_id) ?? rows[0];
 
 /**
  * The connector that tracks a shop's parcels: a 17TRACK connector bound to the shop (a cross-border
  * shop) first, else 快递100 (the shop's own, else the tenant's), else a tenant-wide 17TRACK one.
  */
 export async function trackingConnector(ex: Executor, tenantId: string, shopId?: string | null): Promise<ConnectorRow | undefined> {
-  const track17 = await liveConnectors(ex, tenantId, "track17");
+  // Both kinds in one read.
+  const rows = await liveConnectors(ex, tenantId, ["track17", "kuaidi100"]);
+  const track17 = rows.filter((r) => r.kind === "track17");
   const own = shopId ? track17.find((r) => r.shop_id === shopId) : undefined;
-  return own ?? (await carrierConnector(ex, tenantId, shopId)) ?? track17.find((r) => !r.shop_id);
+  return (
+    own ??
+    pickKuaidi100(
+      rows.filter((r) => r.kind === "kuaidi100"),
+      shopId,
+    ) ??
+    track17.find((r) => !r.shop_id)
+  );
 }
 
 export async function carrierSettings(deps: Deps, row: ConnectorRow): Promise<Kuaidi100Settings> {

@@ -1,6 +1,6 @@
 import type { Selectable } from "kysely";
 import { sql } from "kysely";
-import type { OrderDiscounts, OrderLines, Orders, Refunds } from "../db/schema.js";
+import type { Cases, OrderDiscounts, OrderLines, Orders, Refunds } from "../db/schema.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
 import { type Executor, type JsonRowOf, jsonColumn, type Tx } from "../platform/db.js";
@@ -28,15 +28,34 @@ export type CaseQuote = Quote & {
   reasons: { code: string; message: string; messageEn: string }[];
 };
 
-/** The refund a case is owed, computed from the order, the policy it was decided under and the inspection. */
+type OwnRefund = { id: string; amount: number; status: Selectable<Refunds>["status"] };
+
+/**
+ * The refund a case is owed, computed from the order, the policy it was decided under and the
+ * inspection. Takes the case by id, or its row when the caller has just read it (under its lock).
+ */
 export async function quoteCaseRefund(
   ex: Executor,
   tenantId: string,
-  caseId: string,
+  caseRef: string | Selectable<Cases>,
   opts: { preference?: "original" | "balance" } = {},
 ): Promise<CaseQuote> {
-  const c = await ex.selectFrom("cases").selectAll().where("tenant_id", "=", tenantId).where("id", "=", caseId).executeTakeFirst();
+  return (await quoteWithOwnRefund(ex, tenantId, caseRef, opts)).quote;
+}
+
+/** The quote, and the refund the case already has (read in the same statement as the quote's facts). */
+async function quoteWithOwnRefund(
+  ex: Executor,
+  tenantId: string,
+  caseRef: string | Selectable<Cases>,
+  opts: { preference?: "original" | "balance" },
+): Promise<{ quote: CaseQuote; own: OwnRefund | null }> {
+  const c =
+    typeof caseRef === "string"
+      ? await ex.selectFrom("cases").selectAll().where("tenant_id", "=", tenantId).where("id", "=", caseRef).executeTakeFirst()
+      : caseRef;
   if (!c) throw notFound("case");
+  const caseId = c.id;
   // Everything the quote reads about the order, in one statement: the order, its lines,
   // discounts and payments, this case's lines, the units other refunded cases took back, the
   // refunds under way, and this case's own refund if it has one.
@@ -48,7 +67,7 @@ export async function quoteCaseRefund(
     case_lines: CaseLineJson[];
     earlier: CaseLineJson[];
     pending: string | number;
-    own: { amount: number; status: Selectable<Refunds>["status"] } | null;
+    own: OwnRefund | null;
   }>`SELECT row_to_json(o) AS order,
       (SELECT coalesce(json_agg(l ORDER BY l.line_no), '[]') FROM order_lines l WHERE l.order_id = o.id) AS lines,
       (SELECT coalesce(json_agg(d ORDER BY d.id), '[]') FROM order_discounts d WHERE d.order_id = o.id) AS discounts,
@@ -61,7 +80,7 @@ export async function quoteCaseRefund(
         JOIN refunds r ON r.case_id = oc.id AND r.kind = 'case' AND r.status <> 'failed'
         WHERE oc.order_id = o.id AND oc.id <> ${caseId}) AS earlier,
       ${pendingRefundsSql(sql.ref("o.id"))} AS pending,
-      (SELECT row_to_json(x) FROM (SELECT amount, status FROM refunds WHERE case_id = ${caseId} AND kind = 'case' LIMIT 1) x) AS own
+      (SELECT row_to_json(x) FROM (SELECT id, amount, status FROM refunds WHERE case_id = ${caseId} AND kind = 'case' LIMIT 1) x) AS own
     FROM orders o WHERE o.id = ${c.order_id}`
     .execute(ex)
     .then((r) => r.rows[0]);
@@ -146,7 +165,7 @@ export async function quoteCaseRefund(
   if (q.couponsReissued.length) reasons.push(R("coupon_reissued", "优惠券按原形式退回", "Coupons and points come back in the same form"));
   if (q.capped) reasons.push(R("capped_at_refundable", "已按订单剩余可退金额退款", "Capped at what remains refundable on the order"));
   // `giftDeductions` is the name of the quote's public API field; `giftDeduction` is kept for older readers.
-  return { ...q, giftDeductions: q.giftDeduction, currency: order.currency, reasons };
+  return { quote: { ...q, giftDeductions: q.giftDeduction, currency: order.currency, reasons }, own };
 }
 
 function gatewayFor(method: string): "balance" | "manual" | "sandbox" {
@@ -159,14 +178,26 @@ function gatewayFor(method: string): "balance" | "manual" | "sandbox" {
  * Creates the case's refund inside the caller's transaction (the case row is locked by the caller).
  * One refund per case (unique index); at most what remains refundable on the order.
  */
-export async function createCaseRefund(tx: Tx, deps: Deps, actor: Actor, caseId: string, opts: { method?: "original" | "balance" } = {}) {
-  const c = await tx.selectFrom("cases").select(["id", "order_id", "refund_preference"]).where("id", "=", caseId).executeTakeFirstOrThrow();
-  // Serialise every refund of the order behind its row lock.
-  await tx.selectFrom("orders").select("id").where("id", "=", c.order_id).forUpdate().executeTakeFirstOrThrow();
-  const existing = await tx.selectFrom("refunds").selectAll().where("case_id", "=", caseId).where("kind", "=", "case").executeTakeFirst();
-  if (existing) throw new AppError("conflict", "this case has a refund already", { refundId: existing.id, status: existing.status });
+export async function createCaseRefund(
+  tx: Tx,
+  deps: Deps,
+  actor: Actor,
+  caseRef: string | Selectable<Cases>,
+  opts: { method?: "original" | "balance" } = {},
+) {
+  let c: Selectable<Cases>;
+  if (typeof caseRef === "string") {
+    c = await tx.selectFrom("cases").selectAll().where("id", "=", caseRef).executeTakeFirstOrThrow();
+    // Serialise every refund of the order behind its row lock.
+    await tx.selectFrom("orders").select("id").where("id", "=", c.order_id).forUpdate().executeTakeFirstOrThrow();
+  } else {
+    // The caller read the row after locking the order and the case (a case action's lockCase).
+    c = caseRef;
+  }
+  const caseId = c.id;
   const preference = opts.method ?? c.refund_preference;
-  const q = await quoteCaseRefund(tx, actor.tenantId, caseId, { preference });
+  const { quote: q, own: existing } = await quoteWithOwnRefund(tx, actor.tenantId, c, { preference });
+  if (existing) throw new AppError("conflict", "this case has a refund already", { refundId: existing.id, status: existing.status });
   if (q.total <= 0) throw new AppError("policy_refused", "nothing is owed on this case", { reasons: q.reasons });
   const id = newId();
   const method = preference === "balance" ? "balance" : "original";
@@ -259,9 +290,11 @@ export async function executeRefund(deps: Deps, refundId: string): Promise<void>
     .where("id", "=", refundId)
     .where("status", "=", "pending")
     .returningAll()
+    .returning((eb) => eb.selectFrom("orders").select("currency").whereRef("orders.id", "=", "refunds.order_id").as("currency"))
     .executeTakeFirst();
   if (!r) return;
-  const o = await deps.db.selectFrom("orders").select("currency").where("id", "=", r.order_id).executeTakeFirstOrThrow();
+  if (!r.currency) throw new Error(`refund ${refundId} has no order`);
+  const o = { currency: r.currency };
   let answer: Awaited<ReturnType<(typeof gateways extends (d: Deps) => infer G ? G : never)[string]["refund"]>>;
   try {
     answer = await gateways(deps)[r.gateway].refund({
@@ -283,7 +316,7 @@ export async function executeRefund(deps: Deps, refundId: string): Promise<void>
     if (answer.reference) await deps.db.updateTable("refunds").set({ gateway_ref: answer.reference }).where("id", "=", refundId).execute();
     return;
   }
-  await settleRefund(deps, refundId, answer.status, answer.reference, answer.error);
+  await settleRefund(deps, refundId, answer.status, answer.reference, answer.error, r);
 }
 
 /**
@@ -321,9 +354,11 @@ export async function settleRefund(
   outcome: "succeeded" | "failed",
   reference?: string,
   error?: string,
+  /** The refund's order and case when the caller has them (they never change). */
+  known?: { order_id: string; case_id: string | null },
 ): Promise<boolean> {
   return deps.db.transaction().execute(async (tx) => {
-    const owner = await tx.selectFrom("refunds").select(["order_id", "case_id"]).where("id", "=", refundId).executeTakeFirst();
+    const owner = known ?? (await tx.selectFrom("refunds").select(["order_id", "case_id"]).where("id", "=", refundId).executeTakeFirst());
     if (!owner) return false;
     // Order, case, then refund: the lock order of src/platform/locks.ts, as a case action takes them.
     await lockRows(tx, { orders: [owner.order_id], cases: [owner.case_id], refunds: [refundId] });
@@ -387,7 +422,7 @@ export async function settleRefund(
       type: "refund.succeeded",
       tenantId: r.tenant_id,
       entityId: refundId,
-      data: { orderId: r.order_id, caseId: r.case_id, kind: r.kind, amount },
+      data: { orderId: r.order_id, caseId: r.case_id, kind: r.kind, amount, currency: order.currency },
       key: `refund.succeeded:${refundId}`,
     });
     return true;
@@ -496,8 +531,15 @@ export async function refundView(ex: Executor, actor: Actor, id: string) {
 }
 
 /** A supplier claim for a case the supplier caused: goods cost, freight and compensation. Idempotent. */
-export async function openClaimForCase(tx: Tx, deps: Deps, actor: Actor, caseId: string): Promise<string | null> {
-  const c = await tx.selectFrom("cases").selectAll().where("id", "=", caseId).executeTakeFirstOrThrow();
+export async function openClaimForCase(
+  tx: Tx,
+  deps: Deps,
+  actor: Actor,
+  caseId: string,
+  /** The case row and the order's currency when the caller has read them in this transaction. */
+  known: { c?: Selectable<Cases>; currency?: string } = {},
+): Promise<string | null> {
+  const c = known.c ?? (await tx.selectFrom("cases").selectAll().where("id", "=", caseId).executeTakeFirstOrThrow());
   if (c.responsibility !== "supplier" || !c.supplier_id) return null;
   const existing = await tx
     .selectFrom("supplier_claims")
@@ -543,7 +585,9 @@ export async function openClaimForCase(tx: Tx, deps: Deps, actor: Actor, caseId:
       updated_at: now,
     })
     .execute();
-  const order = await tx.selectFrom("orders").select("currency").where("id", "=", c.order_id).executeTakeFirstOrThrow();
+  const order = known.currency
+    ? { currency: known.currency }
+    : await tx.selectFrom("orders").select("currency").where("id", "=", c.order_id).executeTakeFirstOrThrow();
   await post(tx, {
     tenantId: c.tenant_id,
     code: "claim_opened",

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { Actor, Deps } from "../platform/context.js";
 import { emit } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
@@ -7,20 +8,23 @@ import { deriveOrderStatus, type OrderStatus, type SupplierOrderStatus } from ".
 
 /** Recomputes the order's status and delivered time from its original supplier orders. */
 export async function rollUpOrder(tx: Tx, deps: Deps, actor: Actor, orderId: string): Promise<{ before: OrderStatus; after: OrderStatus }> {
+  // The order and its original supplier orders in one read (the supplier orders as JSON beside it).
   const o = await tx
     .selectFrom("orders")
     .select(["status", "paid_at", "cancelled_at", "completed_at", "delivered_at"])
+    .select(
+      sql<
+        { status: SupplierOrderStatus; delivered_at: string | null }[]
+      >`(SELECT coalesce(json_agg(json_build_object('status', so.status, 'delivered_at', so.delivered_at)), '[]') FROM supplier_orders so WHERE so.order_id = orders.id AND so.purpose = 'original')`.as(
+        "sos",
+      ),
+    )
     .where("id", "=", orderId)
     .executeTakeFirstOrThrow();
-  const sos = await tx
-    .selectFrom("supplier_orders")
-    .select(["status", "delivered_at"])
-    .where("order_id", "=", orderId)
-    .where("purpose", "=", "original")
-    .execute();
+  const sos = o.sos;
   const after = deriveOrderStatus(
     { paid: Boolean(o.paid_at), cancelled: Boolean(o.cancelled_at), completed: Boolean(o.completed_at) },
-    sos as { status: SupplierOrderStatus }[],
+    sos,
   );
   const deliveredTimes = sos.flatMap((s) => (s.status === "delivered" && s.delivered_at ? [new Date(s.delivered_at).getTime()] : []));
   const deliveredAt = after === "delivered" && deliveredTimes.length ? new Date(Math.max(...deliveredTimes)) : null;
