@@ -12,7 +12,7 @@ import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 
 type CaseEb = ExpressionBuilder<DB & { c: DB["cases"] }, "c">;
 
-type CaseRow = Selectable<DB["cases"]> & { platform_order_no: string };
+type CaseRow = Selectable<DB["cases"]> & { platform_order_no: string; shop_timezone: string };
 /** The deadline of the case's current step, as the case list shows it. */
 function deadlineOf(c: CaseRow): { kind: string; at: string } | null {
   const pick = (kind: string, at: unknown) => (at ? { kind, at: new Date(at as string).toISOString() } : null);
@@ -30,6 +30,7 @@ const listRow = (c: CaseRow, now: Date) => {
     orderId: c.order_id,
     platformOrderNo: c.platform_order_no,
     shopId: c.shop_id,
+    shopTimezone: c.shop_timezone,
     supplierId: c.supplier_id,
     type: c.type,
     reason: c.reason,
@@ -183,8 +184,9 @@ export function caseQueueRoutes(app: ZApp, deps: Deps) {
     const rows = await deps.db
       .selectFrom("cases as c")
       .innerJoin("orders as o", "o.id", "c.order_id")
+      .innerJoin("shops as sh", "sh.id", "c.shop_id")
       .selectAll("c")
-      .select("o.platform_order_no")
+      .select(["o.platform_order_no", "sh.timezone as shop_timezone"])
       .where("c.tenant_id", "=", a.tenantId)
       .where(sql<string>`regexp_replace(coalesce(o.customer->>'phone', ''), '[^0-9]', '', 'g')`, "like", `%${digits}`)
       .orderBy("c.created_at", "desc")

@@ -14,12 +14,14 @@ import { allowedCaseActions, type CaseStatus } from "./case.states.js";
 
 // The case as the API shows it: the list item, its current deadline, and the full view.
 
-export const caseListItem = (c: Selectable<Cases> & { platform_order_no: string }, now: Date) => ({
+export const caseListItem = (c: Selectable<Cases> & { platform_order_no: string; shop_timezone: string }, now: Date) => ({
   id: c.id,
   caseNo: c.case_no,
   orderId: c.order_id,
   platformOrderNo: c.platform_order_no,
   shopId: c.shop_id,
+  /** The shop's IANA time zone: the console shows the case's times in it. */
+  shopTimezone: c.shop_timezone,
   supplierId: c.supplier_id,
   type: c.type,
   reason: c.reason,
@@ -184,6 +186,8 @@ export async function caseView(ex: Executor, actor: Actor, caseId: string, opts:
     orderId: c.order_id,
     platformOrderNo: c.platform_order_no,
     shopId: c.shop_id,
+    /** The shop's IANA time zone: the console and the portals show the case's times in it. */
+    shopTimezone: shop.timezone,
     supplierId: c.supplier_id,
     supplierName: supplier?.name ?? null,
     type: c.type as CaseType,

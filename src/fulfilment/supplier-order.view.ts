@@ -29,7 +29,7 @@ export const supplierOrderOut = (
     | "shipped_at"
     | "delivered_at"
     | "created_at"
-  > & { supplier_name?: string; platform_order_no?: string },
+  > & { supplier_name?: string; platform_order_no?: string; shop_timezone?: string },
   lines: Omit<SoLineJson, "id">[],
   actor: Actor,
   now?: Date,
@@ -39,6 +39,8 @@ export const supplierOrderOut = (
   supplierId: s.supplier_id,
   supplierName: s.supplier_name,
   platformOrderNo: s.platform_order_no,
+  /** The shop's IANA time zone, where the view knows it: the portals show the times in it. */
+  shopTimezone: s.shop_timezone,
   purpose: s.purpose,
   caseId: s.case_id,
   status: s.status as SupplierOrderStatus,
@@ -68,8 +70,9 @@ export async function supplierOrderView(ex: Executor, actor: Actor, soId: string
     .selectFrom("supplier_orders as so")
     .innerJoin("suppliers as s", "s.id", "so.supplier_id")
     .innerJoin("orders as o", "o.id", "so.order_id")
+    .innerJoin("shops as sh", "sh.id", "o.shop_id")
     .selectAll("so")
-    .select(["s.name as supplier_name", "o.platform_order_no", "o.address", "o.customer"])
+    .select(["s.name as supplier_name", "o.platform_order_no", "o.address", "o.customer", "sh.timezone as shop_timezone"])
     .select(
       sql<
         SoLineJson[]

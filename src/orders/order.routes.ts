@@ -127,8 +127,9 @@ export function orderRoutes(app: ZApp, deps: Deps) {
           .selectFrom("supplier_orders as so")
           .innerJoin("suppliers as s", "s.id", "so.supplier_id")
           .innerJoin("orders as o", "o.id", "so.order_id")
+          .innerJoin("shops as sh", "sh.id", "o.shop_id")
           .selectAll("so")
-          .select(["s.name as supplier_name", "o.platform_order_no", "o.address", "o.customer"])
+          .select(["s.name as supplier_name", "o.platform_order_no", "o.address", "o.customer", "sh.timezone as shop_timezone"])
           .where("so.tenant_id", "=", a.tenantId);
         const supplierId = a.role === "supplier" ? a.supplierId : f.supplierId;
         if (supplierId) q = q.where("so.supplier_id", "=", supplierId);

@@ -39,6 +39,7 @@ const orderExtras = (id: ReturnType<typeof sql.ref> | string) => {
     >`(SELECT coalesce(json_agg(c ORDER BY c.created_at, c.id), '[]') FROM (SELECT id, case_no, type, reason, status, created_at
         FROM cases WHERE order_id = ${oid}) c)`.as("cases_json"),
     pendingRefundsSql(oid).as("pending_refunds"),
+    sql<string>`(SELECT sh.timezone FROM orders oo JOIN shops sh ON sh.id = oo.shop_id WHERE oo.id = ${oid})`.as("shop_timezone"),
   ];
 };
 /** A supplier order's line as the views select it. */
@@ -50,6 +51,7 @@ type OrderWithExtras = Selectable<Orders> & {
   sos_json: unknown;
   cases_json: unknown;
   pending_refunds: string | number;
+  shop_timezone: string;
 };
 
 export async function orderView(ex: Executor, actor: Actor, orderId: string) {
@@ -94,6 +96,8 @@ async function buildOrderView(ex: Executor, actor: Actor, row: Selectable<Orders
   return {
     id: o.id as string,
     shopId: o.shop_id,
+    /** The shop's IANA time zone: the console shows the order's times in it. */
+    shopTimezone: o.shop_timezone,
     platformOrderNo: o.platform_order_no,
     status: o.status as OrderStatus,
     needsSourcing: o.needs_sourcing,
@@ -137,7 +141,7 @@ async function buildOrderView(ex: Executor, actor: Actor, row: Selectable<Orders
     payments: payments.map((p) => ({ method: p.method, amount: Number(p.amount), reference: p.reference, paidAt: p.paid_at })),
     supplierOrders: visibleSos.map((s) =>
       supplierOrderOut(
-        { ...s, platform_order_no: o.platform_order_no },
+        { ...s, platform_order_no: o.platform_order_no, shop_timezone: o.shop_timezone },
         soLines.filter((l) => l.supplier_order_id === s.id),
         actor,
       ),

@@ -51,6 +51,7 @@ export async function webRoutes(app: ZApp, _deps: Deps) {
     "/orders/*",
     "/imports",
     "/warehouse",
+    "/to-refund",
     "/policies",
     "/finance",
     "/suppliers",

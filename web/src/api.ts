@@ -46,4 +46,37 @@ export const money = (minor: number | null | undefined, currency = "CNY") =>
   minor === null || minor === undefined
     ? "—"
     : `${minor < 0 ? "-" : ""}${currency === "CNY" ? "¥" : `${currency} `}${grouped.format(Math.abs(minor) / 100)}`;
-export const when = (t: string | null | undefined) => (t ? new Date(t).toLocaleString() : "—");
+
+/** The viewer's own time zone, as the browser reports it. */
+export const viewerZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+const knownZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const BEIJING = new Set(["Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "Asia/Urumqi", "PRC"]);
+/** A time zone's name for the screen's language: 北京时间 GMT+8, 纽约时间 GMT-5 (the offset at `at`). */
+export function zoneName(tz: string, at: Date = new Date()) {
+  const lang = i18n.language === "en" ? "en" : "zh-CN";
+  const part = (style: "shortGeneric" | "shortOffset") =>
+    new Intl.DateTimeFormat(lang, { timeZone: tz, timeZoneName: style }).formatToParts(at).find((p) => p.type === "timeZoneName")?.value ??
+    "";
+  const offset = part("shortOffset");
+  const name = tz === "Asia/Shanghai" || BEIJING.has(tz) ? i18n.t("tz.beijing") : part("shortGeneric");
+  return name && name !== offset ? `${name} ${offset}` : offset;
+}
+/**
+ * Every time on every screen. With `timeZone` (the shop's), the time is the shop's wall clock,
+ * followed by the zone's name when it is not the viewer's own.
+ */
+export function when(t: string | null | undefined, timeZone?: string | null) {
+  if (!t) return "—";
+  const d = new Date(t);
+  const tz = timeZone && knownZone(timeZone) ? timeZone : undefined;
+  const text = d.toLocaleString(undefined, tz ? { timeZone: tz } : undefined);
+  if (!tz || tz === viewerZone()) return text;
+  return i18n.t("tz.inZone", { time: text, zone: zoneName(tz, d) });
+}

@@ -318,9 +318,12 @@ export default function CaseDetail() {
                   <Descriptions.Item label={t("responsibility")}>
                     {t(`party.${c.responsibility.party}`, { defaultValue: c.responsibility.party })} — {c.responsibility.note}
                   </Descriptions.Item>
+                  <Descriptions.Item label={t("createdAt")}>
+                    <span data-testid="case-created">{when(c.createdAt, c.shopTimezone)}</span>
+                  </Descriptions.Item>
                   <Descriptions.Item label={t("deadline")}>
                     {c.deadlines.current
-                      ? `${t(`deadlineKind.${c.deadlines.current.kind}`, { defaultValue: t("deadline") })} ${when(c.deadlines.current.at)}`
+                      ? `${t(`deadlineKind.${c.deadlines.current.kind}`, { defaultValue: t("deadline") })} ${when(c.deadlines.current.at, c.shopTimezone)}`
                       : "—"}
                   </Descriptions.Item>
                   {c.returnShipment && (
@@ -401,7 +404,7 @@ export default function CaseDetail() {
                     children: (
                       <span>
                         <b title={e.action}>{timelineName(t, e.action)}</b> {e.to && <StatusTag status={e.to} />}{" "}
-                        <Typography.Text type="secondary">{when(e.at)}</Typography.Text>
+                        <Typography.Text type="secondary">{when(e.at, c.shopTimezone)}</Typography.Text>
                         {e.note && <div>{e.note}</div>}
                       </span>
                     ),

@@ -24,6 +24,7 @@ i18n.addResourceBundle(
     "queue.total": "共 {{count}} 条",
     "queue.customer": "客户",
     "queue.created": "创建时间",
+    "queue.updated": "更新时间",
     "queue.sla": "时限",
     "queue.phone": "按手机号搜索",
     "queue.badge": "新售后单 {{new}}，已超时 {{overdue}}",
@@ -54,6 +55,7 @@ i18n.addResourceBundle(
     "queue.total": "{{count}} in all",
     "queue.customer": "Customer",
     "queue.created": "Created",
+    "queue.updated": "Updated",
     "queue.sla": "SLA",
     "queue.phone": "Search by phone",
     "queue.badge": "{{new}} new, {{overdue}} overdue",
@@ -160,23 +162,48 @@ const hours = (ms: number) => {
   return h >= 48 ? `${Math.round(h / 24)}d` : `${h}h`;
 };
 /** The time left on the case's current deadline: red once passed, orange within a day, green otherwise. */
-export function SlaCountdown({ at }: { at?: string }) {
+export function SlaCountdown({ at, timeZone }: { at?: string; timeZone?: string }) {
   const { t } = useTranslation();
   if (!at) return <>—</>;
   const ms = new Date(at).getTime() - Date.now();
   const color = ms < 0 ? "red" : ms < 86400_000 ? "orange" : "green";
   return (
-    <Tag color={color} title={when(at)} data-sla={color}>
+    <Tag color={color} title={when(at, timeZone)} data-sla={color}>
       {ms < 0 ? t("queue.late", { time: hours(ms) }) : t("queue.left", { time: hours(ms) })}
     </Tag>
   );
 }
 
-type Row = { id: string; createdAt: string; deadline?: { at: string } | null };
-/** The queue's columns: customer (name and phone), amount, created, assignee and SLA, each sortable on the page. */
-export function queueColumns(t: (k: string) => string, details: Map<string, Details>) {
+type Row = { id: string; createdAt: string; updatedAt?: string; shopTimezone?: string; deadline?: { at: string } | null };
+/** The fields the API sorts the case list by (GET /api/v1/cases?sort=…, src/after-sales/case.list.ts). */
+export type SortField = "createdAt" | "updatedAt" | "amount" | "deadline";
+/** A `sort` parameter (`-createdAt`) as the table's sort order of one column. */
+const orderOf = (sort: string | undefined, field: SortField) =>
+  sort === field ? ("ascend" as const) : sort === `-${field}` ? ("descend" as const) : null;
+/** The table's sorter as the API's `sort` parameter, or undefined when the column's sort was cleared. */
+export function sortParam(sorter: unknown): string | undefined {
+  const s = (Array.isArray(sorter) ? sorter[0] : sorter) as { columnKey?: string; order?: "ascend" | "descend" | null } | undefined;
+  if (!s?.order || !s.columnKey) return undefined;
+  return s.order === "descend" ? `-${s.columnKey}` : String(s.columnKey);
+}
+
+/**
+ * The queue's columns: customer (name and phone), amount, created, updated, assignee and SLA.
+ * With `server`, amount, created, updated and SLA sort through the API (the table reports the
+ * click and the list asks again); without it (a phone search's results), on the page.
+ */
+export function queueColumns(t: (k: string) => string, details: Map<string, Details>, server?: { sort?: string }) {
   const d = (r: Row) => details.get(r.id);
   const time = (s?: string | null) => (s ? new Date(s).getTime() : Number.POSITIVE_INFINITY);
+  const sorting = (field: SortField, local: (a: Row, b: Row) => number) =>
+    server
+      ? {
+          key: field,
+          sorter: true,
+          sortOrder: orderOf(server.sort, field),
+          sortDirections: ["ascend", "descend"] as ("ascend" | "descend")[],
+        }
+      : { key: field, sorter: local };
   return [
     {
       title: t("queue.customer"),
@@ -190,23 +217,27 @@ export function queueColumns(t: (k: string) => string, details: Map<string, Deta
     },
     {
       title: t("amount"),
-      key: "amount",
       align: "right" as const,
-      sorter: (a: Row, b: Row) => (d(a)?.amount ?? 0) - (d(b)?.amount ?? 0),
+      ...sorting("amount", (a, b) => (d(a)?.amount ?? 0) - (d(b)?.amount ?? 0)),
       render: (_: unknown, r: Row) => (d(r) ? money(d(r)?.amount, d(r)?.currency) : "—"),
     },
     {
       title: t("queue.created"),
       dataIndex: "createdAt",
-      sorter: (a: Row, b: Row) => time(a.createdAt) - time(b.createdAt),
-      render: (v: string) => when(v),
+      ...sorting("createdAt", (a, b) => time(a.createdAt) - time(b.createdAt)),
+      render: (v: string, r: Row) => <span data-testid="case-created">{when(v, r.shopTimezone)}</span>,
+    },
+    {
+      title: t("queue.updated"),
+      dataIndex: "updatedAt",
+      ...sorting("updatedAt", (a, b) => time(a.updatedAt) - time(b.updatedAt)),
+      render: (v: string, r: Row) => when(v, r.shopTimezone),
     },
     { title: t("assignee"), key: "assignee", render: (_: unknown, r: Row) => d(r)?.assignee?.name ?? t("unassigned") },
     {
       title: t("queue.sla"),
-      key: "sla",
-      sorter: (a: Row, b: Row) => time(a.deadline?.at) - time(b.deadline?.at),
-      render: (_: unknown, r: Row) => <SlaCountdown at={r.deadline?.at} />,
+      ...sorting("deadline", (a, b) => time(a.deadline?.at) - time(b.deadline?.at)),
+      render: (_: unknown, r: Row) => <SlaCountdown at={r.deadline?.at} timeZone={r.shopTimezone} />,
     },
   ];
 }

@@ -251,7 +251,7 @@ function Blocklist() {
               { title: t("type"), dataIndex: "kind", render: (v: string) => t(`cp.kind.${v}`) },
               { title: t("cp.value"), dataIndex: "value" },
               { title: t("reason"), dataIndex: "reason", render: (v: string | null) => v ?? "—" },
-              { title: t("createdAt"), dataIndex: "createdAt", render: when },
+              { title: t("createdAt"), dataIndex: "createdAt", render: (v: string | null) => when(v) },
               {
                 title: "",
                 render: (_: unknown, r: any) => (

@@ -268,7 +268,7 @@ function ConnectorDetail({ id }: { id: string }) {
         title={() => t("cn.log")}
         dataSource={c.log}
         columns={[
-          { title: "", dataIndex: "at", width: 180, render: when },
+          { title: "", dataIndex: "at", width: 180, render: (v: string | null) => when(v) },
           {
             title: "",
             dataIndex: "level",
@@ -342,7 +342,7 @@ export default function Connectors() {
               </Tag>
             ),
           },
-          { title: t("cn.lastSync"), dataIndex: "lastSyncAt", render: when },
+          { title: t("cn.lastSync"), dataIndex: "lastSyncAt", render: (v: string | null) => when(v) },
           {
             title: t("cn.lastError"),
             dataIndex: "lastError",

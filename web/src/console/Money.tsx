@@ -44,7 +44,7 @@ export function ClaimsAndStatements() {
                   render: (v: string) => <Tag data-status={v}>{t(`claimStatus.${v}`, { defaultValue: v })}</Tag>,
                 },
                 { title: t("note"), dataIndex: "supplierNote" },
-                { title: t("deadline"), dataIndex: "dueAt", render: when },
+                { title: t("deadline"), dataIndex: "dueAt", render: (v: string | null) => when(v) },
                 { title: "", dataIndex: "allowedActions", render: (_: string[], r: any) => <ClaimActions claim={r} onDone={refresh} /> },
               ]}
             />
@@ -302,7 +302,7 @@ export function Automation() {
                     </Tag>
                   ),
                 },
-                { title: "", dataIndex: "createdAt", render: when },
+                { title: "", dataIndex: "createdAt", render: (v: string | null) => when(v) },
               ]}
             />
           )}

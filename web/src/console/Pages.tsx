@@ -32,7 +32,7 @@ import { carrierName, postingName } from "../names";
 import { Loadable, reportError, StatusTag, useConfirm, useMe } from "../shared";
 import type { ApiToken, Page, Refund, Shop, Supplier, TrialBalance, User } from "../types";
 import { CarrierIntercept } from "./CarrierActions";
-import { QueueTabs, queueColumns, useCaseDetails } from "./CaseQueues";
+import { QueueTabs, queueColumns, sortParam, useCaseDetails } from "./CaseQueues";
 import { PlatformLinks } from "./Connectors";
 import { GatewayQueue, RouteNames } from "./GatewayQueue";
 import { Chart } from "./Reports";
@@ -166,7 +166,7 @@ export function Orders() {
                 render: (s: string) => <Tag data-status={s}>{t(`orderStatus.${s}`, { defaultValue: s })}</Tag>,
               },
               { title: t("paid"), dataIndex: "paidTotal", render: (v: number) => money(v) },
-              { title: t("placedAt"), dataIndex: "placedAt", render: when },
+              { title: t("placedAt"), dataIndex: "placedAt", render: (v: string | null) => when(v) },
             ]}
           />
         )}
@@ -242,6 +242,13 @@ export function OrderDetail() {
               refresh();
             }}
           />
+          <Descriptions size="small" column={{ xs: 1, md: 3 }} data-testid="order-times">
+            <Descriptions.Item label={t("placedAt")}>
+              <span data-testid="order-placed">{when(o.placedAt ?? o.createdAt, o.shopTimezone)}</span>
+            </Descriptions.Item>
+            <Descriptions.Item label={t("order.paidAt")}>{when(o.paidAt, o.shopTimezone)}</Descriptions.Item>
+            <Descriptions.Item label={t("order.deliveredAt")}>{when(o.deliveredAt, o.shopTimezone)}</Descriptions.Item>
+          </Descriptions>
           <Card size="small" title={t("lines")}>
             <Table
               size="small"
@@ -500,7 +507,10 @@ export function Cases() {
       <QueueTabs
         status={sp.get("status") ?? undefined}
         found={phone ? q.data?.items?.length : undefined}
-        onChange={(s) => setSp(new URLSearchParams(s ? { status: s } : {}))}
+        onChange={(s) => {
+          const sort = sp.get("sort");
+          setSp(new URLSearchParams({ ...(s ? { status: s } : {}), ...(sort ? { sort } : {}) }));
+        }}
       />
       <Space wrap>
         <Input.Search
@@ -628,6 +638,10 @@ export function Cases() {
             dataSource={d.items}
             rowClassName={(_r: any, i: number) => (i === cursor ? "ant-table-row-selected" : "")}
             onRow={(r: any) => ({ onDoubleClick: () => nav(`/cases/${r.id}`) })}
+            // Sorting a column asks the API again (sort=-createdAt …) unless the list is a phone search's.
+            onChange={(_p, _f, sorter) => {
+              if (!phone) set("sort", sortParam(sorter));
+            }}
             columns={[
               {
                 title: "#",
@@ -648,7 +662,7 @@ export function Cases() {
               { title: t("type"), dataIndex: "type", render: (v: string) => t(`type.${v}`) },
               { title: t("reason"), dataIndex: "reason", render: (v: string) => t(`reason.${v}`) },
               { title: t("status"), dataIndex: "status", render: (v: string) => <StatusTag status={v} /> },
-              ...queueColumns(t, details),
+              ...queueColumns(t, details, phone ? undefined : { sort: sp.get("sort") ?? undefined }),
             ]}
           />
         )}
@@ -982,7 +996,7 @@ export function Settings() {
                 { title: t("name"), dataIndex: "name" },
                 { title: t("role"), dataIndex: "role", render: (r: string) => t(`role.${r}`, { defaultValue: r }) },
                 { title: "", dataIndex: "prefix", render: (v: string) => <code>{v}…</code> },
-                { title: t("createdAt"), dataIndex: "createdAt", render: when },
+                { title: t("createdAt"), dataIndex: "createdAt", render: (v: string | null) => when(v) },
                 {
                   title: "",
                   render: (_: unknown, r: any) =>

@@ -18,6 +18,7 @@ type Row = {
   status: string;
   createdAt: string;
   updatedAt: string;
+  shopTimezone?: string;
   deadline?: { at: string } | null;
 };
 
@@ -73,9 +74,13 @@ export default function ToRefund() {
                   },
                 },
                 { title: t("status"), dataIndex: "status", render: (v: string) => <StatusTag status={v} /> },
-                { title: t("queue.created"), dataIndex: "createdAt", render: (v: string) => when(v) },
-                { title: t("refundQueue.inspected"), dataIndex: "updatedAt", render: (v: string) => when(v) },
-                { title: t("queue.sla"), key: "sla", render: (_: unknown, r: Row) => <SlaCountdown at={r.deadline?.at} /> },
+                { title: t("queue.created"), dataIndex: "createdAt", render: (v: string, r: Row) => when(v, r.shopTimezone) },
+                { title: t("refundQueue.inspected"), dataIndex: "updatedAt", render: (v: string, r: Row) => when(v, r.shopTimezone) },
+                {
+                  title: t("queue.sla"),
+                  key: "sla",
+                  render: (_: unknown, r: Row) => <SlaCountdown at={r.deadline?.at} timeZone={r.shopTimezone} />,
+                },
               ]}
             />
           )}

@@ -165,7 +165,7 @@ export default function Warehouse() {
                   title: t("deadline"),
                   dataIndex: "deadline",
                   render: (d: any, r: any) =>
-                    d ? <Typography.Text type={r.overdue ? "danger" : undefined}>{when(d.at)}</Typography.Text> : "—",
+                    d ? <Typography.Text type={r.overdue ? "danger" : undefined}>{when(d.at, r.shopTimezone)}</Typography.Text> : "—",
                 },
               ]}
             />

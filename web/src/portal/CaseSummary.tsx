@@ -93,7 +93,7 @@ export function CaseSummary({ c }: { c: any }) {
       </Descriptions.Item>
       {c.deadlines?.current && (
         <Descriptions.Item label={t("pc.by")}>
-          <span data-testid="portal-deadline">{when(c.deadlines.current.at)}</span>
+          <span data-testid="portal-deadline">{when(c.deadlines.current.at, c.shopTimezone)}</span>
         </Descriptions.Item>
       )}
       {c.returnShipment && (

@@ -199,7 +199,7 @@ function CasePage() {
               items={c.timeline.map((e: any) => ({
                 children: (
                   <span>
-                    {e.to ? <StatusTag status={e.to} /> : timelineName(t, e.action)} {when(e.at)} {e.note}
+                    {e.to ? <StatusTag status={e.to} /> : timelineName(t, e.action)} {when(e.at, c.shopTimezone)} {e.note}
                   </span>
                 ),
               }))}

@@ -310,12 +310,12 @@ export default function Supplier() {
                                     so.late ? (
                                       <Space direction="vertical" size={0} data-testid="late">
                                         <Typography.Text type="danger" strong>
-                                          {when(v)}
+                                          {when(v, so.shopTimezone)}
                                         </Typography.Text>
                                         <Tag color="red">{t("so.overdue")}</Tag>
                                       </Space>
                                     ) : (
-                                      when(v)
+                                      when(v, so.shopTimezone)
                                     ),
                                 },
                                 { title: t("actions"), render: (_: unknown, so: any) => <SoActions so={so} onDone={reload} /> },
@@ -349,7 +349,11 @@ export default function Supplier() {
                               { title: t("type"), dataIndex: "type", render: (v: string) => t(`type.${v}`) },
                               { title: t("reason"), dataIndex: "reason", render: (v: string) => t(`reason.${v}`) },
                               { title: t("status"), dataIndex: "status", render: (v: string) => <StatusTag status={v} /> },
-                              { title: t("createdAt"), dataIndex: "createdAt", render: when },
+                              {
+                                title: t("createdAt"),
+                                dataIndex: "createdAt",
+                                render: (v: string | null, c: any) => when(v, c.shopTimezone),
+                              },
                             ]}
                           />
                         )}
