@@ -96,7 +96,14 @@ export async function supplierOrderActionTx(tx: Tx, deps: Deps, actor: Actor, so
   if (!found) throw notFound("supplier order");
   // The order first, then its supplier order: the lock order of src/platform/locks.ts.
   await lockRows(tx, { orders: [found.order_id], supplierOrders: [soId] });
-  const so = await tx.selectFrom("supplier_orders").selectAll().where("id", "=", soId).executeTakeFirstOrThrow();
+  // The supplier order with what the action needs of its order (locked above too), in one read.
+  const so = await tx
+    .selectFrom("supplier_orders as so")
+    .innerJoin("orders as o", "o.id", "so.order_id")
+    .selectAll("so")
+    .select(["o.currency as order_currency", "o.cancelled_at as order_cancelled_at"])
+    .where("so.id", "=", soId)
+    .executeTakeFirstOrThrow();
   const who = actor.role === "supplier" ? "supplier" : "staff";
   const allowed = supplierOrderActions(so.status, actor.kind === "system" ? "staff" : who);
   const to = allowed.includes(action) ? nextSupplierOrderStatus(so.status, action, input) : null;
@@ -115,13 +122,11 @@ export async function supplierOrderActionTx(tx: Tx, deps: Deps, actor: Actor, so
   if (input.note) set.note = input.note;
   await tx.updateTable("supplier_orders").set(set).where("id", "=", soId).execute();
   if (action === "reject" || action === "confirm-cancel") await releaseStock(tx, soId);
-  // Locked above, with the supplier order.
-  const order = await tx.selectFrom("orders").selectAll().where("id", "=", so.order_id).executeTakeFirstOrThrow();
   if (action === "ship" && Number(so.cost_total) > 0) {
     await post(tx, {
       tenantId: actor.tenantId,
       code: "supplier_cost",
-      currency: order.currency,
+      currency: so.order_currency,
       orderId: so.order_id,
       supplierId: so.supplier_id,
       caseId: so.case_id,
@@ -161,7 +166,9 @@ export async function supplierOrderActionTx(tx: Tx, deps: Deps, actor: Actor, so
   }
   await audit(tx, actor, `supplier_order.${action}`, "supplier_order", soId, { status: so.status }, { status: to, ...input });
   // A rejection sends the lines on to the next offer at once (unless the order is cancelled).
-  if (action === "reject" && so.purpose === "original" && !order.cancelled_at) {
+  if (action === "reject" && so.purpose === "original" && !so.order_cancelled_at) {
+    // Locked above, with the supplier order.
+    const order = await tx.selectFrom("orders").selectAll().where("id", "=", so.order_id).executeTakeFirstOrThrow();
     const sos = await tx.selectFrom("supplier_orders").selectAll().where("order_id", "=", so.order_id).execute();
     try {
       await forwardLocked(tx, deps, actor, order, sos);
