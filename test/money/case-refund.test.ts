@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requestCaseRefund } from "../../src/after-sales/case.events.js";
 import { issueCompensation } from "../../src/money/compensation.js";
 import { SandboxGateway } from "../../src/money/gateways.js";
-import { sandboxSecretOf } from "../../src/money/money.routes.js";
 import { executeRefund, openClaimForCase, orderMoneySummary, reconcileRefunds } from "../../src/money/refunds.js";
+import { sandboxSecretOf } from "../../src/money/sandbox.js";
 import { type Catalog, createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, startTestApp, type TestApp } from "../helpers/harness.js";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SandboxGateway, signSandbox } from "../../src/money/gateways.js";
-import { sandboxSecretOf } from "../../src/money/money.routes.js";
+import { sandboxSecretOf } from "../../src/money/sandbox.js";
 import { type Catalog, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, freshDb, startTestApp, type TestApp } from "../helpers/harness.js";
 

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SandboxGateway, signSandbox } from "../../src/money/gateways.js";
-import { sandboxSecretOf } from "../../src/money/money.routes.js";
 import { orderMoneySummary, reconcileRefunds } from "../../src/money/refunds.js";
+import { sandboxSecretOf } from "../../src/money/sandbox.js";
 import { type Catalog, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, freshDb, startTestApp, type TestApp } from "../helpers/harness.js";
 
