@@ -1,7 +1,7 @@
 import type { Selectable } from "kysely";
 import { z } from "zod";
 import type { Offers, Suppliers } from "../db/schema.js";
-import { AddressSchema } from "../shops/shop.routes.js";
+import { AddressSchema } from "../shops/shop.schemas.js";
 
 /** A supplier's after-sales terms toward the merchant (overridable per offer). */
 export const SupplierTermsSchema = z.strictObject({

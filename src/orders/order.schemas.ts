@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AddressSchema } from "../shops/shop.routes.js";
+import { AddressSchema } from "../shops/shop.schemas.js";
 
 const money = z.number().int().min(0).max(1e11);
 export const PaymentSchema = z.strictObject({
