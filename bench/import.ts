@@ -48,6 +48,7 @@ export async function benchImport(): Promise<string[]> {
     form.append("shopId", shop.id);
     form.append("format", "generic");
     form.append("file", new Blob([readFileSync(file)]), "orders.csv");
+    const rssBefore = readFileSync(`/proc/${server.pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/)?.[1];
     const t0 = performance.now();
     const up = (await (await fetch(`${server.url}/api/v1/orders/import`, { method: "POST", headers: h, body: form })).json()) as {
       id: string;
@@ -74,6 +75,7 @@ export async function benchImport(): Promise<string[]> {
     lines.push(
       `${fmt(orders)} orders, ${fmt(lineCount)} lines; import ${status.status}: ${fmt(status.imported)} imported, ${fmt(status.failed)} failed`,
     );
+    lines.push(`server RSS before the upload: ${rssBefore ? `${fmt(Number(rssBefore) / 1024)} MB` : "n/a"}`);
     lines.push("");
     lines.push("| what | rows/s | seconds | peak RSS of the server | vs COPY |");
     lines.push("| --- | ---: | ---: | ---: | ---: |");

@@ -47,9 +47,10 @@ export const GENERIC_COLUMNS: Record<string, string[]> = {
 
 /** The generic format's field for a header, or undefined for a column it does not read. */
 export function genericField(header: string): string | undefined {
-  for (const [k, names] of Object.entries(GENERIC_COLUMNS)) if (names.includes(header)) return k;
-  return undefined;
+  return GENERIC_FIELD.get(header);
 }
+const GENERIC_FIELD = new Map<string, string>();
+for (const [k, names] of Object.entries(GENERIC_COLUMNS)) for (const n of names) if (!GENERIC_FIELD.has(n)) GENERIC_FIELD.set(n, k);
 
 /** The Shopify export's columns the importer reads; the others are ignored. */
 export const SHOPIFY_COLUMNS = [
@@ -385,8 +386,9 @@ export const ORDER_KEY = {
   generic: (cells: Record<string, string>) => pick(cells, GENERIC_COLUMNS.orderNo) ?? "",
 };
 
+const SHOPIFY_READ = new Set(SHOPIFY_COLUMNS);
 /** The field a column is reported as in each format; undefined for a column the format ignores. */
 export const FIELD_OF_HEADER = {
-  shopify: (header: string) => (SHOPIFY_COLUMNS.includes(header) ? header : undefined),
+  shopify: (header: string) => (SHOPIFY_READ.has(header) ? header : undefined),
   generic: genericField,
 };

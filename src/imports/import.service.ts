@@ -6,15 +6,17 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parse } from "csv-parse";
 import iconv from "iconv-lite";
-import { insertOrders, skuMap } from "../orders/order.import.js";
+import { insertOrders, type SkuMap, skuMap } from "../orders/order.import.js";
 import { prepareOrder } from "../orders/order.pricing.js";
 import type { OrderInput } from "../orders/order.schemas.js";
 import type { Actor, Deps } from "../platform/context.js";
 import { type AppError, validation } from "../platform/errors.js";
 import { newId, sha256 } from "../platform/ids.js";
 import { cellErrors, FIELD_OF_HEADER, type Grouped, genericOrder, ORDER_KEY, type Row, type RowError, shopifyOrder } from "./formats.js";
+import { type CopyWriter, openCopyWriter } from "./import.copy.js";
 
-const BATCH_ORDERS = 250;
+/** Orders per transaction: on PostgreSQL a batch is copied through staging tables, so larger pays. */
+const BATCH_ORDERS = { postgres: 1000, pglite: 250 } as const;
 const MAX_ERRORS = 1000;
 
 export type ImportFormat = "shopify" | "generic";
@@ -95,6 +97,25 @@ async function detectEncoding(path: string): Promise<"utf8" | "gbk"> {
 
 async function runImport(deps: Deps, actor: Actor, id: string, path: string, shopId: string, currency: string, format: ImportFormat) {
   await deps.db.updateTable("imports").set({ status: "running", heartbeat_at: new Date() }).where("id", "=", id).execute();
+  // On PostgreSQL, one connection held for the import carries its staging tables.
+  const writer = deps.h.pool ? await openCopyWriter(deps.h.pool, id) : undefined;
+  try {
+    await readAndWrite(deps, actor, id, path, shopId, currency, format, writer);
+  } finally {
+    await writer?.close();
+  }
+}
+
+async function readAndWrite(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  path: string,
+  shopId: string,
+  currency: string,
+  format: ImportFormat,
+  writer: CopyWriter | undefined,
+) {
   const encoding = await detectEncoding(path);
   let source: Readable = createReadStream(path);
   if (encoding === "gbk") source = source.pipe(iconv.decodeStream("gbk")) as unknown as Readable;
@@ -108,6 +129,7 @@ async function runImport(deps: Deps, actor: Actor, id: string, path: string, sho
       trim: false,
     }),
   );
+  const batchOrders = BATCH_ORDERS[deps.h.kind];
   const counts = { total: 0, imported: 0, skipped: 0, failed: 0 };
   const errors: RowError[] = [];
   const addErrors = (e: RowError[]) => {
@@ -145,7 +167,7 @@ async function runImport(deps: Deps, actor: Actor, id: string, path: string, sho
     await writing;
     if (failure) throw failure;
     writing = (async () => {
-      await importBatch(deps, actor, shopId, currency, b, counts, addErrors);
+      await importBatch(deps, actor, shopId, currency, b, counts, addErrors, writer);
       await deps.db
         .updateTable("imports")
         .set({ ...counts, errors: JSON.stringify(errors), heartbeat_at: new Date() })
@@ -165,7 +187,7 @@ async function runImport(deps: Deps, actor: Actor, id: string, path: string, sho
       const key = keyOf(rec.record);
       if (current.length && key !== currentKey) {
         flushOrder();
-        if (batch.length >= BATCH_ORDERS) await flushBatch();
+        if (batch.length >= batchOrders) await flushBatch();
       }
       currentKey = key;
       current.push({ line, cells: rec.record });
@@ -228,6 +250,7 @@ async function importBatch(
   batch: Grouped[],
   counts: { imported: number; skipped: number; failed: number },
   addErrors: (e: RowError[]) => void,
+  writer: CopyWriter | undefined,
 ) {
   const ready: ReadyOrder[] = [];
   for (const g of batch) {
@@ -257,26 +280,30 @@ async function importBatch(
     counts.failed += o.errors.length;
     addErrors(o.errors);
   };
-  try {
-    apply(await writeBatch(deps, actor, shopId, currency, ready));
-  } catch (e) {
-    if (!isRowError(e)) throw e;
-    // The database refused something in the batch (a constraint): write its orders one at a
-    // time, so only the order at fault is reported and the others land.
-    for (const r of ready) {
-      try {
-        apply(await writeBatch(deps, actor, shopId, currency, [r]));
-      } catch (e1) {
-        if (!isRowError(e1)) throw e1;
-        const d = e1 as { column?: string; constraint?: string; message?: string };
-        apply({
-          imported: 0,
-          skipped: 0,
-          errors: [{ line: r.g.line, field: d.column ?? d.constraint ?? "order", message: `the database refused the order: ${d.message}` }],
-        });
+  // The database refused something in the batch (a constraint): write each half on its own, and
+  // so on down to single orders, so only the order at fault is reported and the others land.
+  const write = async (part: ReadyOrder[]): Promise<void> => {
+    try {
+      apply(await writeBatch(deps, actor, shopId, currency, part, writer));
+    } catch (e) {
+      if (!isRowError(e)) throw e;
+      if (part.length > 1) {
+        const half = Math.ceil(part.length / 2);
+        await write(part.slice(0, half));
+        await write(part.slice(half));
+        return;
       }
+      const d = e as { column?: string; constraint?: string; message?: string };
+      apply({
+        imported: 0,
+        skipped: 0,
+        errors: [
+          { line: part[0].g.line, field: d.column ?? d.constraint ?? "order", message: `the database refused the order: ${d.message}` },
+        ],
+      });
     }
-  }
+  };
+  await write(ready);
 }
 
 /** Data exceptions (22xxx) and integrity constraint violations (23xxx) are the rows' fault. */
@@ -288,11 +315,74 @@ function isRowError(e: unknown): boolean {
 type ReadyOrder = { g: Grouped; input: OrderInput; prepared: ReturnType<typeof prepareOrder>; hash: string };
 type BatchOutcome = { imported: number; skipped: number; errors: RowError[] };
 
+/**
+ * Orders already in are skipped when their content is the same and reported when it differs; an
+ * order number twice in the batch counts as in after its first occurrence. Returns the fresh ones.
+ */
+function freshOrders(ready: ReadyOrder[], existing: Map<string, string>, outcome: BatchOutcome): ReadyOrder[] {
+  const fresh: ReadyOrder[] = [];
+  for (const r of ready) {
+    const prior = existing.get(r.input.platformOrderNo);
+    if (prior !== undefined) {
+      if (prior === r.hash) outcome.skipped += 1;
+      else
+        outcome.errors.push({
+          line: r.g.line,
+          field: "platformOrderNo",
+          message: `order ${r.input.platformOrderNo} exists with different content`,
+        });
+      continue;
+    }
+    fresh.push(r);
+    existing.set(r.input.platformOrderNo, r.hash);
+    outcome.imported += 1;
+  }
+  return fresh;
+}
+
 /** Writes orders in one transaction; the outcome counts only once it has committed. */
-async function writeBatch(deps: Deps, actor: Actor, shopId: string, currency: string, ready: ReadyOrder[]): Promise<BatchOutcome> {
+async function writeBatch(
+  deps: Deps,
+  actor: Actor,
+  shopId: string,
+  currency: string,
+  ready: ReadyOrder[],
+  writer: CopyWriter | undefined,
+): Promise<BatchOutcome> {
+  const nos = [...new Set(ready.map((r) => r.input.platformOrderNo))];
+  const codes = [...new Set(ready.flatMap((r) => r.input.lines.map((l) => l.skuCode)))];
+  if (writer) {
+    const c = writer.client;
+    await c.query("BEGIN");
+    try {
+      const existing = new Map(
+        (
+          await c.query<{ platform_order_no: string; content_hash: string }>(
+            "SELECT platform_order_no, content_hash FROM orders WHERE tenant_id = $1 AND shop_id = $2 AND platform_order_no = ANY($3::text[])",
+            [actor.tenantId, shopId, nos],
+          )
+        ).rows.map((o) => [o.platform_order_no, o.content_hash]),
+      );
+      const skus: SkuMap = new Map(
+        (
+          await c.query<{ id: string; sku_code: string; category: string; title: string | null; product_title: string }>(
+            `SELECT s.id, s.sku_code, p.category, s.title, p.title AS product_title
+              FROM skus s JOIN products p ON p.id = s.product_id WHERE s.tenant_id = $1 AND s.sku_code = ANY($2::text[])`,
+            [actor.tenantId, codes],
+          )
+        ).rows.map((s) => [s.sku_code, { id: s.id, category: s.category, title: s.title || s.product_title }]),
+      );
+      const outcome: BatchOutcome = { imported: 0, skipped: 0, errors: [] };
+      await writer.write(actor.tenantId, currency, deps.clock.now(), "import", freshOrders(ready, existing, outcome), skus);
+      await c.query("COMMIT");
+      return outcome;
+    } catch (e) {
+      await c.query("ROLLBACK").catch(() => {});
+      throw e;
+    }
+  }
   return deps.db.transaction().execute(async (tx) => {
     const outcome: BatchOutcome = { imported: 0, skipped: 0, errors: [] };
-    const nos = [...new Set(ready.map((r) => r.input.platformOrderNo))];
     const existing = new Map(
       (
         await tx
@@ -304,27 +394,8 @@ async function writeBatch(deps: Deps, actor: Actor, shopId: string, currency: st
           .execute()
       ).map((o) => [o.platform_order_no as string, o.content_hash as string]),
     );
-    const codes = [...new Set(ready.flatMap((r) => r.input.lines.map((l) => l.skuCode)))];
     const skus = await skuMap(tx, actor.tenantId, codes);
-    const now = deps.clock.now();
-    const fresh: typeof ready = [];
-    for (const r of ready) {
-      const prior = existing.get(r.input.platformOrderNo);
-      if (prior !== undefined) {
-        if (prior === r.hash) outcome.skipped += 1;
-        else
-          outcome.errors.push({
-            line: r.g.line,
-            field: "platformOrderNo",
-            message: `order ${r.input.platformOrderNo} exists with different content`,
-          });
-        continue;
-      }
-      fresh.push(r);
-      existing.set(r.input.platformOrderNo, r.hash);
-      outcome.imported += 1;
-    }
-    await insertOrders(tx, actor.tenantId, currency, now, "import", fresh, skus);
+    await insertOrders(tx, actor.tenantId, currency, deps.clock.now(), "import", freshOrders(ready, existing, outcome), skus);
     return outcome;
   });
 }

@@ -165,46 +165,48 @@ async function upsertCustomers(tx: Tx, tenantId: string, customers: Map<string, 
   return ids;
 }
 
+/** The rows of a batch of new orders, one list per table; `orderCustomerKeys[i]` is `orders[i]`'s customer key. */
+export interface OrderRows {
+  customers: Map<string, OrderInput["customer"]>;
+  orders: Record<string, unknown>[];
+  orderCustomerKeys: (string | null)[];
+  lines: Record<string, unknown>[];
+  discounts: Record<string, unknown>[];
+  payments: Record<string, unknown>[];
+  postings: Record<string, unknown>[];
+  entries: Record<string, unknown>[];
+}
+
 /**
- * Writes new orders with one multi-row statement per table — customers, orders, lines, discounts,
- * payments and their payment postings — whether one order from the API or a batch from an import.
+ * Builds the rows of new orders — customers (by key, the first order's details), orders, lines,
+ * discounts, payments and each paid order's balanced payment posting — without writing them.
+ * Orders get `customer_id: null`; the writer fills it from `orderCustomerKeys`.
  */
-export async function insertOrders(
-  tx: Tx,
-  tenantId: string,
-  currency: string,
-  now: Date,
-  source: string,
-  items: PreparedOrder[],
-  skus: SkuMap,
-): Promise<string[]> {
-  const ids: string[] = [];
-  if (items.length === 0) return ids;
-  const customers = new Map<string, OrderInput["customer"]>();
-  for (const it of items) {
-    const k = customerKey(it.input.customer);
-    if (k && !customers.has(k)) customers.set(k, it.input.customer);
-  }
-  const customerIds = await upsertCustomers(tx, tenantId, customers);
-  const orders: Record<string, unknown>[] = [];
-  const lines: Record<string, unknown>[] = [];
-  const discounts: Record<string, unknown>[] = [];
-  const payments: Record<string, unknown>[] = [];
-  const postings: Record<string, unknown>[] = [];
-  const entries: Record<string, unknown>[] = [];
+export function orderRows(tenantId: string, currency: string, now: Date, source: string, items: PreparedOrder[], skus: SkuMap): OrderRows {
+  const r: OrderRows = {
+    customers: new Map(),
+    orders: [],
+    orderCustomerKeys: [],
+    lines: [],
+    discounts: [],
+    payments: [],
+    postings: [],
+    entries: [],
+  };
   for (const { input, prepared, hash } of items) {
     const id = newId();
-    ids.push(id);
     const pays = input.payments ?? (input.paid ? [input.paid] : []);
     const placedAt = input.placedAt ? new Date(input.placedAt) : now;
     const paidAt = pays.length ? new Date(pays[0].paidAt ?? placedAt) : null;
     const k = customerKey(input.customer);
-    orders.push({
+    if (k && !r.customers.has(k)) r.customers.set(k, input.customer);
+    r.orderCustomerKeys.push(k);
+    r.orders.push({
       id,
       tenant_id: tenantId,
       shop_id: input.shopId,
       platform_order_no: input.platformOrderNo,
-      customer_id: k ? (customerIds.get(k) ?? null) : null,
+      customer_id: null,
       customer: JSON.stringify(input.customer),
       address: JSON.stringify(input.address),
       status: pays.length ? "paid" : "pending_payment",
@@ -223,7 +225,7 @@ export async function insertOrders(
     });
     for (const l of prepared.lines) {
       const sku = skus.get(l.skuCode);
-      lines.push({
+      r.lines.push({
         id: newId(),
         tenant_id: tenantId,
         order_id: id,
@@ -243,7 +245,7 @@ export async function insertOrders(
       });
     }
     for (const d of input.discounts)
-      discounts.push({
+      r.discounts.push({
         id: newId(),
         tenant_id: tenantId,
         order_id: id,
@@ -253,7 +255,7 @@ export async function insertOrders(
         code: d.code ?? null,
       });
     for (const p of pays)
-      payments.push({
+      r.payments.push({
         id: newId(),
         tenant_id: tenantId,
         order_id: id,
@@ -264,7 +266,7 @@ export async function insertOrders(
       });
     if (pays.length && prepared.paidTotal > 0) {
       const postingId = newId();
-      postings.push({
+      r.postings.push({
         id: postingId,
         tenant_id: tenantId,
         code: "payment",
@@ -274,17 +276,50 @@ export async function insertOrders(
         source_key: `payment:${id}`,
         at: paidAt ?? now,
       });
-      entries.push({ id: newId(), tenant_id: tenantId, posting_id: postingId, account: "cash", amount: prepared.paidTotal });
-      entries.push({ id: newId(), tenant_id: tenantId, posting_id: postingId, account: "revenue", amount: -prepared.paidTotal });
+      r.entries.push({ id: newId(), tenant_id: tenantId, posting_id: postingId, account: "cash", amount: prepared.paidTotal });
+      r.entries.push({ id: newId(), tenant_id: tenantId, posting_id: postingId, account: "revenue", amount: -prepared.paidTotal });
     }
   }
-  await insertMany(tx, "orders", ORDER_COLUMNS, orders);
-  await insertMany(tx, "order_lines", LINE_COLUMNS, lines);
-  await insertMany(tx, "order_discounts", DISCOUNT_COLUMNS, discounts);
-  await insertMany(tx, "payments", PAYMENT_COLUMNS, payments);
-  if (postings.length) {
-    await insertMany(tx, "ledger_postings", POSTING_COLUMNS, postings);
-    await insertMany(tx, "ledger_entries", ENTRY_COLUMNS, entries);
+  return r;
+}
+
+/** Each table of an order batch with its columns, in the order they are written. */
+export const ORDER_TABLES = {
+  orders: ORDER_COLUMNS,
+  order_lines: LINE_COLUMNS,
+  order_discounts: DISCOUNT_COLUMNS,
+  payments: PAYMENT_COLUMNS,
+  ledger_postings: POSTING_COLUMNS,
+  ledger_entries: ENTRY_COLUMNS,
+} as const;
+
+/**
+ * Writes new orders with one multi-row statement per table — customers, orders, lines, discounts,
+ * payments and their payment postings — whether one order from the API or a batch from an import.
+ */
+export async function insertOrders(
+  tx: Tx,
+  tenantId: string,
+  currency: string,
+  now: Date,
+  source: string,
+  items: PreparedOrder[],
+  skus: SkuMap,
+): Promise<string[]> {
+  if (items.length === 0) return [];
+  const rows = orderRows(tenantId, currency, now, source, items, skus);
+  const customerIds = await upsertCustomers(tx, tenantId, rows.customers);
+  rows.orders.forEach((o, i) => {
+    const k = rows.orderCustomerKeys[i];
+    o.customer_id = k ? (customerIds.get(k) ?? null) : null;
+  });
+  await insertMany(tx, "orders", ORDER_COLUMNS, rows.orders);
+  await insertMany(tx, "order_lines", LINE_COLUMNS, rows.lines);
+  await insertMany(tx, "order_discounts", DISCOUNT_COLUMNS, rows.discounts);
+  await insertMany(tx, "payments", PAYMENT_COLUMNS, rows.payments);
+  if (rows.postings.length) {
+    await insertMany(tx, "ledger_postings", POSTING_COLUMNS, rows.postings);
+    await insertMany(tx, "ledger_entries", ENTRY_COLUMNS, rows.entries);
   }
-  return ids;
+  return rows.orders.map((o) => o.id as string);
 }
