@@ -86,8 +86,8 @@ export function ReturnPickup({
   const live = pickup && (pickup.status === "booked" || pickup.status === "picked_up");
   return (
     <Card size="small" title={t("carriers.returnTitle")} data-testid="return-pickup">
-      <Space direction="vertical" style={{ width: "100%" }}>
-        {returnAddress && <Alert type="info" message={`${t("carriers.returnTo")}：${addressLine(returnAddress)}`} />}
+      <Space orientation="vertical" style={{ width: "100%" }}>
+        {returnAddress && <Alert type="info" title={`${t("carriers.returnTo")}：${addressLine(returnAddress)}`} />}
         <Button
           block
           data-testid="return-slip"
@@ -150,7 +150,7 @@ export function ReturnPickup({
               }
             }}
           >
-            <Alert type="success" showIcon message={t("carriers.pickupHint")} style={{ marginBottom: 12 }} />
+            <Alert type="success" showIcon title={t("carriers.pickupHint")} style={{ marginBottom: 12 }} />
             <Form.Item name="carrier" label={t("carriers.pickupCarrier")} rules={[{ required: true }]}>
               <CarrierInput data-testid="pickup-carrier" />
             </Form.Item>
@@ -191,7 +191,7 @@ export function ReturnPickup({
               {t("carriers.book")}
             </Button>
             {pickup?.status === "failed" && (
-              <Alert style={{ marginTop: 8 }} type="warning" message={pickup.message ?? t("carriers.status.failed")} />
+              <Alert style={{ marginTop: 8 }} type="warning" title={pickup.message ?? t("carriers.status.failed")} />
             )}
           </Form>
         )}

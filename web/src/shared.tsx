@@ -34,8 +34,8 @@ export function Loadable<T>({
   empty?: (d: T) => boolean;
 }) {
   const { t } = useTranslation();
-  if (q.isLoading) return <Spin tip={t("loading")} style={{ display: "block", margin: 32 }} />;
-  if (q.error) return <Alert type="error" showIcon message={(q.error as Error).message} />;
+  if (q.isLoading) return <Spin description={t("loading")} style={{ display: "block", margin: 32 }} />;
+  if (q.error) return <Alert type="error" showIcon title={(q.error as Error).message} />;
   if (q.data === undefined) return null;
   if (empty?.(q.data)) return <Empty description={t("empty")} />;
   return <>{children(q.data)}</>;

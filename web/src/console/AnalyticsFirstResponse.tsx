@@ -46,7 +46,7 @@ export default function FirstResponse({
     queryFn: () => api<Report>("GET", `/api/v1/analytics/first-response?${params}`),
   });
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Space wrap>
         <Select
           aria-label={t("an.groupBy")}
@@ -87,7 +87,7 @@ export default function FirstResponse({
                   <Statistic
                     title={t("an.fr.waiting")}
                     value={d.waiting}
-                    valueStyle={{ color: d.waitingOverdue ? "#cf1322" : undefined }}
+                    styles={{ content: { color: d.waitingOverdue ? "#cf1322" : undefined } }}
                   />
                   <Typography.Text type="secondary">{t("an.fr.waitingOverdue", { count: d.waitingOverdue })}</Typography.Text>
                 </Card>

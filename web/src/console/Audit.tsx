@@ -80,7 +80,7 @@ export default function AuditLog() {
   const csv = new URLSearchParams(filters);
   csv.delete("limit");
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Typography.Title level={4} style={{ margin: 0 }}>
         {t("audit.title")}
       </Typography.Title>

@@ -285,7 +285,7 @@ export default function CaseDetail() {
   return (
     <Loadable q={q}>
       {(c) => (
-        <Space direction="vertical" style={{ width: "100%" }} size="middle">
+        <Space orientation="vertical" style={{ width: "100%" }} size="middle">
           <Space wrap>
             <Button onClick={() => nav("/cases")}>{t("back")}</Button>
             <Typography.Title level={4} style={{ margin: 0 }}>
@@ -401,7 +401,7 @@ export default function CaseDetail() {
               <Card size="small" title={t("timeline")}>
                 <Timeline
                   items={c.timeline.map((e: any) => ({
-                    children: (
+                    content: (
                       <span>
                         <b title={e.action}>{timelineName(t, e.action)}</b> {e.to && <StatusTag status={e.to} />}{" "}
                         <Typography.Text type="secondary">{when(e.at, c.shopTimezone)}</Typography.Text>

@@ -15,7 +15,7 @@ const SEVERITY_COLORS: Record<Severity, string> = { low: "default", medium: "gol
 export default function Complaints() {
   const { t } = useTranslation();
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Typography.Title level={4} style={{ margin: 0 }}>
         {t("cp.title")}
       </Typography.Title>
@@ -63,7 +63,7 @@ function ComplaintList() {
   };
   const now = Date.now();
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Card size="small" title={t("cp.new")}>
         <Form
           form={form}
@@ -212,7 +212,7 @@ function Blocklist() {
   const q = useQuery({ queryKey: ["blocklist"], queryFn: () => api<Page<BlocklistEntry>>("GET", "/api/v1/blocklist") });
   const refresh = () => void qc.invalidateQueries({ queryKey: ["blocklist"] });
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Typography.Text type="secondary">{t("cp.blocklistNote")}</Typography.Text>
       <Form
         form={form}

@@ -251,7 +251,7 @@ function ConnectorDetail({ id }: { id: string }) {
   if (!q.data) return null;
   const c = q.data;
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Typography.Text>
         {t("cn.webhookUrl")}: <Typography.Text copyable>{c.webhookUrl}</Typography.Text>
       </Typography.Text>
@@ -313,7 +313,7 @@ export default function Connectors() {
         </Button>
       }
     >
-      {list.error ? <Alert type="error" message={(list.error as Error).message} /> : null}
+      {list.error ? <Alert type="error" title={(list.error as Error).message} /> : null}
       <Table
         rowKey="id"
         loading={list.isLoading}

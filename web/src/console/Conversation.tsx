@@ -177,7 +177,7 @@ export function Thread({
           );
         }}
       />
-      <Space direction="vertical" style={{ width: "100%", marginTop: 8 }}>
+      <Space orientation="vertical" style={{ width: "100%", marginTop: 8 }}>
         {side === "staff" && (
           <Space.Compact style={{ width: "100%" }}>
             <QuickReplyPicker

@@ -70,7 +70,7 @@ export function GatewayQueue() {
           {
             title: t("reason"),
             render: (_: unknown, r: any) => (
-              <Space direction="vertical" size={0}>
+              <Space orientation="vertical" size={0}>
                 <span data-testid="gq-reason" title={r.reason ?? ""}>
                   {t(`gq.reason.${r.reasonKind}`, { defaultValue: t("gq.reason.other") })}
                 </span>

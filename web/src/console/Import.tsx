@@ -141,10 +141,10 @@ export default function ImportOrders() {
           </Form>
         )}
       </Loadable>
-      {error && <Alert type="error" message={error} style={{ marginTop: 16 }} />}
-      {job.error ? <Alert type="error" message={String(job.error)} style={{ marginTop: 16 }} /> : null}
+      {error && <Alert type="error" title={error} style={{ marginTop: 16 }} />}
+      {job.error ? <Alert type="error" title={String(job.error)} style={{ marginTop: 16 }} /> : null}
       {d && (
-        <Space direction="vertical" style={{ width: "100%", marginTop: 16 }} data-testid="import-progress" data-status={d.status}>
+        <Space orientation="vertical" style={{ width: "100%", marginTop: 16 }} data-testid="import-progress" data-status={d.status}>
           <Progress percent={finished ? 100 : percent} status={finished ? (d.failed ? "exception" : "success") : "active"} />
           <div data-testid="import-totals">
             {t("importStatus")}: {d.status} ·{" "}

@@ -22,7 +22,7 @@ export function ClaimsAndStatements() {
   };
   const confirm = useConfirm();
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Card title={t("claims")} extra={<Button href="/api/v1/supplier-claims?format=csv">{t("exportCsv")}</Button>}>
         <Loadable q={claims} empty={(d) => d.items.length === 0}>
           {(d) => (
@@ -153,7 +153,7 @@ export function Automation() {
   const eventName = (e: string) =>
     e.endsWith(".*") ? `${t(`audit.entity.${e.slice(0, -2)}`, { defaultValue: e })} · *` : t(`notifEvent.${e}`, { defaultValue: e });
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Card title={t("templates")}>
         <Loadable q={templates}>
           {(d) => (

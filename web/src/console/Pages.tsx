@@ -70,7 +70,7 @@ export function Dashboard() {
         const openCount = open.reduce((s, x) => s + x.count, 0);
         const overdue = d.overview.overdue.count as number;
         return (
-          <Space direction="vertical" style={{ width: "100%" }}>
+          <Space orientation="vertical" style={{ width: "100%" }}>
             <Row gutter={[16, 16]}>
               <Col xs={12} lg={6}>
                 <Card onClick={() => nav("/cases")} style={{ cursor: "pointer" }}>
@@ -79,7 +79,7 @@ export function Dashboard() {
               </Col>
               <Col xs={12} lg={6}>
                 <Card onClick={() => nav("/cases?overdue=true")} style={{ cursor: "pointer" }}>
-                  <Statistic title={t("overdue")} value={overdue} valueStyle={{ color: overdue ? "#cf1322" : undefined }} />
+                  <Statistic title={t("overdue")} value={overdue} styles={{ content: { color: overdue ? "#cf1322" : undefined } }} />
                 </Card>
               </Col>
               <Col xs={12} lg={6}>
@@ -138,7 +138,7 @@ export function Orders() {
   const params = new URLSearchParams({ limit: "100", ...(q && { q }), ...(status && { status }) });
   const list = useQuery({ queryKey: ["orders", q, status], queryFn: () => api<any>("GET", `/api/v1/orders?${params}`) });
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Space wrap>
         <Input.Search placeholder={t("search")} onSearch={setQ} allowClear style={{ width: 240 }} />
         <Select
@@ -215,7 +215,7 @@ export function OrderDetail() {
   return (
     <Loadable q={q}>
       {(o) => (
-        <Space direction="vertical" style={{ width: "100%" }}>
+        <Space orientation="vertical" style={{ width: "100%" }}>
           <Space>
             <Button onClick={() => nav("/orders")}>{t("back")}</Button>
             <Typography.Title level={4} style={{ margin: 0 }}>
@@ -503,7 +503,7 @@ export function Cases() {
       onOk: () => bulk("approve", {}),
     });
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <QueueTabs
         status={sp.get("status") ?? undefined}
         found={phone ? q.data?.items?.length : undefined}
@@ -796,7 +796,7 @@ export function Suppliers() {
   const q = useQuery({ queryKey: ["suppliers"], queryFn: () => api<Page<Supplier>>("GET", "/api/v1/suppliers?limit=200") });
   const offers = useQuery({ queryKey: ["offers"], queryFn: () => api<any>("GET", "/api/v1/offers?limit=200") });
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Loadable q={q}>
         {(d) => (
           <Table
@@ -848,7 +848,7 @@ export function Settings() {
   const role = Form.useWatch("role", userForm);
   const confirm = useConfirm();
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Card title={t("users")}>
         <Form
           form={userForm}

@@ -15,7 +15,7 @@ export default function Policy() {
   const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<Page<Shop>>("GET", "/api/v1/shops") });
   const shopId = sp.get("shop") ?? shops.data?.items?.[0]?.id;
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Loadable q={shops} empty={(d) => d.items.length === 0}>
         {(d) => (
           <Select
@@ -84,7 +84,7 @@ function PolicyEditor({ shopId }: { shopId: string }) {
     <Card title={t("policy")}>
       <Loadable q={q}>
         {(p) => (
-          <Space direction="vertical" style={{ width: "100%" }}>
+          <Space orientation="vertical" style={{ width: "100%" }}>
             <Space wrap>
               <Tag color="blue">v{p.version}</Tag>
               <Typography.Text type="secondary">{t(`preset.${p.rules.preset}`, { defaultValue: t("preset.custom") })}</Typography.Text>
@@ -106,7 +106,7 @@ function PolicyEditor({ shopId }: { shopId: string }) {
                   key: "json",
                   label: t("pf.json"),
                   children: (
-                    <Space direction="vertical" style={{ width: "100%" }}>
+                    <Space orientation="vertical" style={{ width: "100%" }}>
                       <Input.TextArea
                         value={text}
                         onChange={(e) => setText(e.target.value)}
@@ -127,7 +127,7 @@ function PolicyEditor({ shopId }: { shopId: string }) {
                 type="error"
                 showIcon
                 data-testid="policy-errors"
-                message={t("fixFields")}
+                title={t("fixFields")}
                 description={
                   <ul style={{ margin: 0, paddingLeft: 16 }}>
                     {errors.map((f) => (
@@ -199,7 +199,7 @@ function TryIt({ shopId }: { shopId: string }) {
                 dataSource={r.lines}
                 renderItem={(l: any) => (
                   <List.Item>
-                    <Space direction="vertical" size={2}>
+                    <Space orientation="vertical" size={2}>
                       <b>
                         {l.skuCode} {l.title}
                       </b>

@@ -64,7 +64,7 @@ export function PolicyForm({ rules, saving, onSave }: { rules: Rules; saving: bo
   }, [rules, form]);
   const days = (name: string[], label: string, max = 3650) => (
     <Form.Item name={name} label={label} rules={[{ required: true }]}>
-      <InputNumber min={0} max={max} precision={0} addonAfter={t("pf.days")} style={{ width: "100%" }} />
+      <InputNumber min={0} max={max} precision={0} suffix={t("pf.days")} style={{ width: "100%" }} />
     </Form.Item>
   );
   const yuan = (name: string[], label: string, nullable = false) => (
@@ -74,7 +74,7 @@ export function PolicyForm({ rules, saving, onSave }: { rules: Rules; saving: bo
       rules={nullable ? [] : [{ required: true }]}
       extra={nullable ? t("pf.emptyMeansNever") : undefined}
     >
-      <InputNumber min={0} precision={2} addonBefore="¥" style={{ width: "100%" }} />
+      <InputNumber min={0} precision={2} prefix="¥" style={{ width: "100%" }} />
     </Form.Item>
   );
   const toggle = (name: string[], label: string) => (
@@ -114,7 +114,7 @@ export function PolicyForm({ rules, saving, onSave }: { rules: Rules; saving: bo
         }
       }}
     >
-      <Space direction="vertical" style={{ width: "100%" }} size="small">
+      <Space orientation="vertical" style={{ width: "100%" }} size="small">
         <Card size="small" title={t("pf.windows")}>
           <Row gutter={12}>
             <Col xs={12} md={6}>
@@ -200,7 +200,7 @@ export function PolicyForm({ rules, saving, onSave }: { rules: Rules; saving: bo
           <Row gutter={12}>
             <Col xs={12} md={8}>
               <Form.Item name={["sla", "merchantResponseHours"]} label={t("pf.merchantResponseHours")} rules={[{ required: true }]}>
-                <InputNumber min={1} max={720} precision={0} addonAfter={t("pf.hours")} style={{ width: "100%" }} />
+                <InputNumber min={1} max={720} precision={0} suffix={t("pf.hours")} style={{ width: "100%" }} />
               </Form.Item>
             </Col>
             <Col xs={12} md={8}>

@@ -96,7 +96,7 @@ export default function Reports() {
   const defaults = defaultRange();
   const through = rollups.data?.items?.find((x: any) => x.timeZone === "Asia/Shanghai")?.through;
   return (
-    <Space direction="vertical" style={{ width: "100%" }} size="middle">
+    <Space orientation="vertical" style={{ width: "100%" }} size="middle">
       <Typography.Title level={4} style={{ margin: 0 }}>
         {t("an.title")}
       </Typography.Title>
@@ -196,7 +196,7 @@ function Returns({ query, groupBy, setGroupBy }: { query: string; groupBy: strin
     queryFn: () => api<any>("GET", `/api/v1/analytics/returns?${query}&groupBy=${groupBy}`),
   });
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Space>
         <GroupSelect value={groupBy} onChange={(g) => setGroupBy(g ?? "day")} />
         <CsvButton path="returns" query={`${query}&groupBy=${groupBy}`} />
@@ -262,7 +262,7 @@ function Reasons({ query }: { query: string }) {
       {(d) => {
         const rows = d.items as any[];
         return (
-          <Space direction="vertical" style={{ width: "100%" }}>
+          <Space orientation="vertical" style={{ width: "100%" }}>
             <Space>
               <Typography.Text>{t("an.totalCases", { count: d.total })}</Typography.Text>
               <CsvButton path="reasons" query={query} />
@@ -317,7 +317,7 @@ function Timings({ query, groupBy, setGroupBy }: { query: string; groupBy?: stri
     queryFn: () => api<any>("GET", `/api/v1/analytics/timings?${query}${groupBy ? `&groupBy=${groupBy}` : ""}`),
   });
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Space>
         <GroupSelect value={groupBy} onChange={setGroupBy} allowClear />
         <CsvButton path="timings" query={`${query}${groupBy ? `&groupBy=${groupBy}` : ""}`} />
@@ -400,7 +400,7 @@ function Suppliers({ query }: { query: string }) {
       {(d) => {
         const rows = [...(d.items as any[])].sort((a, b) => a.score - b.score);
         return (
-          <Space direction="vertical" style={{ width: "100%" }}>
+          <Space orientation="vertical" style={{ width: "100%" }}>
             <Space>
               <CsvButton path="suppliers" query={query} />
               <Typography.Text type="secondary">{t("an.scoreNote")}</Typography.Text>
@@ -481,7 +481,7 @@ function Cost({ query }: { query: string }) {
   return (
     <Loadable q={q}>
       {(d) => (
-        <Space direction="vertical" style={{ width: "100%" }}>
+        <Space orientation="vertical" style={{ width: "100%" }}>
           <CsvButton path="overview" query={query} />
           <Row gutter={16}>
             {(

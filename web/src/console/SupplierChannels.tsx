@@ -220,7 +220,7 @@ export function CaseRecovery({ caseId }: { caseId: string }) {
     <Card size="small" title={t("recovery.title")} style={{ marginTop: 16 }} data-testid="case-recovery">
       <Loadable q={q}>
         {(r) => (
-          <Space direction="vertical" style={{ width: "100%" }}>
+          <Space orientation="vertical" style={{ width: "100%" }}>
             <Descriptions size="small" column={2}>
               <Descriptions.Item label={t("recovery.refunded")}>{money(r.refundedToCustomer)}</Descriptions.Item>
               <Descriptions.Item label={t("recovery.claimed")}>{money(r.claimed)}</Descriptions.Item>
@@ -264,7 +264,7 @@ export function CaseRecovery({ caseId }: { caseId: string }) {
               </Space>
             ))}
             {r.platformTerms?.warnings.map((w) => (
-              <Alert key={w.code} type="warning" showIcon message={en ? w.messageEn : w.message} />
+              <Alert key={w.code} type="warning" showIcon title={en ? w.messageEn : w.message} />
             ))}
           </Space>
         )}

@@ -41,7 +41,7 @@ export default function ToRefund() {
   );
   return (
     <Card title={t("queue.inspected")} data-testid="to-refund">
-      <Space direction="vertical" style={{ width: "100%" }}>
+      <Space orientation="vertical" style={{ width: "100%" }}>
         <Input.Search
           allowClear
           placeholder={t("refundQueue.search")}

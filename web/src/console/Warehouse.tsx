@@ -60,7 +60,7 @@ export default function Warehouse() {
     return ok;
   };
   return (
-    <Space direction="vertical" style={{ width: "100%" }} size="middle">
+    <Space orientation="vertical" style={{ width: "100%" }} size="middle">
       <Card title={t("receiveParcel")}>
         <Input.Search
           autoFocus
@@ -76,7 +76,7 @@ export default function Warehouse() {
             <Loadable q={found}>
               {(c) =>
                 c ? (
-                  <Space direction="vertical" style={{ width: "100%" }} data-testid="parcel-case">
+                  <Space orientation="vertical" style={{ width: "100%" }} data-testid="parcel-case">
                     <Descriptions size="small" column={{ xs: 1, md: 2 }} bordered>
                       <Descriptions.Item label="#">
                         <a onClick={() => nav(`/cases/${c.id}`)}>{c.caseNo}</a>
@@ -102,7 +102,7 @@ export default function Warehouse() {
                         ))}
                     </Space>
                     {!c.allowedActions.some((a: string) => a === "receive" || a === "inspect") && (
-                      <Alert type="info" showIcon message={t("nothingToDoHere")} />
+                      <Alert type="info" showIcon title={t("nothingToDoHere")} />
                     )}
                   </Space>
                 ) : (

@@ -49,7 +49,7 @@ export function Lookup() {
         <Form.Item name="phoneLast4" label={t("phoneLast4")} rules={[{ required: true, pattern: /^\d{4}$/ }]}>
           <Input inputMode="numeric" maxLength={4} />
         </Form.Item>
-        {error && <Alert type="error" message={error} style={{ marginBottom: 12 }} />}
+        {error && <Alert type="error" title={error} style={{ marginBottom: 12 }} />}
         <Button type="primary" htmlType="submit" block>
           {t("findOrder")}
         </Button>

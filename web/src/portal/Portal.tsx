@@ -67,7 +67,7 @@ function OrderPage() {
   return shell(
     <Loadable q={order}>
       {(o) => (
-        <Space direction="vertical" style={{ width: "100%" }}>
+        <Space orientation="vertical" style={{ width: "100%" }}>
           <Card size="small" title={`${t("orderNo")} ${o.platformOrderNo}`}>
             <List
               size="small"
@@ -147,7 +147,7 @@ function CasePage() {
   return shell(
     <Loadable q={q}>
       {(c) => (
-        <Space direction="vertical" style={{ width: "100%" }}>
+        <Space orientation="vertical" style={{ width: "100%" }}>
           <Card size="small" title={c.caseNo} extra={<StatusTag status={c.status} />}>
             <div>
               {t(`type.${c.type}`)} · {t(`reason.${c.reason}`)}
@@ -197,7 +197,7 @@ function CasePage() {
           <Card size="small" title={t("timeline")}>
             <Timeline
               items={c.timeline.map((e: any) => ({
-                children: (
+                content: (
                   <span>
                     {e.to ? <StatusTag status={e.to} /> : timelineName(t, e.action)} {when(e.at, c.shopTimezone)} {e.note}
                   </span>
@@ -229,7 +229,7 @@ function RemedyChoice({ lines, form }: { lines: { orderLineId: string; options: 
   return (
     <Form.Item name="type" label={t("chooseRemedy")} rules={[{ required: true }]}>
       <Radio.Group data-testid="case-type" style={{ width: "100%" }}>
-        <Space direction="vertical" style={{ width: "100%" }}>
+        <Space orientation="vertical" style={{ width: "100%" }}>
           {(line?.options ?? []).map((op) => (
             <Radio
               key={op.type}
@@ -262,7 +262,7 @@ function Survey() {
     <Loadable q={q}>
       {(s) =>
         done || s.answered ? (
-          <Alert type="success" message={t("thanks")} />
+          <Alert type="success" title={t("thanks")} />
         ) : (
           <Form
             layout="vertical"

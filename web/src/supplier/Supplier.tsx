@@ -14,7 +14,7 @@ function ShipCsv({ onDone }: { onDone: () => void }) {
   const [result, setResult] = useState<any | null>(null);
   const [error, setError] = useState<string | null>(null);
   return (
-    <Space direction="vertical" style={{ marginBottom: 12 }}>
+    <Space orientation="vertical" style={{ marginBottom: 12 }}>
       <Space>
         <Typography.Text>{t("shipCsv")}</Typography.Text>
         <input
@@ -308,7 +308,7 @@ export default function Supplier() {
                                   dataIndex: "shipBy",
                                   render: (v: string | null, so: any) =>
                                     so.late ? (
-                                      <Space direction="vertical" size={0} data-testid="late">
+                                      <Space orientation="vertical" size={0} data-testid="late">
                                         <Typography.Text type="danger" strong>
                                           {when(v, so.shopTimezone)}
                                         </Typography.Text>
@@ -422,7 +422,7 @@ function Scorecard() {
       {(d) => {
         const c = d.items[0];
         return (
-          <Space direction="vertical" style={{ width: "100%" }} data-testid="scorecard">
+          <Space orientation="vertical" style={{ width: "100%" }} data-testid="scorecard">
             <Typography.Text type="secondary">
               {from} – {to} · {t("sc.note")}
             </Typography.Text>
@@ -432,7 +432,7 @@ function Scorecard() {
                   <Statistic
                     title={t("sc.score")}
                     value={c.score.toFixed(2)}
-                    valueStyle={{ color: c.score >= 0.8 ? "#389e0d" : c.score >= 0.6 ? "#d48806" : "#cf1322" }}
+                    styles={{ content: { color: c.score >= 0.8 ? "#389e0d" : c.score >= 0.6 ? "#d48806" : "#cf1322" } }}
                   />
                 </Card>
               </Col>
