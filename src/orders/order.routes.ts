@@ -18,11 +18,13 @@ import { orderView } from "./order.view.js";
 const idParam = z.object({ id: z.string().uuid() });
 const ORDER_WRITE = ["admin", "cs"] as const;
 
-const orderListItem = (o: Selectable<Orders>) => {
+const orderListItem = (o: Selectable<Orders> & { shop_timezone: string }) => {
   const customer = o.customer as { name?: string; phone?: string } | null;
   return {
     id: o.id,
     shopId: o.shop_id,
+    /** The shop's IANA time zone: the console shows the order's times in it. */
+    shopTimezone: o.shop_timezone,
     platformOrderNo: o.platform_order_no,
     status: o.status,
     needsSourcing: o.needs_sourcing,
@@ -71,7 +73,11 @@ export function orderRoutes(app: ZApp, deps: Deps) {
       const a = actorOf(req);
       const f = req.query;
       const fetch = async (cursor: string | undefined, limit: number) => {
-        let q = deps.db.selectFrom("orders").selectAll().where("tenant_id", "=", a.tenantId);
+        let q = deps.db
+          .selectFrom("orders")
+          .selectAll()
+          .select(sql<string>`(SELECT sh.timezone FROM shops sh WHERE sh.id = orders.shop_id)`.as("shop_timezone"))
+          .where("tenant_id", "=", a.tenantId);
         if (f.status) q = q.where("status", "=", f.status);
         if (f.shopId) q = q.where("shop_id", "=", f.shopId);
         if (f.needsSourcing) q = q.where("needs_sourcing", "=", f.needsSourcing === "true");

@@ -222,6 +222,11 @@ describe.runIf(hasBrowser)("first loads, shop times and server sorting in the br
       .getByTestId("order-placed")
       .getByText(`${shopTime(order.placedAt ?? order.createdAt)}（北京时间 GMT+8）`)
       .waitFor();
+    await away.goto(`${base}/orders`);
+    await away
+      .locator("tr", { hasText: order.platformOrderNo })
+      .getByText(`${shopTime(order.placedAt)}（北京时间 GMT+8）`)
+      .waitFor();
     await away.goto(`${base}/to-refund`);
     await away.getByTestId("to-refund").locator("tr", { hasText: c.caseNo }).waitFor();
     await away.screenshot({ path: join(ARTIFACTS, "shop-time-to-refund.png"), fullPage: true });

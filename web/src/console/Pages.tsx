@@ -166,7 +166,7 @@ export function Orders() {
                 render: (s: string) => <Tag data-status={s}>{t(`orderStatus.${s}`, { defaultValue: s })}</Tag>,
               },
               { title: t("paid"), dataIndex: "paidTotal", render: (v: number) => money(v) },
-              { title: t("placedAt"), dataIndex: "placedAt", render: (v: string | null) => when(v) },
+              { title: t("placedAt"), dataIndex: "placedAt", render: (v: string | null, o: any) => when(v, o.shopTimezone) },
             ]}
           />
         )}
