@@ -35,7 +35,7 @@ import { portalRoutes } from "./portal/portal.routes.js";
 import { portalRefundRoutes } from "./portal/portal-refund.js";
 import { shopRoutes } from "./shops/shop.routes.js";
 import { checkStateMachines } from "./state-machines.js";
-import { setupSupplierChannels } from "./suppliers-platforms/channels.js";
+import { setupSupplierChannels } from "./suppliers-platforms/channel.jobs.js";
 import { supplierChannelRoutes } from "./suppliers-platforms/routes.js";
 import { webRoutes } from "./web/web.routes.js";
 

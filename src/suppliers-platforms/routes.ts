@@ -8,20 +8,12 @@ import { audit } from "../platform/audit.js";
 import type { Deps } from "../platform/context.js";
 import { AppError, notFound, validation } from "../platform/errors.js";
 import { actorOf, ROLES, type ZApp } from "../platform/http.js";
-import {
-  cancelOnPlatform,
-  channelOf,
-  disputeOut,
-  forwardSupplierOrder,
-  linkOf,
-  openDisputeForClaim,
-  platformFor,
-  pullDispute,
-  pullSupplierOrder,
-  queueForward,
-  runPendingChannelJobs,
-  syncOffer,
-} from "./channels.js";
+import { disputeOut, openDisputeForClaim, pullDispute } from "./channel.disputes.js";
+import { forwardSupplierOrder, queueForward } from "./channel.forward.js";
+import { runPendingChannelJobs } from "./channel.jobs.js";
+import { syncOffer } from "./channel.offers.js";
+import { channelOf, linkOf, platformFor } from "./channel.repo.js";
+import { cancelOnPlatform, pullSupplierOrder } from "./channel.status.js";
 import { evidenceLinkRoutes } from "./evidence-links.js";
 import { CHANNEL_KINDS, cdb } from "./platform.js";
 import { recoveryRoutes } from "./recovery.routes.js";

@@ -4,7 +4,7 @@ import type { Deps, DomainEvent } from "../platform/context.js";
 import type { Executor, Tx } from "../platform/db.js";
 import type { Reason } from "../policies/rules.js";
 import { checkSupplierTerms } from "../policies/supplier.js";
-import { platformFor } from "./channels.js";
+import { platformFor } from "./channel.repo.js";
 import { cdb } from "./platform.js";
 
 /**

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requestCaseRefund } from "../../src/after-sales/case.events.js";
 import { sign1688 } from "../../src/connectors/alibaba1688/client.js";
 import type { ConnectorOptions } from "../../src/connectors/kind.js";
-import { scheduleSupplierSyncs } from "../../src/suppliers-platforms/channels.js";
+import { scheduleSupplierSyncs } from "../../src/suppliers-platforms/channel.jobs.js";
 import { type Catalog, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, startTestApp, type TestApp } from "../helpers/harness.js";
 import { Ali1688Emulator } from "./alibaba1688-emulator.js";
