@@ -6,14 +6,13 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parse } from "csv-parse";
 import iconv from "iconv-lite";
-import { insertOrders, type SkuMap, skuMap } from "../orders/order.import.js";
-import { prepareOrder } from "../orders/order.pricing.js";
-import type { OrderInput } from "../orders/order.schemas.js";
+import { insertOrders, skuMap } from "../orders/order.import.js";
+import { type PreparedOrder, prepareOrder } from "../orders/order.pricing.js";
 import type { Actor, Deps } from "../platform/context.js";
 import { type AppError, validation } from "../platform/errors.js";
 import { newId, sha256 } from "../platform/ids.js";
 import { cellErrors, FIELD_OF_HEADER, type Grouped, genericOrder, ORDER_KEY, type Row, type RowError, shopifyOrder } from "./formats.js";
-import { type CopyWriter, openCopyWriter } from "./import.copy.js";
+import { type CopyWriter, type EncodedOrder, encodeOrder, openCopyWriter } from "./import.copy.js";
 
 /** Orders per transaction: on PostgreSQL a batch is copied through staging tables, so larger pays. */
 const BATCH_ORDERS = { postgres: 1000, pglite: 250 } as const;
@@ -140,7 +139,8 @@ async function readAndWrite(
   const fieldOf = FIELD_OF_HEADER[format];
   let current: Row[] = [];
   let currentKey = "";
-  let batch: Grouped[] = [];
+  let batch: Pending[] = [];
+  let seq = 0;
   let lastLine = 1;
   let lastEmpty = 0;
   const flushOrder = () => {
@@ -154,7 +154,7 @@ async function readAndWrite(
         };
     // A NUL byte or undecodable bytes: the order is reported, never imported garbled.
     const bad = cellErrors(current, fieldOf, encoding);
-    batch.push(bad.length ? { line: g.line, errors: [...bad, ...g.errors] } : g);
+    batch.push(bad.length ? { line: g.line, errors: [...bad, ...g.errors] } : prepare(g, writer ? deps.clock.now() : undefined, seq++));
     current = [];
   };
   // One batch is written while the next is parsed: the database and the parser overlap, batches
@@ -241,36 +241,51 @@ async function readAndWrite(
     .execute();
 }
 
-/** Validates and writes a batch of orders in one transaction; an existing order is skipped. */
+/**
+ * An order read: its errors, or ready to write — priced, hashed, and on PostgreSQL already in
+ * COPY's text format (`now`, when given, is when it was read and asks for that form).
+ */
+type Pending = { line: number; errors: RowError[]; ready?: undefined } | { line: number; ready: ReadyOrder };
+type ReadyOrder = { line: number; no: string; hash: string; item?: PreparedOrder; encoded?: EncodedOrder };
+
+function prepare(g: Grouped, now: Date | undefined, seq: number): Pending {
+  if (!g.input) return { line: g.line, errors: g.errors };
+  try {
+    const prepared = prepareOrder(g.input);
+    const { placedAt: _p, ...rest } = g.input;
+    const item: PreparedOrder = { input: g.input, prepared, hash: sha256(JSON.stringify(rest)) };
+    const ready: ReadyOrder = { line: g.line, no: g.input.platformOrderNo, hash: item.hash };
+    if (now) ready.encoded = encodeOrder(item, seq, now);
+    else ready.item = item;
+    return { line: g.line, ready };
+  } catch (e) {
+    const fields = (e as AppError).details?.fields as { field: string; message: string }[] | undefined;
+    return {
+      line: g.line,
+      errors: fields?.map((f) => ({ line: g.line, field: f.field, message: f.message })) ?? [
+        { line: g.line, field: "order", message: (e as Error).message },
+      ],
+    };
+  }
+}
+
+/** Reports a batch's bad orders and writes the others in one transaction; an existing order is skipped. */
 async function importBatch(
   deps: Deps,
   actor: Actor,
   shopId: string,
   currency: string,
-  batch: Grouped[],
+  batch: Pending[],
   counts: { imported: number; skipped: number; failed: number },
   addErrors: (e: RowError[]) => void,
   writer: CopyWriter | undefined,
 ) {
   const ready: ReadyOrder[] = [];
-  for (const g of batch) {
-    if (!g.input) {
+  for (const p of batch) {
+    if (p.ready) ready.push(p.ready);
+    else {
       counts.failed += 1;
-      addErrors(g.errors);
-      continue;
-    }
-    try {
-      const prepared = prepareOrder(g.input);
-      const { placedAt: _p, ...rest } = g.input;
-      ready.push({ g, input: g.input, prepared, hash: sha256(JSON.stringify(rest)) });
-    } catch (e) {
-      counts.failed += 1;
-      const fields = (e as AppError).details?.fields as { field: string; message: string }[] | undefined;
-      addErrors(
-        fields?.map((f) => ({ line: g.line, field: f.field, message: f.message })) ?? [
-          { line: g.line, field: "order", message: (e as Error).message },
-        ],
-      );
+      addErrors(p.errors);
     }
   }
   if (ready.length === 0) return;
@@ -298,7 +313,7 @@ async function importBatch(
         imported: 0,
         skipped: 0,
         errors: [
-          { line: part[0].g.line, field: d.column ?? d.constraint ?? "order", message: `the database refused the order: ${d.message}` },
+          { line: part[0].line, field: d.column ?? d.constraint ?? "order", message: `the database refused the order: ${d.message}` },
         ],
       });
     }
@@ -312,7 +327,6 @@ function isRowError(e: unknown): boolean {
   return typeof code === "string" && /^2[23]/.test(code);
 }
 
-type ReadyOrder = { g: Grouped; input: OrderInput; prepared: ReturnType<typeof prepareOrder>; hash: string };
 type BatchOutcome = { imported: number; skipped: number; errors: RowError[] };
 
 /**
@@ -322,19 +336,19 @@ type BatchOutcome = { imported: number; skipped: number; errors: RowError[] };
 function freshOrders(ready: ReadyOrder[], existing: Map<string, string>, outcome: BatchOutcome): ReadyOrder[] {
   const fresh: ReadyOrder[] = [];
   for (const r of ready) {
-    const prior = existing.get(r.input.platformOrderNo);
+    const prior = existing.get(r.no);
     if (prior !== undefined) {
       if (prior === r.hash) outcome.skipped += 1;
       else
         outcome.errors.push({
-          line: r.g.line,
+          line: r.line,
           field: "platformOrderNo",
-          message: `order ${r.input.platformOrderNo} exists with different content`,
+          message: `order ${r.no} exists with different content`,
         });
       continue;
     }
     fresh.push(r);
-    existing.set(r.input.platformOrderNo, r.hash);
+    existing.set(r.no, r.hash);
     outcome.imported += 1;
   }
   return fresh;
@@ -349,8 +363,7 @@ async function writeBatch(
   ready: ReadyOrder[],
   writer: CopyWriter | undefined,
 ): Promise<BatchOutcome> {
-  const nos = [...new Set(ready.map((r) => r.input.platformOrderNo))];
-  const codes = [...new Set(ready.flatMap((r) => r.input.lines.map((l) => l.skuCode)))];
+  const nos = [...new Set(ready.map((r) => r.no))];
   if (writer) {
     const c = writer.client;
     await c.query("BEGIN");
@@ -363,17 +376,15 @@ async function writeBatch(
           )
         ).rows.map((o) => [o.platform_order_no, o.content_hash]),
       );
-      const skus: SkuMap = new Map(
-        (
-          await c.query<{ id: string; sku_code: string; category: string; title: string | null; product_title: string }>(
-            `SELECT s.id, s.sku_code, p.category, s.title, p.title AS product_title
-              FROM skus s JOIN products p ON p.id = s.product_id WHERE s.tenant_id = $1 AND s.sku_code = ANY($2::text[])`,
-            [actor.tenantId, codes],
-          )
-        ).rows.map((s) => [s.sku_code, { id: s.id, category: s.category, title: s.title || s.product_title }]),
-      );
       const outcome: BatchOutcome = { imported: 0, skipped: 0, errors: [] };
-      await writer.write(actor.tenantId, currency, deps.clock.now(), "import", freshOrders(ready, existing, outcome), skus);
+      const fresh = freshOrders(ready, existing, outcome);
+      await writer.write(
+        actor.tenantId,
+        shopId,
+        currency,
+        "import",
+        fresh.map((r) => r.encoded as EncodedOrder),
+      );
       await c.query("COMMIT");
       return outcome;
     } catch (e) {
@@ -394,8 +405,10 @@ async function writeBatch(
           .execute()
       ).map((o) => [o.platform_order_no as string, o.content_hash as string]),
     );
+    const fresh = freshOrders(ready, existing, outcome).map((r) => r.item as PreparedOrder);
+    const codes = [...new Set(fresh.flatMap((r) => r.input.lines.map((l) => l.skuCode)))];
     const skus = await skuMap(tx, actor.tenantId, codes);
-    await insertOrders(tx, actor.tenantId, currency, deps.clock.now(), "import", freshOrders(ready, existing, outcome), skus);
+    await insertOrders(tx, actor.tenantId, currency, deps.clock.now(), "import", fresh, skus);
     return outcome;
   });
 }

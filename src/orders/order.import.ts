@@ -283,16 +283,6 @@ export function orderRows(tenantId: string, currency: string, now: Date, source:
   return r;
 }
 
-/** Each table of an order batch with its columns, in the order they are written. */
-export const ORDER_TABLES = {
-  orders: ORDER_COLUMNS,
-  order_lines: LINE_COLUMNS,
-  order_discounts: DISCOUNT_COLUMNS,
-  payments: PAYMENT_COLUMNS,
-  ledger_postings: POSTING_COLUMNS,
-  ledger_entries: ENTRY_COLUMNS,
-} as const;
-
 /**
  * Writes new orders with one multi-row statement per table — customers, orders, lines, discounts,
  * payments and their payment postings — whether one order from the API or a batch from an import.

@@ -55,28 +55,19 @@ function copyValue(v: unknown): string {
   return COPY_SPECIAL.test(s) ? s.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]) : s;
 }
 
-/** The rows as the body of `COPY … FROM STDIN` (text format), in the columns' order. */
-export function copyText(columns: readonly BulkColumn[], rows: Record<string, unknown>[]): string {
-  const known = new Set(columns.map(([name]) => name));
-  const stray = rows.length ? Object.keys(rows[0]).find((k) => !known.has(k)) : undefined;
-  if (stray) throw new Error(`copyText: no column listed for ${stray}`);
-  let out = "";
-  for (const r of rows) {
-    let line = "";
-    for (let i = 0; i < columns.length; i++) line += (i ? "\t" : "") + copyValue(r[columns[i][0]]);
-    out += `${line}\n`;
-  }
-  return out;
+/** One row of `COPY … FROM STDIN`'s text format, its values in the table's column order. */
+export function copyLine(values: readonly unknown[]): string {
+  // Joined, not concatenated: one flat string per row, not a tree of its pieces held until the
+  // batch is written.
+  const cells = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) cells[i] = copyValue(values[i]);
+  return `${cells.join("\t")}\n`;
 }
 
 /**
- * Streams rows into a table with `COPY … FROM STDIN` on a node-postgres client (PostgreSQL only;
- * inside the caller's transaction when the client is in one). The table's other columns get their
- * defaults.
+ * Streams rows, already in COPY's text format, into a `COPY … FROM STDIN` statement on a
+ * node-postgres client (PostgreSQL only; inside the client's transaction when it is in one).
  */
-export async function copyRows(client: pg.ClientBase, table: string, columns: readonly BulkColumn[], rows: Record<string, unknown>[]) {
-  if (rows.length === 0) return;
-  const names = columns.map(([name]) => `"${name}"`).join(", ");
-  const stream = client.query(copyFrom(`COPY ${table} (${names}) FROM STDIN`));
-  await pipeline(Readable.from([copyText(columns, rows)]), stream);
+export async function copyStream(client: pg.ClientBase, statement: string, lines: readonly string[]) {
+  await pipeline(Readable.from([lines.join("")]), client.query(copyFrom(statement)));
 }
