@@ -84,12 +84,17 @@ export async function subscribeLater(
 export async function carrierEventSink(deps: Deps, tx: Tx, e: DomainEvent) {
   await interceptOnApproval(deps, tx, e);
   if (e.type === "supplier_order.shipped") {
-    const so = await tx
-      .selectFrom("supplier_orders as so")
-      .innerJoin("orders as o", "o.id", "so.order_id")
-      .select(["so.carrier", "so.tracking_no", "o.shop_id"])
-      .where("so.id", "=", e.entityId)
-      .executeTakeFirst();
+    // The shipment's event carries its parcel and shop; an older event in the queue may not.
+    const d = e.data;
+    const so =
+      typeof d.carrier === "string" && typeof d.trackingNo === "string" && typeof d.shopId === "string"
+        ? { carrier: d.carrier, tracking_no: d.trackingNo, shop_id: d.shopId }
+        : await tx
+            .selectFrom("supplier_orders as so")
+            .innerJoin("orders as o", "o.id", "so.order_id")
+            .select(["so.carrier", "so.tracking_no", "o.shop_id"])
+            .where("so.id", "=", e.entityId)
+            .executeTakeFirst();
     if (so)
       await subscribeLater(deps, tx, {
         tenantId: e.tenantId,

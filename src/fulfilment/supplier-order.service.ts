@@ -101,7 +101,7 @@ export async function supplierOrderActionTx(tx: Tx, deps: Deps, actor: Actor, so
     .selectFrom("supplier_orders as so")
     .innerJoin("orders as o", "o.id", "so.order_id")
     .selectAll("so")
-    .select(["o.currency as order_currency", "o.cancelled_at as order_cancelled_at"])
+    .select(["o.currency as order_currency", "o.cancelled_at as order_cancelled_at", "o.shop_id as order_shop_id"])
     .where("so.id", "=", soId)
     .executeTakeFirstOrThrow();
   const who = actor.role === "supplier" ? "supplier" : "staff";
@@ -159,6 +159,8 @@ export async function supplierOrderActionTx(tx: Tx, deps: Deps, actor: Actor, so
         caseId: so.case_id,
         purpose: so.purpose,
         status: to,
+        shopId: so.order_shop_id,
+        carrier: input.carrier ?? so.carrier,
         trackingNo: input.trackingNo ?? so.tracking_no,
       },
       key: `${eventType}:${soId}:${now.getTime()}`,
