@@ -275,3 +275,28 @@ export async function pullDispute(deps: Deps, disputeId: string) {
   const st = await platform.pullDispute(ctx, d.external_refund_id);
   await applyDisputeState(deps, systemActor(row), disputeId, st);
 }
+
+/** Pulls every open dispute of a claim now (the `pull-dispute` action): all of the claim's disputes. */
+export async function pullClaimDisputes(deps: Deps, a: Actor, claimId: string) {
+  const ds = await cdb(deps.db)
+    .selectFrom("claim_disputes")
+    .select("id")
+    .where("tenant_id", "=", a.tenantId)
+    .where("claim_id", "=", claimId)
+    .where("state", "=", "open")
+    .execute();
+  try {
+    for (const d of ds) await pullDispute(deps, d.id);
+  } catch (e) {
+    if (e instanceof ServiceError) throw new AppError("conflict", e.message);
+    throw e;
+  }
+  const all = await cdb(deps.db)
+    .selectFrom("claim_disputes")
+    .selectAll()
+    .where("tenant_id", "=", a.tenantId)
+    .where("claim_id", "=", claimId)
+    .orderBy("opened_at")
+    .execute();
+  return { items: all.map(disputeOut) };
+}
