@@ -4,13 +4,14 @@ import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router-dom";
 import { api, money } from "../api";
 import { Loadable } from "../shared";
+import type { Overview } from "../types/analytics";
 import { Chart } from "./Reports";
 
 /** The dashboard's analytics: the last 30 days' rates and refunds, this month's top reasons; a bar opens its cases. */
 export default function AnalyticsPanel() {
   const { t } = useTranslation();
   const nav = useNavigate();
-  const q = useQuery({ queryKey: ["analytics-overview"], queryFn: () => api<any>("GET", "/api/v1/analytics/overview") });
+  const q = useQuery({ queryKey: ["analytics-overview"], queryFn: () => api<Overview>("GET", "/api/v1/analytics/overview") });
   return (
     <Loadable q={q}>
       {(d) => {

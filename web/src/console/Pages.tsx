@@ -31,6 +31,7 @@ import { api, money, when } from "../api";
 import { carrierName, postingName } from "../names";
 import { Loadable, reportError, StatusTag, useConfirm, useMe } from "../shared";
 import type { ApiToken, Page, Refund, Shop, Supplier, TrialBalance, User } from "../types";
+import type { Overview } from "../types/analytics";
 import { CarrierIntercept } from "./CarrierActions";
 import { QueueTabs, queueColumns, sortParam, useCaseDetails } from "./CaseQueues";
 import { PlatformLinks } from "./Connectors";
@@ -56,7 +57,7 @@ export function Dashboard() {
     queryKey: ["dashboard"],
     queryFn: async () => {
       const [overview, orders, toShip] = await Promise.all([
-        api<any>("GET", "/api/v1/analytics/overview"),
+        api<Overview>("GET", "/api/v1/analytics/overview"),
         count("/api/v1/orders"),
         count("/api/v1/orders?status=forwarded"),
       ]);
@@ -66,9 +67,9 @@ export function Dashboard() {
   return (
     <Loadable q={q}>
       {(d) => {
-        const open = d.overview.openCases as { status: string; count: number; drillDown: Record<string, string> }[];
+        const open = d.overview.openCases;
         const openCount = open.reduce((s, x) => s + x.count, 0);
-        const overdue = d.overview.overdue.count as number;
+        const overdue = d.overview.overdue.count;
         return (
           <Space orientation="vertical" style={{ width: "100%" }}>
             <Row gutter={[16, 16]}>

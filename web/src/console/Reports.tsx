@@ -14,6 +14,7 @@ import { useNavigate, useSearchParams } from "react-router-dom";
 import { api, money } from "../api";
 import { Loadable, useMe } from "../shared";
 import type { Page, Shop } from "../types";
+import type { Overview, ReasonsReport, ReturnsReport, Rollups, SuppliersReport, TimingsReport, TimingsRow } from "../types/analytics";
 import FirstResponse from "./AnalyticsFirstResponse";
 import { useSupplierRecovery } from "./SupplierChannels";
 
@@ -87,14 +88,14 @@ export default function Reports() {
   const me = useMe();
   const qc = useQueryClient();
   const shops = useQuery({ queryKey: ["shops"], queryFn: () => api<Page<Shop>>("GET", "/api/v1/shops") });
-  const rollups = useQuery({ queryKey: ["analytics-rollups"], queryFn: () => api<any>("GET", "/api/v1/analytics/rollups") });
+  const rollups = useQuery({ queryKey: ["analytics-rollups"], queryFn: () => api<Rollups>("GET", "/api/v1/analytics/rollups") });
   const refresh = useMutation({
     mutationFn: () => api("POST", "/api/v1/analytics/actions/refresh", {}),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ["analytics-rollups"] }),
   });
   const tab = (sp.get("tab") as (typeof TABS)[number]) ?? "returns";
   const defaults = defaultRange();
-  const through = rollups.data?.items?.find((x: any) => x.timeZone === "Asia/Shanghai")?.through;
+  const through = rollups.data?.items?.find((x) => x.timeZone === "Asia/Shanghai")?.through;
   return (
     <Space orientation="vertical" style={{ width: "100%" }} size="middle">
       <Typography.Title level={4} style={{ margin: 0 }}>
@@ -125,7 +126,7 @@ export default function Reports() {
           style={{ width: 180 }}
           value={sp.get("shopId") ?? undefined}
           onChange={(v) => set("shopId", v)}
-          options={(shops.data?.items ?? []).map((s: any) => ({ value: s.id, label: s.name }))}
+          options={(shops.data?.items ?? []).map((s) => ({ value: s.id, label: s.name }))}
         />
         <Typography.Text type="secondary" data-testid="rollup-status">
           {through ? t("an.rolledUpThrough", { date: through }) : t("an.allLive")}
@@ -193,7 +194,7 @@ function Returns({ query, groupBy, setGroupBy }: { query: string; groupBy: strin
   const label = useLabel(groupBy);
   const q = useQuery({
     queryKey: ["analytics-returns", query, groupBy],
-    queryFn: () => api<any>("GET", `/api/v1/analytics/returns?${query}&groupBy=${groupBy}`),
+    queryFn: () => api<ReturnsReport>("GET", `/api/v1/analytics/returns?${query}&groupBy=${groupBy}`),
   });
   return (
     <Space orientation="vertical" style={{ width: "100%" }}>
@@ -204,7 +205,7 @@ function Returns({ query, groupBy, setGroupBy }: { query: string; groupBy: strin
       </Space>
       <Loadable q={q}>
         {(d) => {
-          const rows = d.items as any[];
+          const rows = d.items;
           const top = ["day", "week", "month"].includes(groupBy) ? rows : rows.slice(0, 20);
           return (
             <>
@@ -256,11 +257,14 @@ function Reasons({ query }: { query: string }) {
   const { t } = useTranslation();
   const drill = useDrill();
   const label = useLabel("reason");
-  const q = useQuery({ queryKey: ["analytics-reasons", query], queryFn: () => api<any>("GET", `/api/v1/analytics/reasons?${query}`) });
+  const q = useQuery({
+    queryKey: ["analytics-reasons", query],
+    queryFn: () => api<ReasonsReport>("GET", `/api/v1/analytics/reasons?${query}`),
+  });
   return (
     <Loadable q={q}>
       {(d) => {
-        const rows = d.items as any[];
+        const rows = d.items;
         return (
           <Space orientation="vertical" style={{ width: "100%" }}>
             <Space>
@@ -314,7 +318,7 @@ function Timings({ query, groupBy, setGroupBy }: { query: string; groupBy?: stri
   const label = useLabel(groupBy);
   const q = useQuery({
     queryKey: ["analytics-timings", query, groupBy],
-    queryFn: () => api<any>("GET", `/api/v1/analytics/timings?${query}${groupBy ? `&groupBy=${groupBy}` : ""}`),
+    queryFn: () => api<TimingsReport>("GET", `/api/v1/analytics/timings?${query}${groupBy ? `&groupBy=${groupBy}` : ""}`),
   });
   return (
     <Space orientation="vertical" style={{ width: "100%" }}>
@@ -324,7 +328,7 @@ function Timings({ query, groupBy, setGroupBy }: { query: string; groupBy?: stri
       </Space>
       <Loadable q={q} empty={(d) => d.items.length === 0}>
         {(d) => {
-          const rows = d.items as any[];
+          const rows = d.items;
           const first = rows[0];
           return (
             <>
@@ -376,7 +380,7 @@ function Timings({ query, groupBy, setGroupBy }: { query: string; groupBy?: stri
                   ...STAGES.map((s) => ({
                     title: `${t(`an.stage.${s}`)} (h)`,
                     align: "right" as const,
-                    render: (_: unknown, r: any) => `${hrs(r[s].medianHours)} / ${hrs(r[s].p90Hours)}`,
+                    render: (_: unknown, r: TimingsRow) => `${hrs(r[s].medianHours)} / ${hrs(r[s].p90Hours)}`,
                   })),
                   { title: t("an.slaCompliance"), align: "right", render: (_, r) => pct(r.sla.compliance) },
                 ]}
@@ -393,12 +397,15 @@ function Timings({ query, groupBy, setGroupBy }: { query: string; groupBy?: stri
 function Suppliers({ query }: { query: string }) {
   const { t } = useTranslation();
   const drill = useDrill();
-  const q = useQuery({ queryKey: ["analytics-suppliers", query], queryFn: () => api<any>("GET", `/api/v1/analytics/suppliers?${query}`) });
+  const q = useQuery({
+    queryKey: ["analytics-suppliers", query],
+    queryFn: () => api<SuppliersReport>("GET", `/api/v1/analytics/suppliers?${query}`),
+  });
   const recovery = useSupplierRecovery();
   return (
     <Loadable q={q} empty={(d) => d.items.length === 0}>
       {(d) => {
-        const rows = [...(d.items as any[])].sort((a, b) => a.score - b.score);
+        const rows = [...d.items].sort((a, b) => a.score - b.score);
         return (
           <Space orientation="vertical" style={{ width: "100%" }}>
             <Space>
@@ -477,7 +484,10 @@ function Suppliers({ query }: { query: string }) {
 function Cost({ query }: { query: string }) {
   const { t } = useTranslation();
   const drill = useDrill();
-  const q = useQuery({ queryKey: ["analytics-overview", query], queryFn: () => api<any>("GET", `/api/v1/analytics/overview?${query}`) });
+  const q = useQuery({
+    queryKey: ["analytics-overview", query],
+    queryFn: () => api<Overview>("GET", `/api/v1/analytics/overview?${query}`),
+  });
   return (
     <Loadable q={q}>
       {(d) => (
@@ -531,9 +541,9 @@ function Cost({ query }: { query: string }) {
                   option={{
                     tooltip: {},
                     grid: { left: 40, right: 10, top: 10, bottom: 30 },
-                    xAxis: { type: "category", data: d.csat.distribution.map((x: any) => "★".repeat(x.score)) },
+                    xAxis: { type: "category", data: d.csat.distribution.map((x) => "★".repeat(x.score)) },
                     yAxis: { type: "value", minInterval: 1 },
-                    series: [{ type: "bar", data: d.csat.distribution.map((x: any) => x.count), itemStyle: { color: "#faad14" } }],
+                    series: [{ type: "bar", data: d.csat.distribution.map((x) => x.count), itemStyle: { color: "#faad14" } }],
                   }}
                 />
               </Card>

@@ -7,6 +7,7 @@ import { CarrierInput } from "../carriers";
 import { ClaimActions } from "../claims";
 import { SupplierLinkedThread, SupplierThread } from "../console/Conversation";
 import { LanguageButton, Loadable, LoginForm, NoteDialog, StatusTag, useConfirm, useMe } from "../shared";
+import type { SuppliersReport } from "../types/analytics";
 
 /** Many parcels at once: a CSV of supplier order (or order number), carrier and tracking number. */
 function ShipCsv({ onDone }: { onDone: () => void }) {
@@ -415,7 +416,7 @@ function Scorecard() {
   const from = new Date(Date.parse(`${to}T00:00:00Z`) - 89 * 86_400_000).toISOString().slice(0, 10);
   const q = useQuery({
     queryKey: ["my-scorecard", from, to],
-    queryFn: () => api<any>("GET", `/api/v1/analytics/suppliers?from=${from}&to=${to}`),
+    queryFn: () => api<SuppliersReport>("GET", `/api/v1/analytics/suppliers?from=${from}&to=${to}`),
   });
   return (
     <Loadable q={q} empty={(d) => d.items.length === 0}>
