@@ -1,4 +1,5 @@
 import type { Selectable } from "kysely";
+import { sql } from "kysely";
 import { DEFAULT_TERMS, type SupplierTerms } from "../catalog/catalog.schemas.js";
 import type { Cases } from "../db/schema.js";
 import { sendAfterCommit } from "../money/refunds.js";
@@ -64,30 +65,43 @@ function claimOptions(facts: OrderFacts, claimed: Map<string, number>, input: Ca
 
 /** Which supplier shipped the goods in question, and where their return goes (supplier or the shop's warehouse). */
 async function returnRoute(tx: Tx, facts: OrderFacts, lines: FactLine[], type: CaseType) {
-  const so = await tx
-    .selectFrom("supplier_order_lines as sl")
-    .innerJoin("supplier_orders as so", "so.id", "sl.supplier_order_id")
-    .innerJoin("suppliers as s", "s.id", "so.supplier_id")
-    .select(["so.supplier_id", "s.return_address", "s.terms"])
-    .where(
-      "sl.order_line_id",
-      "in",
-      lines.map((l) => l.id),
+  // One read: the shop's warehouse, the SKU's own return destination, and the supplier that
+  // shipped the goods with its return address and terms.
+  const skuId = lines[0].sku_id;
+  const r = await tx
+    .selectFrom("shops as sh")
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom("supplier_order_lines as sl")
+          .innerJoin("supplier_orders as so", "so.id", "sl.supplier_order_id")
+          .innerJoin("suppliers as s", "s.id", "so.supplier_id")
+          .select(["so.supplier_id", "s.return_address", "s.terms"])
+          .where(
+            "sl.order_line_id",
+            "in",
+            lines.map((l) => l.id),
+          )
+          .where("so.purpose", "=", "original")
+          .where("so.status", "not in", ["rejected", "cancelled"])
+          .limit(1)
+          .as("so"),
+      (join) => join.onTrue(),
     )
-    .where("so.purpose", "=", "original")
-    .where("so.status", "not in", ["rejected", "cancelled"])
-    .executeTakeFirst();
-  const sku = lines[0].sku_id
-    ? await tx.selectFrom("skus").select("return_to").where("id", "=", lines[0].sku_id).executeTakeFirst()
-    : undefined;
+    .select(["sh.warehouse_address", "so.supplier_id", "so.return_address", "so.terms"])
+    .select((eb) =>
+      skuId ? eb.selectFrom("skus").select("return_to").where("id", "=", skuId).as("sku_return_to") : sql<null>`null`.as("sku_return_to"),
+    )
+    .where("sh.id", "=", facts.order.shop_id)
+    .executeTakeFirstOrThrow();
+  const so = r.supplier_id ? { supplier_id: r.supplier_id, return_address: r.return_address, terms: r.terms } : undefined;
   const terms: SupplierTerms = { ...DEFAULT_TERMS, ...(so?.terms ?? {}) };
   const destination =
-    sku?.return_to ?? (so && terms.acceptsReturns ? terms.returnsTo : "warehouse") ?? facts.policy.rules.returnDestination;
-  const shop = await tx.selectFrom("shops").select("warehouse_address").where("id", "=", facts.order.shop_id).executeTakeFirstOrThrow();
+    r.sku_return_to ?? (so && terms.acceptsReturns ? terms.returnsTo : "warehouse") ?? facts.policy.rules.returnDestination;
   const returnAddress = needsReturn(type)
     ? destination === "supplier" && so?.return_address
       ? so.return_address
-      : shop.warehouse_address
+      : r.warehouse_address
     : null;
   return { supplierId: so?.supplier_id ?? null, returnAddress };
 }
