@@ -4,14 +4,12 @@ import type { Actor, Deps } from "../platform/context.js";
 import { AppError, forbidden, notFound, requireChanges, validation } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { keysetPage } from "../platform/list.js";
+import { scopeSupplier } from "../platform/scope.js";
 import type { OfferBody, OfferPatch } from "./catalog.schemas.js";
 import { offerOut } from "./catalog.schemas.js";
 import { recordOfferHistory } from "./offer.repo.js";
 
 // Offers (货源): which supplier sells which SKU at what cost, stock and lead time.
-
-/** Supplier users only ever see their own supplier. */
-export const scopeSupplier = (a: Actor, supplierId?: string): string | undefined => (a.role === "supplier" ? a.supplierId : supplierId);
 
 export async function listOffers(
   deps: Deps,

@@ -4,8 +4,8 @@ import type { Actor, Deps } from "../platform/context.js";
 import { notFound, requireChanges } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { keysetPage } from "../platform/list.js";
+import { scopeSupplier } from "../platform/scope.js";
 import { type SupplierBody, type SupplierPatch, supplierOut } from "./catalog.schemas.js";
-import { scopeSupplier } from "./offer.service.js";
 
 // Suppliers: who the merchant forwards orders to, their contacts, return address and terms.
 

@@ -1,6 +1,7 @@
 import type { Selectable } from "kysely";
 import type { TrackingEvents } from "../db/schema.js";
 import type { Actor, Deps } from "../platform/context.js";
+import { AppError } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { supplierOrderActionTx } from "./supplier-order.service.js";
 
@@ -59,4 +60,19 @@ export async function recordTrackingEvent(
     }
     return { id, supplierOrderId: so?.id ?? null, caseId: kase?.id ?? null, effect };
   });
+}
+
+/** A tracking event posted through the API: a supplier posts only for its own parcels. */
+export async function postTrackingEvent(deps: Deps, actor: Actor, e: Parameters<typeof recordTrackingEvent>[2]) {
+  if (actor.role === "supplier") {
+    const own = await deps.db
+      .selectFrom("supplier_orders")
+      .select("id")
+      .where("tenant_id", "=", actor.tenantId)
+      .where("supplier_id", "=", actor.supplierId ?? "")
+      .where("tracking_no", "=", e.trackingNo)
+      .executeTakeFirst();
+    if (!own) throw new AppError("not_found", "no parcel of yours has this tracking number");
+  }
+  return recordTrackingEvent(deps, actor, e);
 }

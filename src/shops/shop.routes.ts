@@ -4,9 +4,6 @@ import { actorOf, ROLES, type ZApp } from "../platform/http.js";
 import { ShopBody, ShopPatch } from "./shop.schemas.js";
 import { createShop, getShop, listShops, updateShop } from "./shop.service.js";
 
-/** Kept here for src/orders/order.routes.ts, which imports it from this file; new code imports shop.schemas.ts. */
-export { AddressSchema } from "./shop.schemas.js";
-
 const idParam = z.object({ id: z.string().uuid() });
 
 export function shopRoutes(app: ZApp, deps: Deps) {
