@@ -1,7 +1,6 @@
 // Analytics routes: overview, returns, reasons, timings and supplier scorecards. Every report also
 // streams as CSV (`?format=csv`, UTF-8 with BOM for Excel).
 import type { FastifyReply } from "fastify";
-import { sql } from "kysely";
 import type PgBoss from "pg-boss";
 import { z } from "zod";
 import { audit } from "../platform/audit.js";
@@ -19,7 +18,7 @@ import {
   supplierScores,
   timingsReport,
 } from "./analytics.js";
-import { ANALYTICS_QUEUE, refreshRollups, tenantsDue } from "./rollup.js";
+import { ANALYTICS_QUEUE, refreshRollups, rollupStates, tenantsDue } from "./rollup.js";
 
 const date = z
   .string()
@@ -122,30 +121,9 @@ export function analyticsRoutes(app: ZApp, deps: Deps) {
     },
   );
 
-  app.get("/api/v1/analytics/rollups", { config: { roles: REPORT_ROLES }, schema: { tags: ["analytics"] } }, async (req) => {
-    const a = actorOf(req);
-    const rows = await deps.db
-      .selectFrom("analytics_rollups")
-      .select([
-        "tz",
-        sql<string>`through::text`.as("through"),
-        sql<string>`ship_through::text`.as("ship_through"),
-        "refreshed_at",
-        "days_rebuilt",
-      ])
-      .where("tenant_id", "=", a.tenantId)
-      .orderBy("tz")
-      .execute();
-    return {
-      items: rows.map((x) => ({
-        timeZone: x.tz,
-        through: x.through,
-        shipThrough: x.ship_through,
-        refreshedAt: x.refreshed_at,
-        daysRebuilt: x.days_rebuilt,
-      })),
-    };
-  });
+  app.get("/api/v1/analytics/rollups", { config: { roles: REPORT_ROLES }, schema: { tags: ["analytics"] } }, async (req) =>
+    rollupStates(deps.db, actorOf(req).tenantId),
+  );
 
   app.get(
     "/api/v1/analytics/overview",

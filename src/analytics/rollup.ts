@@ -171,3 +171,28 @@ export interface RollupState {
   shipLiveStart: Date;
   refreshedAt: Date;
 }
+
+/** How far each time zone's rollup reaches, and when it was last refreshed (the rollups screen). */
+export async function rollupStates(ex: Executor, tenantId: string) {
+  const rows = await ex
+    .selectFrom("analytics_rollups")
+    .select([
+      "tz",
+      sql<string>`through::text`.as("through"),
+      sql<string>`ship_through::text`.as("ship_through"),
+      "refreshed_at",
+      "days_rebuilt",
+    ])
+    .where("tenant_id", "=", tenantId)
+    .orderBy("tz")
+    .execute();
+  return {
+    items: rows.map((x) => ({
+      timeZone: x.tz,
+      through: x.through,
+      shipThrough: x.ship_through,
+      refreshedAt: x.refreshed_at,
+      daysRebuilt: x.days_rebuilt,
+    })),
+  };
+}
