@@ -4,13 +4,17 @@ import { useTranslation } from "react-i18next";
 import { api } from "../api";
 import { carrierName } from "../names";
 import { useConfirm } from "../shared";
+import type { CarrierInterceptState, Order, OrderSupplierOrder } from "../types/views";
 
 /**
  * Interception through the carrier (快递100) on a supplier order's row: offered while the parcel is
  * shipped (or an interception was asked of the supplier) and the carrier is one of the list, with a
  * dialog saying what happens; the last interception asked of the carrier is shown with its result.
  */
-export function CarrierIntercept({ so, onDone }: { so: any; onDone: () => void }) {
+/** The supplier order fields the interception reads. */
+type InterceptedSo = Pick<OrderSupplierOrder, "id" | "status" | "carrier" | "trackingNo" | "supplierName">;
+
+export function CarrierIntercept({ so, onDone }: { so: InterceptedSo; onDone: () => void }) {
   const { t } = useTranslation();
   const qc = useQueryClient();
   const confirm = useConfirm();
@@ -18,7 +22,7 @@ export function CarrierIntercept({ so, onDone }: { so: any; onDone: () => void }
   const shipped = ["shipped", "intercept_requested", "intercepted"].includes(so.status);
   const q = useQuery({
     queryKey: key,
-    queryFn: () => api<any>("GET", `/api/v1/supplier-orders/${so.id}/carrier-intercept`),
+    queryFn: () => api<CarrierInterceptState>("GET", `/api/v1/supplier-orders/${so.id}/carrier-intercept`),
     enabled: shipped,
   });
   const s = q.data;
@@ -70,7 +74,7 @@ export function CarrierIntercept({ so, onDone }: { so: any; onDone: () => void }
 export function CaseSupplierOrders({ orderId }: { orderId: string }) {
   const { t } = useTranslation();
   const qc = useQueryClient();
-  const q = useQuery({ queryKey: ["order", orderId], queryFn: () => api<any>("GET", `/api/v1/orders/${orderId}`) });
+  const q = useQuery({ queryKey: ["order", orderId], queryFn: () => api<Order>("GET", `/api/v1/orders/${orderId}`) });
   const rows = q.data?.supplierOrders ?? [];
   if (!rows.length) return null;
   return (
@@ -89,11 +93,11 @@ export function CaseSupplierOrders({ orderId }: { orderId: string }) {
           },
           {
             title: t("trackingNo"),
-            render: (_: unknown, so: any) => (so.trackingNo ? `${carrierName(t, so.carrier)} ${so.trackingNo}` : "—"),
+            render: (_: unknown, so) => (so.trackingNo ? `${carrierName(t, so.carrier)} ${so.trackingNo}` : "—"),
           },
           {
             title: t("actions"),
-            render: (_: unknown, so: any) => (
+            render: (_: unknown, so) => (
               <CarrierIntercept so={so} onDone={() => void qc.invalidateQueries({ queryKey: ["order", orderId] })} />
             ),
           },

@@ -28,6 +28,7 @@ import { api, money, when } from "../api";
 import { CarrierInput, ReturnPickup } from "../carriers";
 import { carrierName, payMethodName, timelineName } from "../names";
 import { Loadable, reportError, StatusTag } from "../shared";
+import type { CaseView, RefundQuote } from "../types/views";
 import { CaseSupplierOrders } from "./CarrierActions";
 import { CaseContext, GroupedActions } from "./CaseContext";
 import { PlatformLinks } from "./Connectors";
@@ -88,7 +89,7 @@ const CONFIRMED = new Set(["refund", "close", "cancel", "reject"]);
 const useRefundQuote = (caseId: string, method: string | undefined, enabled = true) =>
   useQuery({
     queryKey: ["refund-quote", caseId, method ?? ""],
-    queryFn: () => api<any>("GET", `/api/v1/cases/${caseId}/refund-quote${method ? `?method=${method}` : ""}`),
+    queryFn: () => api<RefundQuote>("GET", `/api/v1/cases/${caseId}/refund-quote${method ? `?method=${method}` : ""}`),
     enabled,
   });
 function RefundPreview({ caseId, method }: { caseId: string; method?: string }) {
@@ -103,7 +104,7 @@ function RefundPreview({ caseId, method }: { caseId: string; method?: string }) 
             {quote.capped && <div>{t("refund.capped")}</div>}
           </Descriptions.Item>
           <Descriptions.Item label={t("refund.route")}>
-            {(quote.byMethod ?? []).map((m: { method: string; amount: number }) => (
+            {(quote.byMethod ?? []).map((m) => (
               <div key={m.method}>
                 {payMethodName(t, m.method)} {money(m.amount)}
               </div>
@@ -191,7 +192,7 @@ function ActionDialog({
     if (action === "assign") body.assigneeId = null;
     if (action === "offer-compensation" && typeof body.amount === "number") body.amount = Math.round(body.amount * 100);
     try {
-      const quote = action === "refund" ? qc.getQueryData<any>(["refund-quote", caseId, (body.method as string) ?? ""]) : null;
+      const quote = action === "refund" ? qc.getQueryData<RefundQuote>(["refund-quote", caseId, (body.method as string) ?? ""]) : null;
       await api("POST", `/api/v1/cases/${caseId}/actions/${action}`, body);
       onClose();
       message.success(quote ? t("refund.done", { amount: money(quote.total) }) : t("case.done", { action: label }));
@@ -274,9 +275,9 @@ export default function CaseDetail() {
   const qc = useQueryClient();
   const q = useQuery({
     queryKey: ["case", id],
-    queryFn: () => api<any>("GET", `/api/v1/cases/${id}`),
+    queryFn: () => api<CaseView>("GET", `/api/v1/cases/${id}`),
     // A refund settles when the gateway answers: the page follows it instead of staying on 退款中.
-    refetchInterval: (query) => ((query.state.data as any)?.status === "refund_pending" ? 2000 : false),
+    refetchInterval: (query) => (query.state.data?.status === "refund_pending" ? 2000 : false),
   });
   const reload = () => {
     void qc.invalidateQueries({ queryKey: ["case", id] });
@@ -310,7 +311,7 @@ export default function CaseDetail() {
                       <PlatformLinks caseId={c.id} />
                     </Space>
                   </Descriptions.Item>
-                  {c.lines.map((l: any) => (
+                  {c.lines.map((l) => (
                     <Descriptions.Item key={l.orderLineId} label={l.skuCode}>
                       {l.title} × {l.quantity}
                     </Descriptions.Item>
@@ -340,7 +341,7 @@ export default function CaseDetail() {
               )}
               <CaseSupplierOrders orderId={c.orderId} />
               <Card size="small" title={t("decision")} style={{ marginTop: 16 }}>
-                <List size="small" dataSource={c.decision?.reasons ?? []} renderItem={(r: any) => <List.Item>{r.message}</List.Item>} />
+                <List size="small" dataSource={c.decision?.reasons ?? []} renderItem={(r) => <List.Item>{r.message}</List.Item>} />
               </Card>
               {c.refundQuote && (
                 <Card size="small" title={t("refundBreakdown")} style={{ marginTop: 16 }} data-testid="refund-quote">
@@ -350,7 +351,7 @@ export default function CaseDetail() {
                     <Descriptions.Item label={t("quote.returnFreight")}>{money(c.refundQuote.returnFreight)}</Descriptions.Item>
                     <Descriptions.Item label={t("quote.deductions")}>
                       {money(
-                        c.refundQuote.deductions.reduce((s: number, d: any) => s + d.amount, 0) +
+                        c.refundQuote.deductions.reduce((s, d) => s + d.amount, 0) +
                           c.refundQuote.giftDeduction +
                           c.refundQuote.thresholdResettlement,
                       )}
@@ -359,7 +360,7 @@ export default function CaseDetail() {
                       <b>{money(c.refundQuote.total)}</b>
                     </Descriptions.Item>
                   </Descriptions>
-                  <List size="small" dataSource={c.refundQuote.reasons} renderItem={(r: any) => <List.Item>{r.message}</List.Item>} />
+                  <List size="small" dataSource={c.refundQuote.reasons} renderItem={(r) => <List.Item>{r.message}</List.Item>} />
                 </Card>
               )}
               <CaseRefunds caseId={c.id} />
@@ -375,7 +376,7 @@ export default function CaseDetail() {
                         title: t("type"),
                         dataIndex: "type",
                         render: (v: string) =>
-                          v === c.economics.recommended ? (
+                          v === c.economics?.recommended ? (
                             <Tag color="green">{`${t(`option.${v}`, { defaultValue: v })} · ${t("recommended")}`}</Tag>
                           ) : (
                             t(`option.${v}`, { defaultValue: v })
@@ -385,7 +386,7 @@ export default function CaseDetail() {
                       { title: "", dataIndex: "allowed", render: (v: boolean) => (v ? "" : "—") },
                     ]}
                   />
-                  {c.supplierTerms?.warnings?.map((w: any) => (
+                  {c.supplierTerms?.warnings?.map((w) => (
                     <Typography.Paragraph key={w.code} type="warning" style={{ marginTop: 8 }}>
                       {w.message}
                     </Typography.Paragraph>
@@ -400,7 +401,7 @@ export default function CaseDetail() {
               </div>
               <Card size="small" title={t("timeline")}>
                 <Timeline
-                  items={c.timeline.map((e: any) => ({
+                  items={c.timeline.map((e) => ({
                     content: (
                       <span>
                         <b title={e.action}>{timelineName(t, e.action)}</b> {e.to && <StatusTag status={e.to} />}{" "}
@@ -413,7 +414,7 @@ export default function CaseDetail() {
               </Card>
               <Card size="small" title={t("evidence")} style={{ marginTop: 16 }}>
                 <Space wrap>
-                  {c.evidence.map((e: any) =>
+                  {c.evidence.map((e) =>
                     e.kind === "image" ? (
                       <Image key={e.id} width={96} src={e.url} alt={e.filename ?? t("evidence")} />
                     ) : (

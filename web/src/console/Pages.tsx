@@ -32,6 +32,7 @@ import { carrierName, postingName } from "../names";
 import { Loadable, reportError, StatusTag, useConfirm, useMe } from "../shared";
 import type { ApiToken, Page, Refund, Shop, Supplier, TrialBalance, User } from "../types";
 import type { Overview } from "../types/analytics";
+import type { Order, OrderLedger, OrderListItem, OrderSupplierOrder } from "../types/views";
 import { CarrierIntercept } from "./CarrierActions";
 import { QueueTabs, queueColumns, sortParam, useCaseDetails } from "./CaseQueues";
 import { PlatformLinks } from "./Connectors";
@@ -137,7 +138,7 @@ export function Orders() {
   const [q, setQ] = useState("");
   const [status, setStatus] = useState<string | undefined>();
   const params = new URLSearchParams({ limit: "100", ...(q && { q }), ...(status && { status }) });
-  const list = useQuery({ queryKey: ["orders", q, status], queryFn: () => api<any>("GET", `/api/v1/orders?${params}`) });
+  const list = useQuery({ queryKey: ["orders", q, status], queryFn: () => api<Page<OrderListItem>>("GET", `/api/v1/orders?${params}`) });
   return (
     <Space orientation="vertical" style={{ width: "100%" }}>
       <Space wrap>
@@ -157,7 +158,7 @@ export function Orders() {
             rowKey="id"
             size="small"
             dataSource={d.items}
-            onRow={(r: any) => ({ onClick: () => nav(`/orders/${r.id}`), style: { cursor: "pointer" } })}
+            onRow={(r) => ({ onClick: () => nav(`/orders/${r.id}`), style: { cursor: "pointer" } })}
             columns={[
               { title: t("orderNo"), dataIndex: "platformOrderNo" },
               { title: t("customer"), dataIndex: "customerName" },
@@ -167,7 +168,7 @@ export function Orders() {
                 render: (s: string) => <Tag data-status={s}>{t(`orderStatus.${s}`, { defaultValue: s })}</Tag>,
               },
               { title: t("paid"), dataIndex: "paidTotal", render: (v: number) => money(v) },
-              { title: t("placedAt"), dataIndex: "placedAt", render: (v: string | null, o: any) => when(v, o.shopTimezone) },
+              { title: t("placedAt"), dataIndex: "placedAt", render: (v: string | null, o) => when(v, o.shopTimezone) },
             ]}
           />
         )}
@@ -182,8 +183,8 @@ export function OrderDetail() {
   const nav = useNavigate();
   const qc = useQueryClient();
   const { message } = App.useApp();
-  const q = useQuery({ queryKey: ["order", id], queryFn: () => api<any>("GET", `/api/v1/orders/${id}`) });
-  const ledger = useQuery({ queryKey: ["order-ledger", id], queryFn: () => api<any>("GET", `/api/v1/orders/${id}/ledger`) });
+  const q = useQuery({ queryKey: ["order", id], queryFn: () => api<Order>("GET", `/api/v1/orders/${id}`) });
+  const ledger = useQuery({ queryKey: ["order-ledger", id], queryFn: () => api<OrderLedger>("GET", `/api/v1/orders/${id}/ledger`) });
   const confirm = useConfirm();
   const [cancelling, setCancelling] = useState(false);
   const refresh = () => {
@@ -203,7 +204,7 @@ export function OrderDetail() {
     }
   };
   /** Asks the supplier to cancel (before shipping) or intercept (in transit); its answer comes back on the row. */
-  const askSupplier = (so: any, a: "request-cancel" | "request-intercept") =>
+  const askSupplier = (so: OrderSupplierOrder, a: "request-cancel" | "request-intercept") =>
     void confirm({
       title: t(`soAction.${a}`),
       content:
@@ -225,8 +226,8 @@ export function OrderDetail() {
             <Tag data-status={o.status}>{t(`orderStatus.${o.status}`, { defaultValue: o.status })}</Tag>
             {o.needsSourcing && <Tag color="red">{o.sourcingNote}</Tag>}
             {o.allowedActions
-              .filter((a: string) => a !== "goodwill-refund" && a !== "confirm-payment" && a !== "change-address")
-              .map((a: string) => (
+              .filter((a) => a !== "goodwill-refund" && a !== "confirm-payment" && a !== "change-address")
+              .map((a) => (
                 <Button key={a} onClick={() => act(a)} data-action={a} danger={a === "cancel"}>
                   {t(`orderAction.${a}`, { defaultValue: t("action.other") })}
                 </Button>
@@ -282,7 +283,7 @@ export function OrderDetail() {
                 { title: "", dataIndex: "purpose", render: (p: string) => t(`soPurpose.${p}`, { defaultValue: "" }) },
                 {
                   title: t("actions"),
-                  render: (_: unknown, so: any) => (
+                  render: (_: unknown, so) => (
                     <Space>
                       {(["request-cancel", "request-intercept"] as const)
                         .filter((a) => so.allowedActions?.includes(a))
@@ -303,7 +304,7 @@ export function OrderDetail() {
               <Card size="small" title={t("cases")}>
                 <List
                   dataSource={o.cases}
-                  renderItem={(c: any) => (
+                  renderItem={(c) => (
                     <List.Item onClick={() => nav(`/cases/${c.id}`)} style={{ cursor: "pointer" }}>
                       {c.caseNo} <StatusTag status={c.status} />
                     </List.Item>
@@ -323,12 +324,10 @@ export function OrderDetail() {
                     <List
                       size="small"
                       dataSource={l.postings}
-                      renderItem={(p: any) => (
+                      renderItem={(p) => (
                         <List.Item>
                           {postingName(t, p.code)}：
-                          {p.entries
-                            .map((e: any) => `${t(`account.${e.account}`, { defaultValue: e.account })} ${money(e.amount)}`)
-                            .join(" · ")}
+                          {p.entries.map((e) => `${t(`account.${e.account}`, { defaultValue: e.account })} ${money(e.amount)}`).join(" · ")}
                         </List.Item>
                       )}
                     />
@@ -344,7 +343,7 @@ export function OrderDetail() {
 }
 
 /** Cancelling an order: it says what happens (suppliers told, payment back) and asks for the reason. */
-function CancelOrder({ open, order, onClose, onDone }: { open: boolean; order: any; onClose: () => void; onDone: () => void }) {
+function CancelOrder({ open, order, onClose, onDone }: { open: boolean; order: Order; onClose: () => void; onDone: () => void }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const [form] = Form.useForm();

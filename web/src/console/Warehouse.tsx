@@ -7,14 +7,16 @@ import type { CaseStatus } from "../../../src/domain/vocabulary";
 import { api, when } from "../api";
 import { carrierName } from "../names";
 import { Loadable, StatusTag, useConfirm } from "../shared";
+import type { Page } from "../types";
+import type { CaseListItem, CaseView } from "../types/views";
 import { ActionButton } from "./CaseDetail";
 import { useCaseDetails } from "./CaseQueues";
 
 /** Statuses the warehouse works on: parcels coming back, and parcels received but not yet inspected. */
 const INCOMING: CaseStatus[] = ["return_in_transit", "received"];
 
-async function incomingCases(): Promise<any[]> {
-  const lists = await Promise.all(INCOMING.map((s) => api<any>("GET", `/api/v1/cases?status=${s}&limit=100`)));
+async function incomingCases(): Promise<CaseListItem[]> {
+  const lists = await Promise.all(INCOMING.map((s) => api<Page<CaseListItem>>("GET", `/api/v1/cases?status=${s}&limit=100`)));
   return lists.flatMap((l) => l.items);
 }
 
@@ -22,12 +24,12 @@ async function incomingCases(): Promise<any[]> {
  * Finds the case of a returned parcel: by case or order number first (the API's `q`), then by the
  * return tracking number among the cases whose return is on its way or received.
  */
-async function findParcel(code: string): Promise<any | null> {
-  const direct = await api<any>("GET", `/api/v1/cases?q=${encodeURIComponent(code)}&limit=5`);
-  if (direct.items.length) return api<any>("GET", `/api/v1/cases/${direct.items[0].id}`);
+async function findParcel(code: string): Promise<CaseView | null> {
+  const direct = await api<Page<CaseListItem>>("GET", `/api/v1/cases?q=${encodeURIComponent(code)}&limit=5`);
+  if (direct.items.length) return api<CaseView>("GET", `/api/v1/cases/${direct.items[0].id}`);
   const wanted = code.replace(/\s+/g, "").toUpperCase();
   for (const item of await incomingCases()) {
-    const c = await api<any>("GET", `/api/v1/cases/${item.id}`);
+    const c = await api<CaseView>("GET", `/api/v1/cases/${item.id}`);
     if (c.returnShipment?.trackingNo?.replace(/\s+/g, "").toUpperCase() === wanted) return c;
   }
   return null;
@@ -89,19 +91,19 @@ export default function Warehouse() {
                         {c.returnShipment ? `${carrierName(t, c.returnShipment.carrier)} ${c.returnShipment.trackingNo}` : "—"}
                       </Descriptions.Item>
                       <Descriptions.Item label={t("lines")} span={2}>
-                        {c.lines.map((l: any) => `${l.skuCode} ${l.title} × ${l.quantity}`).join("；")}
+                        {c.lines.map((l) => `${l.skuCode} ${l.title} × ${l.quantity}`).join("；")}
                       </Descriptions.Item>
                       <Descriptions.Item label={t("reason")}>{t(`reason.${c.reason}`)}</Descriptions.Item>
                       <Descriptions.Item label={t("type")}>{t(`type.${c.type}`)}</Descriptions.Item>
                     </Descriptions>
                     <Space wrap>
                       {c.allowedActions
-                        .filter((a: string) => a === "receive" || a === "inspect")
-                        .map((a: string) => (
+                        .filter((a) => a === "receive" || a === "inspect")
+                        .map((a) => (
                           <ActionButton key={a} caseId={c.id} action={a} onDone={reload} />
                         ))}
                     </Space>
-                    {!c.allowedActions.some((a: string) => a === "receive" || a === "inspect") && (
+                    {!c.allowedActions.some((a) => a === "receive" || a === "inspect") && (
                       <Alert type="info" showIcon title={t("nothingToDoHere")} />
                     )}
                   </Space>
@@ -141,9 +143,9 @@ export default function Warehouse() {
               rowSelection={{
                 selectedRowKeys: selected,
                 onChange: (k) => setSelected(k as string[]),
-                getCheckboxProps: (r: any) => ({ disabled: r.status !== "return_in_transit", "aria-label": r.caseNo }),
+                getCheckboxProps: (r) => ({ disabled: r.status !== "return_in_transit", "aria-label": r.caseNo }),
               }}
-              onRow={(r: any) => ({
+              onRow={(r) => ({
                 // A tick in the selection column chooses the parcel; anywhere else on the row opens the case.
                 onClick: (e) => !(e.target as HTMLElement).closest(".ant-table-selection-column") && nav(`/cases/${r.id}`),
                 style: { cursor: "pointer" },
@@ -154,7 +156,7 @@ export default function Warehouse() {
                 {
                   title: t("returnTracking"),
                   key: "tracking",
-                  render: (_: unknown, r: any) => {
+                  render: (_: unknown, r) => {
                     const s = details.get(r.id)?.returnShipment;
                     return s ? <span data-testid="tracking">{`${carrierName(t, s.carrier)} ${s.trackingNo}`}</span> : "—";
                   },
@@ -164,7 +166,7 @@ export default function Warehouse() {
                 {
                   title: t("deadline"),
                   dataIndex: "deadline",
-                  render: (d: any, r: any) =>
+                  render: (d: CaseListItem["deadline"], r) =>
                     d ? <Typography.Text type={r.overdue ? "danger" : undefined}>{when(d.at, r.shopTimezone)}</Typography.Text> : "—",
                 },
               ]}

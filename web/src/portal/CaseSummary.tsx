@@ -4,6 +4,7 @@ import i18n from "i18next";
 import { useTranslation } from "react-i18next";
 import { api, money, when } from "../api";
 import { carrierName, payMethodName } from "../names";
+import type { CaseView } from "../types/views";
 
 // The customer's case at a glance, on a phone: what they get back and how, what happens next and
 // by when, the tracking number they entered, and — once the return is approved — where to send it.
@@ -64,7 +65,7 @@ i18n.addResourceBundle(
 /** Statuses before the merchant said yes, or after it said no: no return address then. */
 const NOT_APPROVED = ["submitted", "info_requested", "rejected", "cancelled"];
 
-export function CaseSummary({ c }: { c: any }) {
+export function CaseSummary({ c }: { c: CaseView }) {
   const { t } = useTranslation();
   const r = useQuery({
     queryKey: ["portal-refund", c.id, c.status],

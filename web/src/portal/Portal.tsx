@@ -25,6 +25,7 @@ import { api, money, when } from "../api";
 import { CarrierInput, ReturnPickup } from "../carriers";
 import { timelineName } from "../names";
 import { applyFieldErrors, Loadable, StatusTag } from "../shared";
+import type { CaseView, Eligibility, PortalOrder, SurveyView } from "../types/views";
 import { CaseSummary } from "./CaseSummary";
 import { Lookup, shell } from "./Lookup";
 import { takeLinkToken } from "./link-token";
@@ -40,12 +41,15 @@ function OrderPage() {
   const [reason, setReason] = useState("quality");
   const [form] = Form.useForm();
   const [files, setFiles] = useState<File[]>([]);
-  const order = useQuery({ queryKey: ["portal-order"], queryFn: () => api<any>("GET", "/portal/api/order") });
-  const elig = useQuery({ queryKey: ["portal-elig", reason], queryFn: () => api<any>("GET", `/portal/api/eligibility?reason=${reason}`) });
+  const order = useQuery({ queryKey: ["portal-order"], queryFn: () => api<PortalOrder>("GET", "/portal/api/order") });
+  const elig = useQuery({
+    queryKey: ["portal-elig", reason],
+    queryFn: () => api<Eligibility>("GET", `/portal/api/eligibility?reason=${reason}`),
+  });
   const submit = async (v: { type: string; lineId: string; quantity: number; description?: string }) => {
     try {
-      const c = await api<any>("POST", "/portal/api/cases", {
-        orderId: order.data.id,
+      const c = await api<CaseView>("POST", "/portal/api/cases", {
+        orderId: (order.data as PortalOrder).id,
         type: v.type,
         reason,
         lines: [{ orderLineId: v.lineId, quantity: v.quantity }],
@@ -72,13 +76,13 @@ function OrderPage() {
             <List
               size="small"
               dataSource={o.lines}
-              renderItem={(l: any) => (
+              renderItem={(l) => (
                 <List.Item>
                   {l.title} × {l.quantity} · {money(l.paidAmount)}
                 </List.Item>
               )}
             />
-            {o.cases.map((c: any) => (
+            {o.cases.map((c) => (
               <div key={c.id}>
                 <a onClick={() => nav(`/portal/cases/${c.id}`)}>{c.caseNo}</a> <StatusTag status={c.status} />{" "}
                 <Suspense fallback={null}>
@@ -100,7 +104,7 @@ function OrderPage() {
               {(e) => (
                 <Form form={form} layout="vertical" onFinish={submit} initialValues={{ lineId: e.lines[0]?.orderLineId, quantity: 1 }}>
                   <Form.Item name="lineId" label={t("lines")} rules={[{ required: true }]}>
-                    <Select options={e.lines.map((l: any) => ({ value: l.orderLineId, label: l.title }))} />
+                    <Select options={e.lines.map((l) => ({ value: l.orderLineId, label: l.title }))} />
                   </Form.Item>
                   <RemedyChoice lines={e.lines} form={form} />
                   <Form.Item name="quantity" label={t("quantity")} rules={[{ required: true }]}>
@@ -142,7 +146,7 @@ function CasePage() {
   const nav = useNavigate();
   const qc = useQueryClient();
   const { message } = App.useApp();
-  const q = useQuery({ queryKey: ["portal-case", id], queryFn: () => api<any>("GET", `/portal/api/cases/${id}`) });
+  const q = useQuery({ queryKey: ["portal-case", id], queryFn: () => api<CaseView>("GET", `/portal/api/cases/${id}`) });
   const reload = () => void qc.invalidateQueries({ queryKey: ["portal-case", id] });
   return shell(
     <Loadable q={q}>
@@ -196,7 +200,7 @@ function CasePage() {
           </Suspense>
           <Card size="small" title={t("timeline")}>
             <Timeline
-              items={c.timeline.map((e: any) => ({
+              items={c.timeline.map((e) => ({
                 content: (
                   <span>
                     {e.to ? <StatusTag status={e.to} /> : timelineName(t, e.action)} {when(e.at, c.shopTimezone)} {e.note}
@@ -257,7 +261,7 @@ function Survey() {
   const { token } = useParams();
   const { t } = useTranslation();
   const [done, setDone] = useState(false);
-  const q = useQuery({ queryKey: ["survey", token], queryFn: () => api<any>("GET", `/portal/api/surveys/${token}`) });
+  const q = useQuery({ queryKey: ["survey", token], queryFn: () => api<SurveyView>("GET", `/portal/api/surveys/${token}`) });
   return shell(
     <Loadable q={q}>
       {(s) =>

@@ -1,0 +1,121 @@
+// The server's larger views (a case, an order, its ledger) as the web app reads them. Where the
+// server names its answer's type, it is imported (type-only); `Json<…>` turns its Dates into the
+// ISO strings JSON carries. What the server leaves untyped (rows read from JSON columns) is
+// spelled out here from the SQL that selects it.
+import type { listCases } from "../../../src/after-sales/case.list";
+import type { caseView } from "../../../src/after-sales/case.view";
+import type { readSurvey } from "../../../src/automation/survey.service";
+import type { carrierInterceptState } from "../../../src/carriers/intercepts";
+import type { orderLedger } from "../../../src/money/ledger.view";
+import type { CaseQuote } from "../../../src/money/refunds";
+import type { listOrders } from "../../../src/orders/order.list";
+import type { OrderView } from "../../../src/orders/order.view";
+import type { orderEligibility } from "../../../src/policies/policy.repo";
+
+/** A server value as it arrives over JSON: its Dates are ISO strings. */
+export type Json<T> = T extends Date ? string : T extends (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
+
+/** A postal address as cases and orders keep it (a JSON column). */
+export interface Address {
+  name?: string;
+  phone?: string;
+  province?: string;
+  city?: string;
+  district?: string;
+  line1?: string;
+}
+
+/** A case's timeline entry (case_events); `actorId` and `data` are shown to staff only. */
+export interface CaseEvent {
+  id: string;
+  action: string;
+  actorType: string;
+  actorId?: string | null;
+  from: string | null;
+  to: string | null;
+  note: string | null;
+  data?: unknown;
+  at: string;
+}
+
+/** A photo or video on a case. */
+export interface CaseEvidence {
+  id: string;
+  kind: "image" | "video";
+  mime: string;
+  sizeBytes: number;
+  filename: string | null;
+  createdAt: string;
+  url: string;
+}
+
+/** A refund as the case view lists it. */
+export interface CaseRefund {
+  id: string;
+  kind: string;
+  amount: number;
+  method: string;
+  status: string;
+  createdAt: string;
+  confirmedAt: string | null;
+}
+
+type CaseViewJson = Json<Awaited<ReturnType<typeof caseView>>>;
+
+/** GET /api/v1/cases/:id (and the portals' case, with the staff-only parts left out). */
+export type CaseView = Omit<CaseViewJson, "timeline" | "evidence" | "refunds" | "returnAddress" | "offer" | "claim"> & {
+  timeline: CaseEvent[];
+  evidence: CaseEvidence[];
+  refunds: CaseRefund[];
+  returnAddress: Address | null;
+  /** The compensation offered to the customer (src/after-sales/case.actions.ts, offerCompensation). */
+  offer: {
+    kind: "coupon" | "partial_refund" | "gift";
+    amount: number;
+    note: string | null;
+    offeredAt: string;
+    accepted: boolean;
+    acceptedAt?: string;
+  } | null;
+  claim: { id: string; status: string; amount: number } | null;
+};
+
+/** A row of GET /api/v1/cases */
+export type CaseListItem = Json<Awaited<ReturnType<typeof listCases>>["items"][number]>;
+
+/** GET /api/v1/cases/:id/refund-quote */
+export type RefundQuote = CaseQuote;
+
+/** GET /api/v1/orders/:id */
+export type Order = Json<OrderView>;
+
+/** An order's supplier order, as the order view lists it. */
+export type OrderSupplierOrder = Order["supplierOrders"][number];
+
+/** A row of GET /api/v1/orders */
+export type OrderListItem = Json<Awaited<ReturnType<typeof listOrders>>["items"][number]>;
+
+/** GET /api/v1/orders/:id/ledger */
+export type OrderLedger = Json<Awaited<ReturnType<typeof orderLedger>>>;
+
+/** GET /api/v1/orders/:id/eligibility and GET /portal/api/eligibility: what each line may get, by case type. */
+export type Eligibility = Json<Awaited<ReturnType<typeof orderEligibility>>>;
+
+/** GET /portal/api/order: the customer's order (src/portal/portal.routes.ts). */
+export interface PortalOrder {
+  id: string;
+  platformOrderNo: string;
+  status: Order["status"];
+  currency: string;
+  paidTotal: number;
+  deliveredAt: string | null;
+  lines: { id: string; skuCode: string; title: string; quantity: number; paidAmount: number; isGift: boolean }[];
+  shipments: { carrier: string | null; trackingNo: string | null; status: string; shippedAt: string | null; deliveredAt: string | null }[];
+  cases: Order["cases"];
+}
+
+/** GET /portal/api/surveys/:token */
+export type SurveyView = Json<Awaited<ReturnType<typeof readSurvey>>>;
+
+/** GET /api/v1/supplier-orders/:id/carrier-intercept: whether the carrier can intercept the parcel, and its last interception. */
+export type CarrierInterceptState = Json<Awaited<ReturnType<typeof carrierInterceptState>>>;
