@@ -32,7 +32,7 @@ import { carrierName, postingName } from "../names";
 import { Loadable, reportError, StatusTag, useConfirm, useMe } from "../shared";
 import type { ApiToken, Page, Refund, Shop, Supplier, TrialBalance, User } from "../types";
 import type { Overview } from "../types/analytics";
-import type { Order, OrderLedger, OrderListItem, OrderSupplierOrder } from "../types/views";
+import type { InboxCase, Offer, Order, OrderLedger, OrderListItem, OrderSupplierOrder } from "../types/views";
 import { CarrierIntercept } from "./CarrierActions";
 import { QueueTabs, queueColumns, sortParam, useCaseDetails } from "./CaseQueues";
 import { PlatformLinks } from "./Connectors";
@@ -449,9 +449,11 @@ export function Cases() {
     queryKey: ["cases", params.toString(), phone],
     // A phone number finds the customer's cases (src/after-sales/case-queue.ts); the other filters read the inbox.
     queryFn: () =>
-      phone ? api<any>("GET", `/api/v1/case-queue/by-phone?${new URLSearchParams({ phone })}`) : api<any>("GET", `/api/v1/cases?${params}`),
+      phone
+        ? api<Page<InboxCase>>("GET", `/api/v1/case-queue/by-phone?${new URLSearchParams({ phone })}`)
+        : api<Page<InboxCase>>("GET", `/api/v1/cases?${params}`),
   });
-  const details = useCaseDetails((q.data?.items ?? []).map((x: { id: string }) => x.id));
+  const details = useCaseDetails((q.data?.items ?? []).map((x) => x.id));
   const set = (k: string, v?: string) => {
     const next = new URLSearchParams(sp);
     if (v) next.set(k, v);
@@ -570,7 +572,7 @@ export function Cases() {
           style={{ width: 150 }}
           value={sp.get("shopId") ?? undefined}
           onChange={(v) => set("shopId", v)}
-          options={(shops.data?.items ?? []).map((x: any) => ({ value: x.id, label: x.name }))}
+          options={(shops.data?.items ?? []).map((x) => ({ value: x.id, label: x.name }))}
         />
         <Select
           allowClear
@@ -579,7 +581,7 @@ export function Cases() {
           style={{ width: 150 }}
           value={sp.get("supplierId") ?? undefined}
           onChange={(v) => set("supplierId", v)}
-          options={(suppliers.data?.items ?? []).map((x: any) => ({ value: x.id, label: x.name }))}
+          options={(suppliers.data?.items ?? []).map((x) => ({ value: x.id, label: x.name }))}
         />
         <Checkbox checked={sp.get("overdue") === "true"} onChange={(e) => set("overdue", e.target.checked ? "true" : undefined)}>
           {t("onlyOverdue")}
@@ -636,8 +638,8 @@ export function Cases() {
             data-testid="case-inbox"
             rowSelection={{ selectedRowKeys: selected, onChange: (k) => setSelected(k as string[]) }}
             dataSource={d.items}
-            rowClassName={(_r: any, i: number) => (i === cursor ? "ant-table-row-selected" : "")}
-            onRow={(r: any) => ({ onDoubleClick: () => nav(`/cases/${r.id}`) })}
+            rowClassName={(_r, i) => (i === cursor ? "ant-table-row-selected" : "")}
+            onRow={(r) => ({ onDoubleClick: () => nav(`/cases/${r.id}`) })}
             // Sorting a column asks the API again (sort=-createdAt …) unless the list is a phone search's.
             onChange={(_p, _f, sorter) => {
               if (!phone) set("sort", sortParam(sorter));
@@ -646,7 +648,7 @@ export function Cases() {
               {
                 title: "#",
                 dataIndex: "caseNo",
-                render: (v: string, r: any) => (
+                render: (v: string, r) => (
                   <Space size={6}>
                     <a onClick={() => nav(`/cases/${r.id}`)}>{v}</a>
                     <Badge
@@ -754,7 +756,7 @@ export function Finance() {
                   {
                     title: "",
                     dataIndex: "allowedActions",
-                    render: (acts: string[], r: any) =>
+                    render: (acts: string[], r) =>
                       acts.map((a) => (
                         <Button key={a} size="small" onClick={() => act(r, a)} data-action={a}>
                           {t(`refundAction.${a}`, { defaultValue: t("action.other") })}
@@ -776,7 +778,7 @@ export function Finance() {
                 <List
                   size="small"
                   dataSource={d.accounts}
-                  renderItem={(a: any) => (
+                  renderItem={(a) => (
                     <List.Item>
                       {t(`account.${a.account}`, { defaultValue: a.account })}：{money(a.balance)}
                     </List.Item>
@@ -794,7 +796,7 @@ export function Finance() {
 export function Suppliers() {
   const { t } = useTranslation();
   const q = useQuery({ queryKey: ["suppliers"], queryFn: () => api<Page<Supplier>>("GET", "/api/v1/suppliers?limit=200") });
-  const offers = useQuery({ queryKey: ["offers"], queryFn: () => api<any>("GET", "/api/v1/offers?limit=200") });
+  const offers = useQuery({ queryKey: ["offers"], queryFn: () => api<Page<Offer>>("GET", "/api/v1/offers?limit=200") });
   return (
     <Space orientation="vertical" style={{ width: "100%" }}>
       <Loadable q={q}>
@@ -806,8 +808,8 @@ export function Suppliers() {
             columns={[
               { title: t("suppliers"), dataIndex: "name" },
               { title: t("email"), dataIndex: "email" },
-              { title: t("acceptsReturns"), render: (_: unknown, r: any) => (r.terms.acceptsReturns ? "✓" : "✗") },
-              { title: t("channel.title"), render: (_: unknown, r: any) => <SupplierChannelCell supplierId={r.id} /> },
+              { title: t("acceptsReturns"), render: (_: unknown, r) => (r.terms.acceptsReturns ? "✓" : "✗") },
+              { title: t("channel.title"), render: (_: unknown, r) => <SupplierChannelCell supplierId={r.id} /> },
             ]}
           />
         )}
@@ -823,7 +825,7 @@ export function Suppliers() {
               { title: t("cost"), dataIndex: "cost", render: (v: number) => money(v) },
               { title: t("stock"), dataIndex: "stock" },
               { title: t("priority"), dataIndex: "priority" },
-              { title: t("offerLink.title"), render: (_: unknown, r: any) => <OfferLinkCell offer={r} /> },
+              { title: t("offerLink.title"), render: (_: unknown, r) => <OfferLinkCell offer={r} /> },
             ]}
           />
         )}
@@ -883,7 +885,7 @@ export function Settings() {
               <Select
                 style={{ width: 180 }}
                 placeholder={t("suppliers")}
-                options={(suppliers.data?.items ?? []).map((s: any) => ({ value: s.id, label: s.name }))}
+                options={(suppliers.data?.items ?? []).map((s) => ({ value: s.id, label: s.name }))}
               />
             </Form.Item>
           )}
@@ -920,7 +922,7 @@ export function Settings() {
                 { title: t("timezoneCol"), dataIndex: "timezone" },
                 {
                   title: t("routeByScore"),
-                  render: (_: unknown, s: any) => (
+                  render: (_: unknown, s) => (
                     <Switch
                       size="small"
                       aria-label={`${t("routeByScore")} ${s.name}`}
@@ -935,7 +937,7 @@ export function Settings() {
                 },
                 {
                   title: "",
-                  render: (_: unknown, s: any) => (
+                  render: (_: unknown, s) => (
                     <Button size="small" onClick={() => nav(`/policies?shop=${s.id}`)}>
                       {t("policy")}
                     </Button>
@@ -999,7 +1001,7 @@ export function Settings() {
                 { title: t("createdAt"), dataIndex: "createdAt", render: (v: string | null) => when(v) },
                 {
                   title: "",
-                  render: (_: unknown, r: any) =>
+                  render: (_: unknown, r) =>
                     r.revokedAt ? (
                       <Tag>{t("revoked")}</Tag>
                     ) : (

@@ -1,6 +1,8 @@
 // The analytics reports as the API answers them (src/analytics/analytics.routes.ts): the rows are
 // the server's own interfaces; the envelopes add the range they cover.
 import type { Overview, ParetoRow, ReturnsRow, SupplierCard, TimingsRow } from "../../../src/analytics/analytics";
+import type { rollupStates } from "../../../src/analytics/rollup";
+import type { Json } from "./views";
 
 export type { Overview, ParetoRow, ReturnsRow, SupplierCard, TimingsRow };
 
@@ -40,6 +42,4 @@ export interface SuppliersReport {
 }
 
 /** GET /analytics/rollups: how far each time zone's daily rollup reaches. */
-export interface Rollups {
-  items: { timeZone: string; through: string; shipThrough: string; refreshedAt: string; daysRebuilt: number }[];
-}
+export type Rollups = Json<Awaited<ReturnType<typeof rollupStates>>>;

@@ -6,6 +6,7 @@ import type { listCases } from "../../../src/after-sales/case.list";
 import type { caseView } from "../../../src/after-sales/case.view";
 import type { readSurvey } from "../../../src/automation/survey.service";
 import type { carrierInterceptState } from "../../../src/carriers/intercepts";
+import type { listOffers } from "../../../src/catalog/offer.service";
 import type { orderLedger } from "../../../src/money/ledger.view";
 import type { CaseQuote } from "../../../src/money/refunds";
 import type { listOrders } from "../../../src/orders/order.list";
@@ -83,6 +84,33 @@ export type CaseView = Omit<CaseViewJson, "timeline" | "evidence" | "refunds" | 
 /** A row of GET /api/v1/cases */
 export type CaseListItem = Json<Awaited<ReturnType<typeof listCases>>["items"][number]>;
 
+/**
+ * A row of the case inbox: GET /api/v1/cases, or GET /api/v1/case-queue/by-phone, whose rows
+ * (listRow in src/after-sales/case-queue.ts) have the list item's core fields but not its
+ * message counts or escalation.
+ */
+export type InboxCase = Pick<
+  CaseListItem,
+  | "id"
+  | "caseNo"
+  | "orderId"
+  | "platformOrderNo"
+  | "shopId"
+  | "shopTimezone"
+  | "supplierId"
+  | "type"
+  | "reason"
+  | "status"
+  | "channel"
+  | "riskFlag"
+  | "assigneeId"
+  | "deadline"
+  | "overdue"
+  | "createdAt"
+  | "updatedAt"
+> &
+  Partial<CaseListItem>;
+
 /** GET /api/v1/cases/:id/refund-quote */
 export type RefundQuote = CaseQuote;
 
@@ -119,3 +147,6 @@ export type SurveyView = Json<Awaited<ReturnType<typeof readSurvey>>>;
 
 /** GET /api/v1/supplier-orders/:id/carrier-intercept: whether the carrier can intercept the parcel, and its last interception. */
 export type CarrierInterceptState = Json<Awaited<ReturnType<typeof carrierInterceptState>>>;
+
+/** A row of GET /api/v1/offers: a supplier's offer of a SKU. */
+export type Offer = Json<Awaited<ReturnType<typeof listOffers>>["items"][number]>;
