@@ -7,6 +7,7 @@ import { benchIdle } from "./idle.js";
 import { benchImport } from "./import.js";
 import { benchLifecycle } from "./lifecycle.js";
 import { benchStatements } from "./statements.js";
+import { benchWeb } from "./web.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const all: Record<string, (s: number) => Promise<string[]>> = {
@@ -21,6 +22,8 @@ const all: Record<string, (s: number) => Promise<string[]>> = {
   idle: () => benchIdle(),
   // Not a timing: the SQL statements each lifecycle step sends (VERBOSE=1 lists them).
   statements: () => benchStatements(),
+  // The portal lookup and the console sign-in in Chromium on Slow 4G with the CPU 4× slower, beside unthrottled.
+  web: () => benchWeb(),
 };
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const names = chosen.length ? chosen : Object.keys(all);
