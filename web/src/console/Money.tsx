@@ -6,6 +6,8 @@ import { api, money, when } from "../api";
 import { ClaimActions } from "../claims";
 import { applyFieldErrors, Loadable, reportError, useConfirm } from "../shared";
 import type { Page, Supplier } from "../types";
+import type { CreatedWebhook, Notification, Template, Templates, Webhook } from "../types/automation";
+import type { Claim, Statement } from "../types/money";
 
 /** Finance's supplier side: claims (索赔) to settle and statements (对账单) to draw up and close. */
 export function ClaimsAndStatements() {
@@ -13,8 +15,8 @@ export function ClaimsAndStatements() {
   const qc = useQueryClient();
   const { message } = App.useApp();
   const [form] = Form.useForm();
-  const claims = useQuery({ queryKey: ["claims-all"], queryFn: () => api<any>("GET", "/api/v1/supplier-claims?limit=200") });
-  const statements = useQuery({ queryKey: ["statements"], queryFn: () => api<any>("GET", "/api/v1/supplier-statements") });
+  const claims = useQuery({ queryKey: ["claims-all"], queryFn: () => api<Page<Claim>>("GET", "/api/v1/supplier-claims?limit=200") });
+  const statements = useQuery({ queryKey: ["statements"], queryFn: () => api<Page<Statement>>("GET", "/api/v1/supplier-statements") });
   const suppliers = useQuery({ queryKey: ["suppliers"], queryFn: () => api<Page<Supplier>>("GET", "/api/v1/suppliers?limit=200") });
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: ["claims-all"] });
@@ -35,7 +37,7 @@ export function ClaimsAndStatements() {
                 {
                   title: t("suppliers"),
                   dataIndex: "supplierId",
-                  render: (id: string) => suppliers.data?.items.find((s: any) => s.id === id)?.name ?? id.slice(-6),
+                  render: (id: string) => suppliers.data?.items.find((s) => s.id === id)?.name ?? id.slice(-6),
                 },
                 { title: t("amount"), dataIndex: "amount", render: (v: number) => money(v) },
                 {
@@ -45,7 +47,7 @@ export function ClaimsAndStatements() {
                 },
                 { title: t("note"), dataIndex: "supplierNote" },
                 { title: t("deadline"), dataIndex: "dueAt", render: (v: string | null) => when(v) },
-                { title: "", dataIndex: "allowedActions", render: (_: string[], r: any) => <ClaimActions claim={r} onDone={refresh} /> },
+                { title: "", dataIndex: "allowedActions", render: (_: string[], r) => <ClaimActions claim={r} onDone={refresh} /> },
               ]}
             />
           )}
@@ -69,7 +71,7 @@ export function ClaimsAndStatements() {
             <Select
               placeholder={t("suppliers")}
               style={{ width: 180 }}
-              options={(suppliers.data?.items ?? []).map((s: any) => ({ value: s.id, label: s.name }))}
+              options={(suppliers.data?.items ?? []).map((s) => ({ value: s.id, label: s.name }))}
             />
           </Form.Item>
           <Form.Item name="from" rules={[{ required: true, pattern: /^\d{4}-\d{2}-\d{2}$/ }]}>
@@ -90,10 +92,10 @@ export function ClaimsAndStatements() {
                 {
                   title: t("suppliers"),
                   dataIndex: "supplierId",
-                  render: (id: string) => suppliers.data?.items.find((s: any) => s.id === id)?.name ?? id.slice(-6),
+                  render: (id: string) => suppliers.data?.items.find((s) => s.id === id)?.name ?? id.slice(-6),
                 },
-                { title: t("period"), render: (_: unknown, s: any) => `${String(s.from).slice(0, 10)} – ${String(s.to).slice(0, 10)}` },
-                { title: t("amount"), render: (_: unknown, s: any) => money(s.totals?.payable) },
+                { title: t("period"), render: (_: unknown, s) => `${String(s.from).slice(0, 10)} – ${String(s.to).slice(0, 10)}` },
+                { title: t("amount"), render: (_: unknown, s) => money(s.totals?.payable) },
                 {
                   title: t("status"),
                   dataIndex: "status",
@@ -105,7 +107,7 @@ export function ClaimsAndStatements() {
                 },
                 {
                   title: "",
-                  render: (_: unknown, s: any) => (
+                  render: (_: unknown, s) => (
                     <Space>
                       <Button size="small" href={`/api/v1/supplier-statements/${s.id}/export.csv`}>
                         CSV
@@ -142,13 +144,13 @@ export function Automation() {
   const { t } = useTranslation();
   const qc = useQueryClient();
   const { message } = App.useApp();
-  const [editing, setEditing] = useState<any | null>(null);
+  const [editing, setEditing] = useState<Template | null>(null);
   const [tplForm] = Form.useForm();
   const [hookForm] = Form.useForm();
   const [secret, setSecret] = useState<string | null>(null);
-  const templates = useQuery({ queryKey: ["templates"], queryFn: () => api<any>("GET", "/api/v1/notification-templates") });
-  const hooks = useQuery({ queryKey: ["webhooks"], queryFn: () => api<any>("GET", "/api/v1/webhooks") });
-  const sent = useQuery({ queryKey: ["notifications"], queryFn: () => api<any>("GET", "/api/v1/notifications?limit=50") });
+  const templates = useQuery({ queryKey: ["templates"], queryFn: () => api<Templates>("GET", "/api/v1/notification-templates") });
+  const hooks = useQuery({ queryKey: ["webhooks"], queryFn: () => api<Page<Webhook>>("GET", "/api/v1/webhooks") });
+  const sent = useQuery({ queryKey: ["notifications"], queryFn: () => api<Page<Notification>>("GET", "/api/v1/notifications?limit=50") });
   // An event's name; a wildcard subscription (`case.*`) reads as 售后单 · 全部.
   const eventName = (e: string) =>
     e.endsWith(".*") ? `${t(`audit.entity.${e.slice(0, -2)}`, { defaultValue: e })} · *` : t(`notifEvent.${e}`, { defaultValue: e });
@@ -158,7 +160,7 @@ export function Automation() {
         <Loadable q={templates}>
           {(d) => (
             <Table
-              rowKey={(r: any) => `${r.event}/${r.locale}/${r.channel}`}
+              rowKey={(r) => `${r.event}/${r.locale}/${r.channel}`}
               size="small"
               dataSource={d.items}
               pagination={{ pageSize: 8 }}
@@ -170,7 +172,7 @@ export function Automation() {
                 {
                   title: "",
                   dataIndex: "customised",
-                  render: (c: boolean, r: any) => (
+                  render: (c: boolean, r) => (
                     <Button
                       size="small"
                       title={c ? t("nt.customised") : undefined}
@@ -206,10 +208,12 @@ export function Automation() {
           layout="vertical"
           onFinish={async (v) => {
             try {
+              // The form shows only while a template is being edited.
+              const tpl = editing as Template;
               await api("PUT", "/api/v1/notification-templates", {
-                event: editing.event,
-                locale: editing.locale,
-                channel: editing.channel,
+                event: tpl.event,
+                locale: tpl.locale,
+                channel: tpl.channel,
                 subject: v.subject ?? "",
                 body: v.body,
                 active: v.active ?? true,
@@ -239,7 +243,7 @@ export function Automation() {
           style={{ marginBottom: 12 }}
           onFinish={async (v) => {
             try {
-              const r = await api<any>("POST", "/api/v1/webhooks", {
+              const r = await api<CreatedWebhook>("POST", "/api/v1/webhooks", {
                 url: v.url,
                 events: String(v.events)
                   .split(/[\s,]+/)
@@ -296,7 +300,7 @@ export function Automation() {
                 {
                   title: t("status"),
                   dataIndex: "status",
-                  render: (v: string, r: any) => (
+                  render: (v: string, r) => (
                     <Tag color={v === "sent" ? "green" : v === "failed" ? "red" : "gold"} title={r.lastError ?? ""} data-status={v}>
                       {t(`ntStatus.${v}`, { defaultValue: v })}
                     </Tag>

@@ -7,12 +7,15 @@ import { CarrierInput } from "../carriers";
 import { ClaimActions } from "../claims";
 import { SupplierLinkedThread, SupplierThread } from "../console/Conversation";
 import { LanguageButton, Loadable, LoginForm, NoteDialog, StatusTag, useConfirm, useMe } from "../shared";
+import type { Page } from "../types";
 import type { SuppliersReport } from "../types/analytics";
+import type { Claim, Statement } from "../types/money";
+import type { CaseListItem, ShipCsvResult, SupplierOrderRow } from "../types/views";
 
 /** Many parcels at once: a CSV of supplier order (or order number), carrier and tracking number. */
 function ShipCsv({ onDone }: { onDone: () => void }) {
   const { t } = useTranslation();
-  const [result, setResult] = useState<any | null>(null);
+  const [result, setResult] = useState<ShipCsvResult | null>(null);
   const [error, setError] = useState<string | null>(null);
   return (
     <Space orientation="vertical" style={{ marginBottom: 12 }}>
@@ -28,7 +31,7 @@ function ShipCsv({ onDone }: { onDone: () => void }) {
             const fd = new FormData();
             fd.append("file", f);
             try {
-              setResult(await api("POST", "/api/v1/supplier-orders/ship-csv", fd));
+              setResult(await api<ShipCsvResult>("POST", "/api/v1/supplier-orders/ship-csv", fd));
               setError(null);
               onDone();
             } catch (err) {
@@ -43,8 +46,8 @@ function ShipCsv({ onDone }: { onDone: () => void }) {
         <Typography.Text data-testid="ship-csv-result">
           {`✓ ${result.shipped} · ✗ ${result.failed}`}
           {result.results
-            ?.filter((r: any) => !r.ok)
-            .map((r: any) => ` · line ${r.line}: ${r.field ?? ""} ${r.message}`)
+            ?.filter((r) => !r.ok)
+            .map((r) => ` · line ${r.line}: ${r.field ?? ""} ${r.message}`)
             .join("")}
         </Typography.Text>
       )}
@@ -53,7 +56,7 @@ function ShipCsv({ onDone }: { onDone: () => void }) {
 }
 
 function Statements() {
-  const q = useQuery({ queryKey: ["my-statements"], queryFn: () => api<any>("GET", "/api/v1/supplier-statements") });
+  const q = useQuery({ queryKey: ["my-statements"], queryFn: () => api<Page<Statement>>("GET", "/api/v1/supplier-statements") });
   const { t } = useTranslation();
   return (
     <Loadable q={q} empty={(d) => d.items.length === 0}>
@@ -64,8 +67,8 @@ function Statements() {
           scroll={{ x: "max-content" }}
           dataSource={d.items}
           columns={[
-            { title: t("period"), render: (_: unknown, s: any) => `${String(s.from).slice(0, 10)} – ${String(s.to).slice(0, 10)}` },
-            { title: t("amount"), render: (_: unknown, s: any) => money(s.totals?.payable) },
+            { title: t("period"), render: (_: unknown, s) => `${String(s.from).slice(0, 10)} – ${String(s.to).slice(0, 10)}` },
+            { title: t("amount"), render: (_: unknown, s) => money(s.totals?.payable) },
             {
               title: t("status"),
               dataIndex: "status",
@@ -73,7 +76,7 @@ function Statements() {
             },
             {
               title: "",
-              render: (_: unknown, s: any) => (
+              render: (_: unknown, s) => (
                 <Button size="small" href={`/api/v1/supplier-statements/${s.id}/export.csv`}>
                   CSV
                 </Button>
@@ -86,7 +89,7 @@ function Statements() {
   );
 }
 
-function ShipCell({ so, onDone }: { so: any; onDone: () => void }) {
+function ShipCell({ so, onDone }: { so: SupplierOrderRow; onDone: () => void }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const [carrier, setCarrier] = useState("");
@@ -124,7 +127,7 @@ function ShipCell({ so, onDone }: { so: any; onDone: () => void }) {
  * What the supplier can do with one order now. A cancel request is answered first (同意 / 拒绝取消);
  * an intercept request gets its result; otherwise accept and ship.
  */
-function SoActions({ so, onDone }: { so: any; onDone: () => void }) {
+function SoActions({ so, onDone }: { so: SupplierOrderRow; onDone: () => void }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const confirm = useConfirm();
@@ -221,17 +224,17 @@ export default function Supplier() {
   const qc = useQueryClient();
   const orders = useQuery({
     queryKey: ["so"],
-    queryFn: () => api<any>("GET", "/api/v1/supplier-orders?limit=200"),
+    queryFn: () => api<Page<SupplierOrderRow>>("GET", "/api/v1/supplier-orders?limit=200"),
     enabled: Boolean(me.data),
   });
   const claims = useQuery({
     queryKey: ["claims"],
-    queryFn: () => api<any>("GET", "/api/v1/supplier-claims?limit=200"),
+    queryFn: () => api<Page<Claim>>("GET", "/api/v1/supplier-claims?limit=200"),
     enabled: Boolean(me.data),
   });
   const cases = useQuery({
     queryKey: ["supplier-cases"],
-    queryFn: () => api<any>("GET", "/api/v1/cases?limit=200"),
+    queryFn: () => api<Page<CaseListItem>>("GET", "/api/v1/cases?limit=200"),
     enabled: Boolean(me.data),
   });
   const reload = () => void qc.invalidateQueries({ queryKey: ["so"] });
@@ -282,12 +285,12 @@ export default function Supplier() {
                                 {
                                   title: t("lines"),
                                   dataIndex: "lines",
-                                  render: (ls: any[]) => ls.map((l) => `${l.skuCode}×${l.quantity}`).join(", "),
+                                  render: (ls: SupplierOrderRow["lines"]) => ls.map((l) => `${l.skuCode}×${l.quantity}`).join(", "),
                                 },
                                 {
                                   title: t("consignee"),
                                   dataIndex: "shipTo",
-                                  render: (to: any) =>
+                                  render: (to: SupplierOrderRow["shipTo"]) =>
                                     to ? (
                                       <div data-testid="consignee">
                                         <div>
@@ -307,7 +310,7 @@ export default function Supplier() {
                                 {
                                   title: t("deadline"),
                                   dataIndex: "shipBy",
-                                  render: (v: string | null, so: any) =>
+                                  render: (v: string | null, so) =>
                                     so.late ? (
                                       <Space orientation="vertical" size={0} data-testid="late">
                                         <Typography.Text type="danger" strong>
@@ -319,7 +322,7 @@ export default function Supplier() {
                                       when(v, so.shopTimezone)
                                     ),
                                 },
-                                { title: t("actions"), render: (_: unknown, so: any) => <SoActions so={so} onDone={reload} /> },
+                                { title: t("actions"), render: (_: unknown, so) => <SoActions so={so} onDone={reload} /> },
                               ]}
                             />
                           )}
@@ -343,7 +346,7 @@ export default function Supplier() {
                               { title: t("orderNo"), dataIndex: "platformOrderNo" },
                               {
                                 title: t("cv.messages"),
-                                render: (_: unknown, c: any) => (
+                                render: (_: unknown, c) => (
                                   <SupplierThread caseId={c.id} caseNo={c.caseNo} unread={c.unreadMessages ?? 0} />
                                 ),
                               },
@@ -353,7 +356,7 @@ export default function Supplier() {
                               {
                                 title: t("createdAt"),
                                 dataIndex: "createdAt",
-                                render: (v: string | null, c: any) => when(v, c.shopTimezone),
+                                render: (v: string | null, c) => when(v, c.shopTimezone),
                               },
                             ]}
                           />
@@ -390,7 +393,7 @@ export default function Supplier() {
                                 dataIndex: "status",
                                 render: (s: string) => <Tag data-status={s}>{t(`claimStatus.${s}`, { defaultValue: s })}</Tag>,
                               },
-                              { title: t("actions"), render: (_: unknown, c: any) => <ClaimActions claim={c} onDone={reloadClaims} /> },
+                              { title: t("actions"), render: (_: unknown, c) => <ClaimActions claim={c} onDone={reloadClaims} /> },
                             ]}
                           />
                         )}

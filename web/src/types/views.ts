@@ -7,6 +7,8 @@ import type { caseView } from "../../../src/after-sales/case.view";
 import type { readSurvey } from "../../../src/automation/survey.service";
 import type { carrierInterceptState } from "../../../src/carriers/intercepts";
 import type { listOffers } from "../../../src/catalog/offer.service";
+import type { ShipRowResult } from "../../../src/fulfilment/ship-csv";
+import type { listSupplierOrders } from "../../../src/fulfilment/supplier-order.list";
 import type { orderLedger } from "../../../src/money/ledger.view";
 import type { CaseQuote } from "../../../src/money/refunds";
 import type { listOrders } from "../../../src/orders/order.list";
@@ -15,6 +17,9 @@ import type { orderEligibility } from "../../../src/policies/policy.repo";
 
 /** A server value as it arrives over JSON: its Dates are ISO strings. */
 export type Json<T> = T extends Date ? string : T extends (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
+
+/** What a server function answers, as JSON: `Answer<typeof listOffers>`. */
+export type Answer<F extends (...args: never[]) => unknown> = Json<Awaited<ReturnType<F>>>;
 
 /** A postal address as cases and orders keep it (a JSON column). */
 export interface Address {
@@ -150,3 +155,13 @@ export type CarrierInterceptState = Json<Awaited<ReturnType<typeof carrierInterc
 
 /** A row of GET /api/v1/offers: a supplier's offer of a SKU. */
 export type Offer = Json<Awaited<ReturnType<typeof listOffers>>["items"][number]>;
+
+/** A row of GET /api/v1/supplier-orders: the supplier order with whom it ships to. */
+export type SupplierOrderRow = Answer<typeof listSupplierOrders>["items"][number];
+
+/** POST /api/v1/supplier-orders/ship-csv: how many rows shipped and failed, and each row's result. */
+export interface ShipCsvResult {
+  shipped: number;
+  failed: number;
+  results: ShipRowResult[];
+}
