@@ -4,6 +4,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, when } from "../api";
 import i18n from "../i18n";
+import type { ConnectorDetailView, ConnectorTestResult } from "../types/views";
 import { fieldLabel, KindFields, OTHER_KIND_NAMES, useConnectorKinds } from "./ConnectorFields";
 
 // The screen's own texts, kept beside it so the connector screen lands without touching the shared
@@ -247,7 +248,11 @@ function ConnectorForm({ initial, onDone }: { initial?: Connector; onDone: (c: C
 
 function ConnectorDetail({ id }: { id: string }) {
   const { t } = useTranslation();
-  const q = useQuery({ queryKey: ["connector", id], queryFn: () => api<any>("GET", `/api/v1/connectors/${id}`), refetchInterval: 5000 });
+  const q = useQuery({
+    queryKey: ["connector", id],
+    queryFn: () => api<ConnectorDetailView>("GET", `/api/v1/connectors/${id}`),
+    refetchInterval: 5000,
+  });
   if (!q.data) return null;
   const c = q.data;
   return (
@@ -296,7 +301,8 @@ export default function Connectors() {
   const refresh = () => void qc.invalidateQueries({ queryKey: ["connectors"] });
   const act = async (c: Connector, action: string) => {
     try {
-      const r = await api<any>("POST", `/api/v1/connectors/${c.id}/actions/${action}`);
+      // Only the test action's answer is read.
+      const r = await api<ConnectorTestResult>("POST", `/api/v1/connectors/${c.id}/actions/${action}`);
       if (action === "test") (r.ok ? message.success : message.warning)(r.message, 6);
       refresh();
       void qc.invalidateQueries({ queryKey: ["connector", c.id] });

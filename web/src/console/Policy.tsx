@@ -7,6 +7,7 @@ import { REASONS } from "../../../src/domain/vocabulary";
 import { ApiError, api } from "../api";
 import { Loadable } from "../shared";
 import type { Page, Shop } from "../types";
+import type { Eligibility, OrderListItem, SavedPolicy, ShopPolicy } from "../types/views";
 import { PolicyForm } from "./PolicyForm";
 
 /** The return policy of one shop: its rules as a form (or JSON), saved as a new version, and a panel to try it on an order. */
@@ -22,7 +23,7 @@ export default function Policy() {
             style={{ width: 280 }}
             value={shopId}
             onChange={(v) => setSp({ shop: v })}
-            options={d.items.map((s: any) => ({ value: s.id, label: s.name }))}
+            options={d.items.map((s) => ({ value: s.id, label: s.name }))}
             data-testid="policy-shop"
           />
         )}
@@ -45,7 +46,7 @@ function PolicyEditor({ shopId }: { shopId: string }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const qc = useQueryClient();
-  const q = useQuery({ queryKey: ["policy", shopId], queryFn: () => api<any>("GET", `/api/v1/shops/${shopId}/policy`) });
+  const q = useQuery({ queryKey: ["policy", shopId], queryFn: () => api<ShopPolicy>("GET", `/api/v1/shops/${shopId}/policy`) });
   const [text, setText] = useState("");
   const [errors, setErrors] = useState<{ field: string; message: string }[]>([]);
   const [saving, setSaving] = useState(false);
@@ -58,7 +59,7 @@ function PolicyEditor({ shopId }: { shopId: string }) {
     setSaving(true);
     setErrors([]);
     try {
-      const r = await api<any>("PUT", `/api/v1/shops/${shopId}/policy`, body);
+      const r = await api<SavedPolicy>("PUT", `/api/v1/shops/${shopId}/policy`, body);
       message.success(`${t("saved")} v${r.version}`);
       void qc.invalidateQueries({ queryKey: ["policy", shopId] });
     } catch (e) {
@@ -88,7 +89,7 @@ function PolicyEditor({ shopId }: { shopId: string }) {
             <Space wrap>
               <Tag color="blue">v{p.version}</Tag>
               <Typography.Text type="secondary">{t(`preset.${p.rules.preset}`, { defaultValue: t("preset.custom") })}</Typography.Text>
-              {p.presets.map((name: string) => (
+              {p.presets.map((name) => (
                 <Button key={name} size="small" onClick={() => save({ preset: name })} loading={saving} data-preset={name}>
                   {t("usePreset")}: {t(`preset.${name}`, { defaultValue: t("preset.custom") })}
                 </Button>
@@ -152,7 +153,7 @@ function TryIt({ shopId }: { shopId: string }) {
   const [params, setParams] = useState<{ orderId: string; reason: string; at?: string } | null>(null);
   const orders = useQuery({
     queryKey: ["policy-orders", shopId],
-    queryFn: () => api<any>("GET", `/api/v1/orders?shopId=${shopId}&limit=50`),
+    queryFn: () => api<Page<OrderListItem>>("GET", `/api/v1/orders?shopId=${shopId}&limit=50`),
   });
   const result = useQuery({
     queryKey: ["eligibility", params],
@@ -160,7 +161,7 @@ function TryIt({ shopId }: { shopId: string }) {
     queryFn: () => {
       const p = params as { orderId: string; reason: string; at?: string };
       const qs = new URLSearchParams({ reason: p.reason, ...(p.at && { at: p.at }) });
-      return api<any>("GET", `/api/v1/orders/${p.orderId}/eligibility?${qs}`);
+      return api<Eligibility>("GET", `/api/v1/orders/${p.orderId}/eligibility?${qs}`);
     },
   });
   return (
@@ -176,7 +177,7 @@ function TryIt({ shopId }: { shopId: string }) {
             showSearch
             optionFilterProp="label"
             loading={orders.isLoading}
-            options={(orders.data?.items ?? []).map((o: any) => ({
+            options={(orders.data?.items ?? []).map((o) => ({
               value: o.id,
               label: `${o.platformOrderNo} · ${t(`orderStatus.${o.status}`, { defaultValue: o.status })}`,
             }))}
@@ -197,13 +198,13 @@ function TryIt({ shopId }: { shopId: string }) {
               <List
                 size="small"
                 dataSource={r.lines}
-                renderItem={(l: any) => (
+                renderItem={(l) => (
                   <List.Item>
                     <Space orientation="vertical" size={2}>
                       <b>
                         {l.skuCode} {l.title}
                       </b>
-                      {l.options.map((o: any) => (
+                      {l.options.map((o) => (
                         <div key={o.type}>
                           <Tag color={o.allowed ? "green" : "default"}>{t(`type.${o.type}`)}</Tag>
                           {o.reasons?.[0] && (

@@ -7,6 +7,7 @@ import type { caseView } from "../../../src/after-sales/case.view";
 import type { readSurvey } from "../../../src/automation/survey.service";
 import type { carrierInterceptState } from "../../../src/carriers/intercepts";
 import type { listOffers } from "../../../src/catalog/offer.service";
+import type { connectorDetail } from "../../../src/connectors/connector.service";
 import type { ShipRowResult } from "../../../src/fulfilment/ship-csv";
 import type { listSupplierOrders } from "../../../src/fulfilment/supplier-order.list";
 import type { orderLedger } from "../../../src/money/ledger.view";
@@ -14,6 +15,7 @@ import type { CaseQuote } from "../../../src/money/refunds";
 import type { listOrders } from "../../../src/orders/order.list";
 import type { OrderView } from "../../../src/orders/order.view";
 import type { orderEligibility } from "../../../src/policies/policy.repo";
+import type { currentPolicy, savePolicy } from "../../../src/policies/policy.service";
 
 /** A server value as it arrives over JSON: its Dates are ISO strings. */
 export type Json<T> = T extends Date ? string : T extends (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
@@ -164,4 +166,20 @@ export interface ShipCsvResult {
   shipped: number;
   failed: number;
   results: ShipRowResult[];
+}
+
+/** GET /api/v1/shops/:id/policy: the shop's current policy version and the presets it may start from. */
+export type ShopPolicy = Answer<typeof currentPolicy>;
+
+/** PUT /api/v1/shops/:id/policy: the version just saved. */
+export type SavedPolicy = Answer<typeof savePolicy>;
+
+/** GET /api/v1/connectors/:id: the connector with its record counts and its latest log lines. */
+export type ConnectorDetailView = Answer<typeof connectorDetail>;
+
+/** POST /api/v1/connectors/:id/actions/test: whether the connector reached its platform (the other actions answer the connector). */
+export interface ConnectorTestResult {
+  ok: boolean;
+  message: string;
+  details?: unknown;
 }
