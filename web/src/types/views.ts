@@ -16,6 +16,7 @@ import type { listOrders } from "../../../src/orders/order.list";
 import type { OrderView } from "../../../src/orders/order.view";
 import type { orderEligibility } from "../../../src/policies/policy.repo";
 import type { currentPolicy, savePolicy } from "../../../src/policies/policy.service";
+import type { portalOrder } from "../../../src/portal/portal.service";
 
 /** A server value as it arrives over JSON: its Dates are ISO strings. */
 export type Json<T> = T extends Date ? string : T extends (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
@@ -136,18 +137,8 @@ export type OrderLedger = Json<Awaited<ReturnType<typeof orderLedger>>>;
 /** GET /api/v1/orders/:id/eligibility and GET /portal/api/eligibility: what each line may get, by case type. */
 export type Eligibility = Json<Awaited<ReturnType<typeof orderEligibility>>>;
 
-/** GET /portal/api/order: the customer's order (src/portal/portal.routes.ts). */
-export interface PortalOrder {
-  id: string;
-  platformOrderNo: string;
-  status: Order["status"];
-  currency: string;
-  paidTotal: number;
-  deliveredAt: string | null;
-  lines: { id: string; skuCode: string; title: string; quantity: number; paidAmount: number; isGift: boolean }[];
-  shipments: { carrier: string | null; trackingNo: string | null; status: string; shippedAt: string | null; deliveredAt: string | null }[];
-  cases: Order["cases"];
-}
+/** GET /portal/api/order: the customer's order, its shipments and its cases. */
+export type PortalOrder = Answer<typeof portalOrder>;
 
 /** GET /portal/api/surveys/:token */
 export type SurveyView = Json<Awaited<ReturnType<typeof readSurvey>>>;
