@@ -1,5 +1,5 @@
 // The shapes of the API's small answers the web app reads. Only the fields the screens use; the
-// larger views (a case, an order, the analytics reports) are still read untyped.
+// larger views (a case, an order, the analytics reports, money, automation) are in types/*.ts.
 import type {
   BlocklistKind,
   ComplaintStatus,
