@@ -4,7 +4,7 @@ import type { Actor } from "../platform/context.js";
 import type { Executor, Tx } from "../platform/db.js";
 import { notFound } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
-import { lockRows } from "../platform/locks.js";
+import { lockWithOrder } from "../platform/locks.js";
 import type { CaseRole } from "./case.states.js";
 
 // The case's own SQL that more than one file needs: its timeline, its lock, the blocklist check.
@@ -95,10 +95,7 @@ export async function writeEvent(
 
 /** Locks the case's order and then the case (the lock order of src/platform/locks.ts) and reads it. */
 export async function lockCase(tx: Tx, actor: Actor, caseId: string) {
-  let q = tx.selectFrom("cases").select("order_id").where("tenant_id", "=", actor.tenantId).where("id", "=", caseId);
-  if (actor.role === "customer") q = q.where("order_id", "=", actor.orderId ?? "");
-  const found = await q.executeTakeFirst();
-  if (!found) throw notFound("case");
-  await lockRows(tx, { orders: [found.order_id], cases: [caseId] });
+  const scope = actor.role === "customer" ? { tenantId: actor.tenantId, orderId: actor.orderId ?? "" } : { tenantId: actor.tenantId };
+  if (!(await lockWithOrder(tx, "cases", caseId, scope))) throw notFound("case");
   return tx.selectFrom("cases").selectAll().where("id", "=", caseId).executeTakeFirstOrThrow();
 }

@@ -9,7 +9,7 @@ import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
-import { lockRows } from "../platform/locks.js";
+import { lockWithOrder } from "../platform/locks.js";
 import { supplierOrderView } from "./supplier-order.view.js";
 
 // Supplier orders: forwarding an order's lines, the supplier's and staff's actions on them, and the
@@ -90,12 +90,9 @@ export async function runSupplierOrderAction(deps: Deps, actor: Actor, soId: str
 }
 
 export async function supplierOrderActionTx(tx: Tx, deps: Deps, actor: Actor, soId: string, action: string, input: OrderActionInput) {
-  let q = tx.selectFrom("supplier_orders").select("order_id").where("tenant_id", "=", actor.tenantId).where("id", "=", soId);
-  if (actor.role === "supplier") q = q.where("supplier_id", "=", actor.supplierId ?? "");
-  const found = await q.executeTakeFirst();
-  if (!found) throw notFound("supplier order");
+  const scope = actor.role === "supplier" ? { tenantId: actor.tenantId, supplierId: actor.supplierId ?? "" } : { tenantId: actor.tenantId };
   // The order first, then its supplier order: the lock order of src/platform/locks.ts.
-  await lockRows(tx, { orders: [found.order_id], supplierOrders: [soId] });
+  if (!(await lockWithOrder(tx, "supplierOrders", soId, scope))) throw notFound("supplier order");
   // The supplier order with what the action needs of its order (locked above too), in one read.
   const so = await tx
     .selectFrom("supplier_orders as so")

@@ -53,3 +53,29 @@ export async function lockRows(tx: Tx, set: LockSet): Promise<Record<LockKind, s
   for (const r of rows.rows) locked[r.kind].push(String(r.id));
   return locked;
 }
+
+/**
+ * Locks a case or a supplier order together with its order, in LOCK_ORDER (the order first), in
+ * one statement that also finds the order: the row is looked up by id within `scope` (the tenant,
+ * and for a customer or a supplier what they may see). Returns the order's id, or null when no
+ * such row is visible (nothing is then locked). Read the row after this: it is locked.
+ */
+export async function lockWithOrder(
+  tx: Tx,
+  kind: "cases" | "supplierOrders",
+  id: string,
+  scope: { tenantId: string; orderId?: string; supplierId?: string },
+): Promise<string | null> {
+  const table = sql.table(kind === "cases" ? "cases" : "supplier_orders");
+  const conds = [sql`tenant_id = ${scope.tenantId}`, sql`id = ${id}`];
+  if (scope.orderId !== undefined) conds.push(sql`order_id = ${scope.orderId}`);
+  if (scope.supplierId !== undefined) conds.push(sql`supplier_id = ${scope.supplierId}`);
+  const where = sql.join(conds, sql` AND `);
+  // The second lock reads the first, so the order is locked before its case or supplier order.
+  const rows = await sql<{ kind: string; id: string }>`WITH
+    l0 AS (SELECT id FROM orders WHERE id = (SELECT order_id FROM ${table} WHERE ${where}) FOR NO KEY UPDATE),
+    l1 AS (SELECT id FROM ${table} WHERE ${where} AND EXISTS (SELECT 1 FROM l0) FOR NO KEY UPDATE)
+    SELECT 'order'::text AS kind, id FROM l0 UNION ALL SELECT 'row'::text AS kind, id FROM l1`.execute(tx);
+  const order = rows.rows.find((r) => r.kind === "order");
+  return order && rows.rows.some((r) => r.kind === "row") ? String(order.id) : null;
+}

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { describe, expect, it } from "vitest";
+import { lockWithOrder } from "../../src/platform/locks.js";
 import { createDeliveredOrder, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, startTestApp, type TestApp } from "../helpers/harness.js";
 
@@ -133,4 +134,27 @@ describe.runIf(DB_KINDS.includes("postgres"))("one lock order on PostgreSQL", ()
       await t.close();
     }
   }, 600_000);
+});
+
+describe.each(DB_KINDS)("locking a row with its order on %s", (kind) => {
+  it("finds the order within the caller's scope, and locks nothing outside it", async () => {
+    const t = await startTestApp(kind);
+    try {
+      const cat = await setupCatalog(t);
+      const order = await createOrder(t, cat);
+      const fwd = (await t.api("POST", `/api/v1/orders/${order.id}/actions/forward`)).body;
+      const so = fwd.supplierOrders[0];
+      const lock = (scope: { tenantId: string; supplierId?: string; orderId?: string }) =>
+        t.deps.db.transaction().execute((tx) => lockWithOrder(tx, "supplierOrders", so.id, scope));
+      expect(await lock({ tenantId: t.t.tenantId })).toBe(order.id);
+      expect(await lock({ tenantId: t.t.tenantId, supplierId: so.supplierId })).toBe(order.id);
+      const other = so.supplierId === cat.suppliers.a ? cat.suppliers.b : cat.suppliers.a;
+      expect(await lock({ tenantId: t.t.tenantId, supplierId: other })).toBeNull();
+      expect(await lock({ tenantId: "0190a0a0-0000-7000-8000-000000000009" })).toBeNull();
+      // Through the API: a supplier order that is not there is a 404.
+      expect((await t.api("POST", "/api/v1/supplier-orders/0190a0a0-0000-7000-8000-00000000000a/actions/accept")).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
 });
