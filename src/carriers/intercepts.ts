@@ -200,3 +200,19 @@ export async function carrierInterceptState(deps: Deps, actor: Actor, soId: stri
       : null,
   };
 }
+
+/** 快递100's answer to an interception it was asked for (its `orderId` is our intercept's id). */
+export async function applyInterceptCallback(deps: Deps, tx: Tx, row: ConnectorRow, param: Record<string, unknown>) {
+  const ref = String(param.orderId ?? "");
+  const it = /^[0-9a-f-]{36}$/.test(ref)
+    ? await tx.selectFrom("carrier_intercepts").select("id").where("id", "=", ref).where("connector_id", "=", row.id).executeTakeFirst()
+    : undefined;
+  if (!it) return;
+  const status = String(param.status ?? "").toLowerCase();
+  const outcome = ["success", "1", "true"].includes(status)
+    ? "intercepted"
+    : ["fail", "failed", "2", "false"].includes(status)
+      ? "failed"
+      : null;
+  if (outcome) await finishInterceptTx(deps, tx, it.id, { outcome, message: String(param.message ?? ""), source: "callback" });
+}

@@ -1,15 +1,14 @@
 import type { FastifyReply } from "fastify";
 import { z } from "zod";
-import { caseView } from "../after-sales/case.view.js";
 import { loadConnector, readSecrets } from "../connectors/context.js";
 import type { ConnectorRow } from "../connectors/kind.js";
 import { CARRIER_ALIASES, CARRIER_NAMES, CARRIERS } from "../domain/vocabulary.js";
-import type { Actor, Deps, Role } from "../platform/context.js";
+import type { Deps, Role } from "../platform/context.js";
 import { actorOf, type ZApp } from "../platform/http.js";
-import { carrierInterceptState, finishInterceptTx, requestCarrierIntercept } from "./intercepts.js";
+import { applyInterceptCallback, carrierInterceptState, requestCarrierIntercept } from "./intercepts.js";
 import { formFields, PUSH_OK, type PushParam, pushRefused, pushSign, signMatches } from "./kuaidi100.js";
-import { slipPdf } from "./pdf.js";
 import { applyPickupCallback, bookPickup, cancelBookedPickup, currentPickup, PickupBody } from "./pickups.js";
+import { returnSlip } from "./return-slip.js";
 import { applyPush } from "./tracking.js";
 
 const idParam = z.object({ id: z.string().uuid() });
@@ -18,35 +17,6 @@ type Roles = { roles: readonly (Role | "customer")[] };
 const STAFF: Roles = { roles: ["admin", "cs"] };
 const ANY_STAFF: Roles = { roles: ["admin", "cs", "warehouse", "finance", "viewer"] };
 const CUSTOMER: Roles = { roles: ["customer"] };
-
-type Address = { name?: string; phone?: string; province?: string; city?: string; district?: string; line1?: string; line2?: string };
-
-/** The return slip (退货单) to put in the box: case number (also as a Code 128 barcode), order, items, where it goes. */
-export async function returnSlip(deps: Deps, actor: Actor, caseId: string) {
-  const view = (await caseView(deps.db, actor, caseId)) as { caseNo: string; lines: { title: string; quantity: number }[] };
-  const c = await deps.db
-    .selectFrom("cases as c")
-    .innerJoin("orders as o", "o.id", "c.order_id")
-    .select(["c.case_no", "c.return_address", "o.platform_order_no"])
-    .where("c.id", "=", caseId)
-    .where("c.tenant_id", "=", actor.tenantId)
-    .executeTakeFirstOrThrow();
-  const to = (c.return_address ?? {}) as Address;
-  const lines: { text: string; size?: number; gap?: number }[] = [
-    { text: `售后单号 Case: ${c.case_no}` },
-    { text: `订单号 Order: ${c.platform_order_no}`, gap: 26 },
-    { text: "退回商品 Items returned:" },
-    ...view.lines.map((l) => ({ text: `  · ${l.title} × ${l.quantity}` })),
-    { text: "", gap: 8 },
-    { text: "寄回地址 Return to:" },
-    { text: `  ${[to.name, to.phone].filter(Boolean).join("  ")}` },
-    { text: `  ${[to.province, to.city, to.district].filter(Boolean).join(" ")}` },
-    { text: `  ${[to.line1, to.line2].filter(Boolean).join(" ")}`, gap: 30 },
-    { text: "请将本单放入包裹内，并在面单备注售后单号。", size: 10 },
-    { text: "Put this slip in the parcel and write the case number on the label.", size: 10 },
-  ];
-  return { filename: `return-slip-${c.case_no}.pdf`, pdf: slipPdf({ title: "退货单 Return slip", lines, barcode: c.case_no }) };
-}
 
 const sendPdf = (reply: FastifyReply, r: { filename: string; pdf: Buffer }) =>
   reply
@@ -112,27 +82,7 @@ export function carrierRoutes(app: ZApp, deps: Deps) {
       );
 
     hook("", (row, param) => deps.db.transaction().execute((tx) => applyPush(deps, tx, row, param as PushParam)));
-    hook("/intercept", (row, param) =>
-      deps.db.transaction().execute(async (tx) => {
-        const ref = String(param.orderId ?? "");
-        const it = /^[0-9a-f-]{36}$/.test(ref)
-          ? await tx
-              .selectFrom("carrier_intercepts")
-              .select("id")
-              .where("id", "=", ref)
-              .where("connector_id", "=", row.id)
-              .executeTakeFirst()
-          : undefined;
-        if (!it) return;
-        const status = String(param.status ?? "").toLowerCase();
-        const outcome = ["success", "1", "true"].includes(status)
-          ? "intercepted"
-          : ["fail", "failed", "2", "false"].includes(status)
-            ? "failed"
-            : null;
-        if (outcome) await finishInterceptTx(deps, tx, it.id, { outcome, message: String(param.message ?? ""), source: "callback" });
-      }),
-    );
+    hook("/intercept", (row, param) => deps.db.transaction().execute((tx) => applyInterceptCallback(deps, tx, row, param)));
     hook("/pickup", (row, param) => deps.db.transaction().execute((tx) => applyPickupCallback(deps, tx, row, param)));
   });
 

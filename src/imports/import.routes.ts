@@ -1,25 +1,9 @@
-import type { Selectable } from "kysely";
 import { z } from "zod";
-import type { Imports } from "../db/schema.js";
 import type { Deps } from "../platform/context.js";
-import { notFound, validation } from "../platform/errors.js";
+import { validation } from "../platform/errors.js";
 import { actorOf, type ZApp } from "../platform/http.js";
 import { type ImportFormat, startImport } from "./import.service.js";
-
-const importOut = (r: Selectable<Imports>) => ({
-  id: r.id,
-  kind: r.kind,
-  format: r.format,
-  status: r.status,
-  filename: r.filename,
-  total: r.total,
-  imported: r.imported,
-  skipped: r.skipped,
-  failed: r.failed,
-  errors: r.errors,
-  createdAt: r.created_at,
-  finishedAt: r.finished_at,
-});
+import { getImport, listImports } from "./import.view.js";
 
 export function importRoutes(app: ZApp, deps: Deps) {
   app.post(
@@ -57,30 +41,9 @@ export function importRoutes(app: ZApp, deps: Deps) {
   app.get(
     "/api/v1/imports/:id",
     { config: { roles: ["admin", "cs", "viewer"] }, schema: { tags: ["orders"], params: z.object({ id: z.string().uuid() }) } },
-    async (req) => {
-      const a = actorOf(req);
-      const r = await deps.db
-        .selectFrom("imports")
-        .selectAll()
-        .where("tenant_id", "=", a.tenantId)
-        .where("id", "=", req.params.id)
-        .executeTakeFirst();
-      if (!r) throw notFound("import");
-      return importOut(r);
-    },
+    async (req) => getImport(deps.db, actorOf(req), req.params.id),
   );
-  app.get("/api/v1/imports", { config: { roles: ["admin", "cs", "viewer"] }, schema: { tags: ["orders"] } }, async (req) => {
-    const a = actorOf(req);
-    const rows = await deps.db
-      .selectFrom("imports")
-      .selectAll()
-      .where("tenant_id", "=", a.tenantId)
-      .orderBy("id", "desc")
-      .limit(100)
-      .execute();
-    return {
-      items: rows.map((r) => ({ ...importOut(r), errors: undefined, errorCount: (r.errors as unknown[]).length })),
-      nextCursor: null,
-    };
-  });
+  app.get("/api/v1/imports", { config: { roles: ["admin", "cs", "viewer"] }, schema: { tags: ["orders"] } }, async (req) =>
+    listImports(deps.db, actorOf(req)),
+  );
 }
