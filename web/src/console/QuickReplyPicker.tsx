@@ -39,6 +39,9 @@ export function QuickReplyPicker({
       aria-label={t("cv.quickReply")}
       data-testid={testId}
       value={value}
+      // Opened only once the list is in: a list that arrives while it is open moves under the pointer.
+      loading={replies.isLoading}
+      disabled={replies.isLoading}
       notFoundContent={t("cv.noQuickReplies")}
       options={(replies.data?.items ?? []).map((r) => ({ value: r.id, label: r.title }))}
       onChange={async (id?: string) => {
