@@ -8,10 +8,9 @@
 //   npm run bench -- web            (BENCH_WEB_RUNS sets the runs per page and condition, default 5)
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchBrowser } from "../test/helpers/browser.js";
 import { fmt, ratio, startServer } from "./lib.js";
-
-const CHROMIUM = process.env.BENCH_CHROMIUM ?? "/usr/bin/chromium";
 
 /** Lighthouse's mobile "Slow 4G" as the brief names it, in DevTools' units (bytes per second). */
 const SLOW_4G = { offline: false, latency: 150, downloadThroughput: (1.6 * 1024 * 1024) / 8, uploadThroughput: (750 * 1024) / 8 };
@@ -97,17 +96,7 @@ export async function benchWeb(): Promise<string[]> {
   const runs = Number(process.env.BENCH_WEB_RUNS ?? 5);
   execFileSync(process.execPath, [join(import.meta.dirname, "..", "scripts", "build-web.mjs")], { stdio: "inherit" });
   const server = await startServer({ port: 39890 });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser = await launchBrowser();
   const lines = [
     `${runs} runs per page and condition, each in a fresh browser context (no cache), 375×780 mobile viewport;`,
     `slow = Slow 4G (latency ${SLOW_4G.latency} ms, 1.6 Mbit/s down, 750 kbit/s up) + CPU ${CPU_SLOWDOWN}× slower; fast = the same page unthrottled.`,

@@ -3,12 +3,10 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VOCABULARY } from "../../src/domain/vocabulary.js";
-import { hashPassword } from "../../src/platform/auth.js";
-import { newId } from "../../src/platform/ids.js";
 import { type AxeFinding, seriousViolations } from "../helpers/axe.js";
 import { ARTIFACTS, hasBrowser, launchBrowser } from "../helpers/browser.js";
 import { type Catalog, createDeliveredOrder, createOrder, setupCatalog } from "../helpers/fixtures.js";
-import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
+import { addSupplierUser, startTestApp, TEST_PASSWORD, type TestApp, userEmails } from "../helpers/harness.js";
 
 // The console and the portals as their users work: words instead of codes on every console
 // screen, money and destructive actions confirmed with what they do, the supplier answering a
@@ -154,24 +152,8 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
     t.clock.set(new Date());
     await t.app.listen({ port: 0, host: "127.0.0.1" });
     base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
-    for (const role of ["admin", "cs", "finance", "warehouse"]) {
-      emails[role] = (
-        await t.deps.db.selectFrom("users").select("email").where("id", "=", t.t.userIds[role]).executeTakeFirstOrThrow()
-      ).email;
-    }
-    emails.supplier = `supplier.everyday.${newId().slice(-6)}@example.test`;
-    await t.deps.db
-      .insertInto("users")
-      .values({
-        id: newId(),
-        tenant_id: t.t.tenantId,
-        email: emails.supplier,
-        name: "Supplier A",
-        role: "supplier",
-        supplier_id: cat.suppliers.a,
-        password_hash: await hashPassword(TEST_PASSWORD),
-      })
-      .execute();
+    Object.assign(emails, await userEmails(t, ["admin", "cs", "finance", "warehouse"]));
+    emails.supplier = await addSupplierUser(t.deps, t.t.tenantId, cat.suppliers.a, "Supplier A");
     // Something on every screen: a refunded case (timeline, ledger, claim, audit), one waiting for its refund.
     refunded = await inspectedCase();
     await ok(t.api("POST", `/api/v1/cases/${refunded.caseId}/actions/refund`, { as: "finance", body: {} }));

@@ -2,11 +2,9 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashPassword } from "../../src/platform/auth.js";
-import { newId } from "../../src/platform/ids.js";
 import { ARTIFACTS, hasBrowser, launchBrowser } from "../helpers/browser.js";
 import { type Catalog, createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
-import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
+import { addSupplierUser, startTestApp, TEST_PASSWORD, type TestApp, userEmails } from "../helpers/harness.js";
 
 // The console and the portals as people open them: every screen's first load, signed out and
 // signed in, without a console error or warning (antd's deprecation notices included); times in
@@ -108,24 +106,8 @@ describe.runIf(hasBrowser)("first loads, shop times and server sorting in the br
     t.clock.set(new Date());
     await t.app.listen({ port: 0, host: "127.0.0.1" });
     base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
-    for (const role of ["admin", "cs"]) {
-      emails[role] = (
-        await t.deps.db.selectFrom("users").select("email").where("id", "=", t.t.userIds[role]).executeTakeFirstOrThrow()
-      ).email;
-    }
-    emails.supplier = `supplier.first.${newId().slice(-6)}@example.test`;
-    await t.deps.db
-      .insertInto("users")
-      .values({
-        id: newId(),
-        tenant_id: t.t.tenantId,
-        email: emails.supplier,
-        name: "Supplier A",
-        role: "supplier",
-        supplier_id: cat.suppliers.a,
-        password_hash: await hashPassword(TEST_PASSWORD),
-      })
-      .execute();
+    Object.assign(emails, await userEmails(t, ["admin", "cs"]));
+    emails.supplier = await addSupplierUser(t.deps, t.t.tenantId, cat.suppliers.a, "Supplier A");
     // Cases claiming one and two tees, one inspected (to refund), and one waiting for review.
     inspected = await caseOn("inspect");
     await caseOn("approve", 2);

@@ -1,11 +1,9 @@
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashPassword } from "../../src/platform/auth.js";
-import { newId } from "../../src/platform/ids.js";
 import { ARTIFACTS, chooseOption, hasBrowser, launchBrowser } from "../helpers/browser.js";
 import { type Catalog, createDeliveredOrder, createOrder, setupCatalog, shipOrder } from "../helpers/fixtures.js";
-import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
+import { addSupplierUser, startTestApp, TEST_PASSWORD, type TestApp, userEmails } from "../helpers/harness.js";
 
 // With CI=true a missing browser fails the run; on a developer machine without it the journeys are skipped.
 
@@ -23,24 +21,8 @@ describe.runIf(hasBrowser)("browser journeys", () => {
     await t.app.listen({ port: 0, host: "127.0.0.1" });
     const addr = t.app.server.address() as { port: number };
     base = `http://127.0.0.1:${addr.port}`;
-    for (const role of ["cs", "warehouse", "finance"]) {
-      emails[role] = (
-        await t.deps.db.selectFrom("users").select("email").where("id", "=", t.t.userIds[role]).executeTakeFirstOrThrow()
-      ).email;
-    }
-    emails.supplier = `supplier.e2e.${newId().slice(-6)}@example.test`;
-    await t.deps.db
-      .insertInto("users")
-      .values({
-        id: newId(),
-        tenant_id: t.t.tenantId,
-        email: emails.supplier,
-        name: "Supplier A",
-        role: "supplier",
-        supplier_id: cat.suppliers.a,
-        password_hash: await hashPassword(TEST_PASSWORD),
-      })
-      .execute();
+    Object.assign(emails, await userEmails(t, ["cs", "warehouse", "finance"]));
+    emails.supplier = await addSupplierUser(t.deps, t.t.tenantId, cat.suppliers.a, "Supplier A");
     // Playwright starts Chromium with a fresh temporary profile of its own.
     browser = await launchBrowser();
   });

@@ -118,8 +118,8 @@ export async function makeTenant(deps: Deps, name = "Tenant"): Promise<TestTenan
   return { tenantId, tokens, actors, userIds };
 }
 
-/** Adds a supplier user bound to `supplierId` and returns a bearer-equivalent session cookie. */
-export async function supplierSession(app: FastifyInstance, deps: Deps, tenantId: string, supplierId: string) {
+/** Adds a user of the supplier role bound to `supplierId` (password TEST_PASSWORD) and returns its email. */
+export async function addSupplierUser(deps: Deps, tenantId: string, supplierId: string, name = "supplier user") {
   const email = `supplier.${randomToken(6)}@example.test`;
   await deps.db
     .insertInto("users")
@@ -127,12 +127,29 @@ export async function supplierSession(app: FastifyInstance, deps: Deps, tenantId
       id: newId(),
       tenant_id: tenantId,
       email,
-      name: "supplier user",
+      name,
       role: "supplier",
       supplier_id: supplierId,
       password_hash: await passwordHash(),
     })
     .execute();
+  return email;
+}
+
+/** The sign-in emails of the test tenant's users of these roles. */
+export async function userEmails(t: { deps: Deps; t: { userIds: Record<string, string> } }, roles: readonly string[]) {
+  const emails: Record<string, string> = {};
+  for (const role of roles) {
+    emails[role] = (
+      await t.deps.db.selectFrom("users").select("email").where("id", "=", t.t.userIds[role]).executeTakeFirstOrThrow()
+    ).email;
+  }
+  return emails;
+}
+
+/** Adds a supplier user bound to `supplierId` and returns a bearer-equivalent session cookie. */
+export async function supplierSession(app: FastifyInstance, deps: Deps, tenantId: string, supplierId: string) {
+  const email = await addSupplierUser(deps, tenantId, supplierId);
   const res = await app.inject({ method: "POST", url: "/api/v1/auth/login", payload: { email, password: TEST_PASSWORD } });
   if (res.statusCode !== 200) throw new Error(`supplier login failed: ${res.body}`);
   const cookie = res.cookies.find((c) => c.name === "dd_session");
