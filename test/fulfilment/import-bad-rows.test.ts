@@ -3,19 +3,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Catalog, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, startTestApp, type TestApp } from "../helpers/harness.js";
-
-function multipart(fields: Record<string, string>, filename: string, data: Buffer) {
-  const boundary = "----dropdesk-import";
-  const parts: Buffer[] = [];
-  for (const [k, v] of Object.entries(fields))
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-  parts.push(
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: text/csv\r\n\r\n`),
-    data,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  );
-  return { payload: Buffer.concat(parts), headers: { "content-type": `multipart/form-data; boundary=${boundary}` } };
-}
+import { importAndWait } from "../helpers/imports.js";
 
 /** Builds a CSV line by line, remembering the 1-based line each record starts on (header = 1). */
 class CsvFile {
@@ -46,23 +34,7 @@ describe.each(DB_KINDS)("order import with bad rows on %s", (kind) => {
     await t?.close();
   });
 
-  async function upload(format: string, filename: string, data: Buffer) {
-    const m = multipart({ shopId: cat.shopId, format }, filename, data);
-    const res = await t.app.inject({
-      method: "POST",
-      url: "/api/v1/orders/import",
-      headers: { ...m.headers, authorization: `Bearer ${t.t.tokens.cs}` },
-      payload: m.payload,
-    });
-    expect(res.statusCode).toBe(202);
-    const id = res.json().id as string;
-    for (let i = 0; i < 1200; i++) {
-      const s = (await t.api("GET", `/api/v1/imports/${id}`)).body;
-      if (s.status === "done" || s.status === "failed") return s;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error("import did not finish");
-  }
+  const upload = (format: string, filename: string, data: Buffer) => importAndWait(t, cat.shopId, format, filename, data, 1200);
 
   it("skips and reports each bad row of a 2,100-order GBK file by line and field, and imports every other row", async () => {
     // A constraint the importer's checks do not know of, so one batch fails at the database.

@@ -2,19 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Catalog, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, startTestApp, type TestApp } from "../helpers/harness.js";
-
-function multipart(fields: Record<string, string>, filename: string, data: Buffer) {
-  const boundary = "----dropdesk-import";
-  const parts: Buffer[] = [];
-  for (const [k, v] of Object.entries(fields))
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-  parts.push(
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: text/csv\r\n\r\n`),
-    data,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  );
-  return { payload: Buffer.concat(parts), headers: { "content-type": `multipart/form-data; boundary=${boundary}` } };
-}
+import { importAndWait } from "../helpers/imports.js";
 
 const HEADER = "platform_order_no,customer_name,phone,city,address,sku_code,title,quantity,unit_price,shipping_fee,paid_amount";
 
@@ -32,23 +20,7 @@ describe.each(DB_KINDS)("order import batches on %s", (kind) => {
     await t?.close();
   });
 
-  async function upload(csv: string) {
-    const m = multipart({ shopId: cat.shopId, format: "generic" }, "orders.csv", Buffer.from(csv));
-    const res = await t.app.inject({
-      method: "POST",
-      url: "/api/v1/orders/import",
-      headers: { ...m.headers, authorization: `Bearer ${t.t.tokens.cs}` },
-      payload: m.payload,
-    });
-    expect(res.statusCode).toBe(202);
-    const id = res.json().id as string;
-    for (let i = 0; i < 600; i++) {
-      const s = (await t.api("GET", `/api/v1/imports/${id}`)).body;
-      if (s.status === "done" || s.status === "failed") return s;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error("import did not finish");
-  }
+  const upload = (csv: string) => importAndWait(t, cat.shopId, "generic", "orders.csv", Buffer.from(csv));
   const rows = async <R>(q: ReturnType<typeof sql<R>>) => (await q.execute(t.deps.db)).rows;
 
   it("writes a batch with a bad row and duplicates: lines, SKUs, customers, payments and a balanced ledger", async () => {

@@ -2,19 +2,7 @@ import iconv from "iconv-lite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Catalog, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, startTestApp, type TestApp } from "../helpers/harness.js";
-
-function multipart(fields: Record<string, string>, filename: string, data: Buffer) {
-  const boundary = "----dropdesk-import";
-  const parts: Buffer[] = [];
-  for (const [k, v] of Object.entries(fields))
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-  parts.push(
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: text/csv\r\n\r\n`),
-    data,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  );
-  return { payload: Buffer.concat(parts), headers: { "content-type": `multipart/form-data; boundary=${boundary}` } };
-}
+import { importAndWait, importMultipart } from "../helpers/imports.js";
 
 const SHOPIFY_HEADER =
   "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Accepts Marketing,Currency,Subtotal,Shipping,Taxes,Total,Discount Code,Discount Amount,Shipping Method,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem compare at price,Lineitem sku,Lineitem requires shipping,Lineitem taxable,Lineitem fulfillment status,Billing Name,Billing Street,Billing Address1,Billing Address2,Billing Company,Billing City,Billing Zip,Billing Province,Billing Country,Billing Phone,Shipping Name,Shipping Street,Shipping Address1,Shipping Address2,Shipping Company,Shipping City,Shipping Zip,Shipping Province,Shipping Country,Shipping Phone,Notes,Note Attributes,Cancelled at,Payment Method,Payment Reference,Refunded Amount,Vendor,Id,Tags,Risk Level,Source,Lineitem discount,Tax 1 Name,Tax 1 Value,Phone";
@@ -30,23 +18,7 @@ describe.each(DB_KINDS)("order import on %s", (kind) => {
     await t?.close();
   });
 
-  async function upload(format: string, filename: string, data: Buffer) {
-    const m = multipart({ shopId: cat.shopId, format }, filename, data);
-    const res = await t.app.inject({
-      method: "POST",
-      url: "/api/v1/orders/import",
-      headers: { ...m.headers, authorization: `Bearer ${t.t.tokens.cs}` },
-      payload: m.payload,
-    });
-    expect(res.statusCode).toBe(202);
-    const id = res.json().id as string;
-    for (let i = 0; i < 600; i++) {
-      const s = (await t.api("GET", `/api/v1/imports/${id}`)).body;
-      if (s.status === "done" || s.status === "failed") return s;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error("import did not finish");
-  }
+  const upload = (format: string, filename: string, data: Buffer) => importAndWait(t, cat.shopId, format, filename, data);
 
   it("imports a Shopify orders export: one row per line item, order fields on the first row", async () => {
     const blank = SHOPIFY_HEADER.split(",").map(() => "");
@@ -174,7 +146,7 @@ describe.runIf(DB_KINDS.length > 0)(`a large import on ${BIG_ON}`, () => {
       }
       const data = Buffer.from(rows.join("\n"));
       rows.length = 0;
-      const m = multipart({ shopId: cat.shopId, format: "generic" }, "big.csv", data);
+      const m = importMultipart({ shopId: cat.shopId, format: "generic" }, "big.csv", data);
       const res = await t.app.inject({
         method: "POST",
         url: "/api/v1/orders/import",
