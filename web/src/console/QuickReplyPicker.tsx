@@ -39,9 +39,10 @@ export function QuickReplyPicker({
       aria-label={t("cv.quickReply")}
       data-testid={testId}
       value={value}
-      // Opened only once the list is in: a list that arrives while it is open moves under the pointer.
-      loading={replies.isLoading}
-      disabled={replies.isLoading}
+      // Opened only once the list is in (also when a cached list is being fetched again): a list
+      // that arrives while it is open moves under the pointer.
+      loading={replies.isFetching}
+      disabled={replies.isFetching}
       notFoundContent={t("cv.noQuickReplies")}
       options={(replies.data?.items ?? []).map((r) => ({ value: r.id, label: r.title }))}
       onChange={async (id?: string) => {
