@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import pg from "pg";
+// @ts-expect-error: a plain .mjs script without types
+import { buildServer, SERVER_BUNDLE } from "../scripts/build-server.mjs";
 
 export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const ADMIN = { email: "bench@dropdesk.test", password: "lifecycle load 2026 under test" };
@@ -35,10 +37,12 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** Starts Dropdesk as a user would (`dropdesk start`), signs in and makes an admin API token. */
+/** Starts Dropdesk as a user would (`npm start`: the compiled `dropdesk start`), signs in and makes an admin API token. */
 export async function startServer(opts: { databaseUrl?: string; processes?: number; port: number; nodeArgs?: string[] }): Promise<Server> {
   const dataDir = opts.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), "dd-bench-"));
-  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), "--import", "tsx", "src/cli.ts", "start"], {
+  // The compiled server that `npm start` runs (built when older than src/), not src/ through tsx.
+  await buildServer({ quiet: true });
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), SERVER_BUNDLE, "start"], {
     env: {
       ...process.env,
       PORT: String(opts.port),

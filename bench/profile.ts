@@ -31,6 +31,9 @@ await db.drop();
 for (const f of readdirSync(dir)) {
   const p = JSON.parse(readFileSync(join(dir, f), "utf8"));
   const self = new Map<string, number>();
+  // Self time by where the code lives: a package, Node's own modules, Dropdesk's src/, or V8's
+  // (program), (garbage collector) and (idle).
+  const byPlace = new Map<string, number>();
   const dt = (p.endTime - p.startTime) / p.samples.length;
   const byId = new Map(p.nodes.map((n: any) => [n.id, n]));
   const counts = new Map<number, number>();
@@ -43,9 +46,24 @@ for (const f of readdirSync(dir)) {
       .replace(/.*\/work\/main\//, "");
     const key = `${n.callFrame.functionName || "(anon)"} ${url}:${n.callFrame.lineNumber}`;
     self.set(key, (self.get(key) ?? 0) + c * dt);
+    const place = url.startsWith("nm:")
+      ? url
+          .slice(3)
+          .split("/")
+          .slice(0, url.slice(3).startsWith("@") ? 2 : 1)
+          .join("/")
+      : url.startsWith("node:")
+        ? "node:internal"
+        : url.startsWith("src/")
+          ? `src/${url.split("/")[1]}`
+          : url || String(n.callFrame.functionName);
+    byPlace.set(place, (byPlace.get(place) ?? 0) + c * dt);
     total += c * dt;
   }
   console.log(`\n${f}: ${(total / 1000).toFixed(0)} ms sampled`);
+  for (const [k, v] of [...byPlace].sort((a, b) => b[1] - a[1]).slice(0, 25))
+    console.log(`${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
+  console.log("");
   for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40))
     console.log(`${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
 }

@@ -2,7 +2,9 @@
 // (each statement is one socket write and one round trip). Runs one lifecycle in-process on a
 // fresh PostgreSQL database with the job worker off, counting the statements of each request
 // (every `pg` Client.query: Kysely's, pg-boss's and raw ones alike), beside the statements the
-// lifecycle bench's plain-PostgreSQL baseline sends for the same step.
+// lifecycle bench's plain-PostgreSQL baseline sends for the same step, and the statements of the
+// event jobs (notifications, webhooks, surveys) each step queued, run right after it as the worker
+// would (BEGIN/COMMIT included; the carrier, channel and connector queues are not counted).
 //
 //   npm run bench -- statements          (prints one row per step; add VERBOSE=1 for the SQL)
 import pg from "pg";
@@ -46,11 +48,17 @@ export async function benchStatements(): Promise<string[]> {
       const sent = log;
       log = null;
       if (r.statusCode >= 300) throw new Error(`${step}: ${r.statusCode} ${r.body}`);
-      counts.set(step, { sent: sent.filter((s) => !/^(BEGIN|COMMIT)/i.test(s)).length, all: sent.length });
-      if (process.env.VERBOSE) verbose.push(`${step}:`, ...sent.map((s) => `    ${s}`));
+      // The event jobs the step queued, run at once as the worker would run them after it.
+      log = [];
+      await (deps.services.runPendingJobs as () => Promise<number>)();
+      const jobs = log;
+      log = null;
+      counts.set(step, { sent: sent.filter((s) => !/^(BEGIN|COMMIT)/i.test(s)).length, all: sent.length, jobs: jobs.length });
+      if (process.env.VERBOSE)
+        verbose.push(`${step}:`, ...sent.map((s) => `    ${s}`), `  ${step}, event jobs:`, ...jobs.map((s) => `    ${s}`));
       return r.json();
     };
-    const counts = new Map<string, { sent: number; all: number }>();
+    const counts = new Map<string, { sent: number; all: number; jobs: number }>();
     const verbose: string[] = [];
     const shopId = await setupCatalog(call);
     verbose.length = 0;
@@ -63,17 +71,23 @@ export async function benchStatements(): Promise<string[]> {
       for (const [q, v] of stmts) await deps.h.query(q, v);
       base.set(step, stmts.length);
     }, ctx);
-    out.push("| step | statements | with BEGIN/COMMIT | baseline (plain SQL) | × baseline |", "|---|---:|---:|---:|---:|");
-    const total = { sent: 0, all: 0, base: 0 };
+    out.push(
+      "| step | statements | with BEGIN/COMMIT | baseline (plain SQL) | × baseline | event jobs afterwards |",
+      "|---|---:|---:|---:|---:|---:|",
+    );
+    const total = { sent: 0, all: 0, base: 0, jobs: 0 };
     for (const step of STEPS) {
-      const c = counts.get(step) ?? { sent: 0, all: 0 };
+      const c = counts.get(step) ?? { sent: 0, all: 0, jobs: 0 };
       const b = base.get(step) ?? 0;
       total.sent += c.sent;
       total.all += c.all;
       total.base += b;
-      out.push(`| ${step} | ${c.sent} | ${c.all} | ${b} | ${b ? (c.sent / b).toFixed(1) : "—"} |`);
+      total.jobs += c.jobs;
+      out.push(`| ${step} | ${c.sent} | ${c.all} | ${b} | ${b ? (c.sent / b).toFixed(1) : "—"} | ${c.jobs} |`);
     }
-    out.push(`| **lifecycle** | **${total.sent}** | **${total.all}** | **${total.base}** | **${(total.sent / total.base).toFixed(1)}** |`);
+    out.push(
+      `| **lifecycle** | **${total.sent}** | **${total.all}** | **${total.base}** | **${(total.sent / total.base).toFixed(1)}** | **${total.jobs}** |`,
+    );
     out.push(...verbose);
   } finally {
     await app.close();
