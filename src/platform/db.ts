@@ -138,6 +138,36 @@ class PGliteDriver implements Driver {
   async destroy() {}
 }
 
+/**
+ * Names every parameterised statement by its text, so PostgreSQL parses and plans it once per
+ * connection and each later run sends only its parameters (pg skips the Parse message for a name
+ * the connection has prepared). Dropdesk's statements are a fixed set of texts with parameters;
+ * texts that vary with an input's size (an `IN` list, a multi-row insert) would each be prepared,
+ * so past PREPARED_MAX distinct texts new ones run unnamed. Statements without parameters (BEGIN,
+ * COMMIT, migrations) keep the simple protocol.
+ */
+const PREPARED_MAX = 2000;
+const statementNames = new Map<string, string>();
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < PREPARED_MAX && text.length < 20_000) {
+    name = `dd${statementNames.size.toString(36)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+class PreparingClient extends pg.Client {
+  // biome-ignore lint/suspicious/noExplicitAny: pg's query() has many overloads; this passes them on.
+  override query(config: any, values?: any, callback?: any): any {
+    if (typeof config === "string" && Array.isArray(values) && values.length > 0) {
+      const name = statementName(config);
+      if (name) return super.query({ name, text: config, values }, callback);
+    }
+    return super.query(config, values, callback);
+  }
+}
+
 export interface OpenDbOptions {
   databaseUrl?: string;
   /** PGlite data directory; `memory://` (or undefined) keeps it in memory. */
@@ -179,7 +209,12 @@ export async function openDb(opts: OpenDbOptions): Promise<DbHandle> {
   if (opts.databaseUrl) {
     // JIT compilation costs hundreds of milliseconds on the large estimated joins of the analytics
     // reports and never pays back on requests this short, so sessions run without it.
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10, options: "-c jit=off" });
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 10,
+      options: "-c jit=off",
+      Client: process.env.DROPDESK_PREPARE === "0" ? pg.Client : PreparingClient,
+    });
     // An idle connection dropped by the server (restart, failover) must not crash the process;
     // the pool replaces it on the next query.
     pool.on("error", (err) => console.warn(`database connection lost: ${err.message}`));
