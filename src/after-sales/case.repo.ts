@@ -96,6 +96,7 @@ export async function writeEvent(
 /** Locks the case's order and then the case (the lock order of src/platform/locks.ts) and reads it. */
 export async function lockCase(tx: Tx, actor: Actor, caseId: string) {
   const scope = actor.role === "customer" ? { tenantId: actor.tenantId, orderId: actor.orderId ?? "" } : { tenantId: actor.tenantId };
-  if (!(await lockWithOrder(tx, "cases", caseId, scope))) throw notFound("case");
-  return tx.selectFrom("cases").selectAll().where("id", "=", caseId).executeTakeFirstOrThrow();
+  const row = await lockWithOrder(tx, "cases", caseId, scope);
+  if (!row) throw notFound("case");
+  return row;
 }

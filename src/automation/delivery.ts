@@ -1,10 +1,12 @@
 import { createHash, createHmac } from "node:crypto";
+import { sql } from "kysely";
 import nodemailer from "nodemailer";
 import { messageVariables } from "../conversations/notify.js";
 import type { Deps, DomainEvent } from "../platform/context.js";
-import type { Executor, Tx } from "../platform/db.js";
+import { type Executor, jsonColumn, type Tx } from "../platform/db.js";
 import { newId, randomToken } from "../platform/ids.js";
 import { OutboundRefused, outboundPolicy, outboundRequest, UNREACHABLE } from "../platform/outbound.js";
+import { activeWebhooksKey, setTxMemo, txMemo } from "../platform/tx-memo.js";
 import { DEFAULT_TEMPLATES, formatAmount, type Locale, render } from "./templates.js";
 
 /** A stable UUID for a domain event, so a redelivered job finds the rows it made before. */
@@ -47,31 +49,50 @@ export function channelsFromEnv(env = process.env, outboundAllow = env.DROPDESK_
   return c;
 }
 
-/** Everything a template may use about the event's case or order. */
-async function variables(ex: Executor, event: DomainEvent, baseUrl: string) {
+/** What a message about one event reads of its case, order and shop, in one statement. */
+interface EventFacts {
+  found_case: string | null;
+  found_order: string | null;
+  case_no: string | null;
+  return_address: unknown;
+  response_due_at: Date | null;
+  return_ship_due_at: Date | null;
+  return_tracking_no: string | null;
+  customer: unknown;
+  platform_order_no: string | null;
+  currency: string | null;
+  timezone: string | null;
+  last_note: string | null;
+  refund_amount: number | null;
+  survey_token: string | null;
+  overrides: unknown;
+}
+
+/**
+ * Everything a template may use about the event's case or order, with the tenant's own templates
+ * for the event in `locale`: the case, its order (or the event's order), the shop's time zone, the
+ * case's last note, its refund and survey, read together.
+ */
+async function variables(ex: Executor, event: DomainEvent, baseUrl: string, locale: Locale) {
   const caseId = event.type.startsWith("case.") ? event.entityId : ((event.data.caseId as string | undefined) ?? null);
   const orderId = (event.data.orderId as string | undefined) ?? (event.type.startsWith("order.") ? event.entityId : null);
-  const c = caseId ? await ex.selectFrom("cases").selectAll().where("id", "=", caseId).executeTakeFirst() : undefined;
-  const o = await ex
-    .selectFrom("orders")
-    .selectAll()
-    .where("id", "=", c?.order_id ?? orderId ?? "00000000-0000-0000-0000-000000000000")
-    .executeTakeFirst();
-  const lastEvent = c
-    ? await ex
-        .selectFrom("case_events")
-        .select(["note"])
-        .where("case_id", "=", c.id)
-        // A message's excerpt is not an action's note (and may be an internal one).
-        .where("action", "<>", "message")
-        .orderBy("at", "desc")
-        .orderBy("id", "desc")
-        .limit(1)
-        .executeTakeFirst()
-    : undefined;
-  const refund = c
-    ? await ex.selectFrom("refunds").select(["amount"]).where("case_id", "=", c.id).where("status", "=", "succeeded").executeTakeFirst()
-    : undefined;
+  const facts = (
+    await sql<EventFacts>`SELECT c.id AS found_case, o.id AS found_order, c.case_no, c.return_address, c.response_due_at, c.return_ship_due_at, c.return_tracking_no,
+        o.customer, o.platform_order_no, o.currency, sh.timezone,
+        -- A message's excerpt is not an action's note (and may be an internal one).
+        (SELECT e.note FROM case_events e WHERE e.case_id = c.id AND e.action <> 'message'
+          ORDER BY e.at DESC, e.id DESC LIMIT 1) AS last_note,
+        (SELECT r.amount FROM refunds r WHERE r.case_id = c.id AND r.status = 'succeeded' LIMIT 1) AS refund_amount,
+        (SELECT v.token FROM surveys v WHERE v.case_id = c.id LIMIT 1) AS survey_token,
+        (SELECT coalesce(json_agg(json_build_object('channel', t.channel, 'active', t.active, 'subject', t.subject, 'body', t.body)), '[]')
+          FROM notification_templates t WHERE t.tenant_id = ${event.tenantId} AND t.event = ${event.type} AND t.locale = ${locale}) AS overrides
+      FROM (SELECT ${caseId}::uuid AS case_id, ${orderId}::uuid AS order_id) p
+      LEFT JOIN cases c ON c.id = p.case_id
+      LEFT JOIN orders o ON o.id = coalesce(c.order_id, p.order_id)
+      LEFT JOIN shops sh ON sh.id = o.shop_id`.execute(ex)
+  ).rows[0];
+  const c = facts.found_case === null ? undefined : facts;
+  const o = facts.found_order === null ? undefined : facts;
   // A claim's message says what the claim row says, the amount the supplier portal lists too; the
   // case's refund to the customer is another amount.
   const claim = event.type.startsWith("claim.")
@@ -82,10 +103,7 @@ async function variables(ex: Executor, event: DomainEvent, baseUrl: string) {
         .where("id", "=", event.entityId)
         .executeTakeFirst()
     : undefined;
-  const survey =
-    c && event.type === "case.closed"
-      ? await ex.selectFrom("surveys").select("token").where("case_id", "=", c.id).executeTakeFirst()
-      : undefined;
+  const surveyToken = c && event.type === "case.closed" ? facts.survey_token : null;
   const addr = c?.return_address as Record<string, string> | null;
   const addrText = addr ? [addr.province, addr.city, addr.district, addr.line1, addr.name, addr.phone].filter(Boolean).join(" ") : "";
   const deadline = claim
@@ -95,18 +113,18 @@ async function variables(ex: Executor, event: DomainEvent, baseUrl: string) {
       : event.type === "case.approved"
         ? c?.return_ship_due_at
         : (event.data.dueAt ?? c?.return_ship_due_at ?? c?.response_due_at);
-  const shop = o ? await ex.selectFrom("shops").select("timezone").where("id", "=", o.shop_id).executeTakeFirst() : undefined;
   const localTime = (at: unknown) =>
-    new Intl.DateTimeFormat("sv-SE", { timeZone: shop?.timezone ?? "Asia/Shanghai", dateStyle: "short", timeStyle: "short" }).format(
+    new Intl.DateTimeFormat("sv-SE", { timeZone: facts.timezone ?? "Asia/Shanghai", dateStyle: "short", timeStyle: "short" }).format(
       new Date(at as string),
     );
-  const amount = Number(claim ? claim.amount : (refund?.amount ?? event.data.amount ?? 0));
+  const amount = Number(claim ? claim.amount : (facts.refund_amount ?? event.data.amount ?? 0));
   return {
+    overrides: jsonColumn<{ channel: string; active: boolean; subject: string; body: string }[]>(facts.overrides),
     customer: o?.customer as { name?: string; phone?: string; email?: string } | undefined,
     vars: {
       caseNo: c?.case_no,
       orderNo: o?.platform_order_no,
-      amount: formatAmount(amount, o?.currency),
+      amount: formatAmount(amount, o?.currency ?? undefined),
       deadline: deadline ? localTime(deadline) : "",
       returnAddress: addrText,
       returnInstructions: addrText ? `请在 7 天内将商品寄回：${addrText}，并填写退货运单号。` : "",
@@ -115,8 +133,8 @@ async function variables(ex: Executor, event: DomainEvent, baseUrl: string) {
         : "",
       trackingNo: (event.data.trackingNo as string) ?? c?.return_tracking_no,
       carrier: (event.data.carrier as string) ?? "",
-      note: lastEvent?.note ?? "",
-      surveyUrl: survey ? `${baseUrl}/portal/survey/${survey.token}` : "",
+      note: facts.last_note ?? "",
+      surveyUrl: surveyToken ? `${baseUrl}/portal/survey/${surveyToken}` : "",
       ...(await messageVariables(ex, event, baseUrl)),
     },
   };
@@ -131,7 +149,8 @@ export async function notify(deps: Deps, event: DomainEvent, channels: Channels)
   const known = DEFAULT_TEMPLATES[event.type];
   if (!known) return;
   const baseUrl = process.env.DROPDESK_PUBLIC_URL ?? `http://localhost:${deps.config.port}`;
-  const { customer, vars } = await variables(deps.db, event, baseUrl);
+  const locale: Locale = (event.data.locale as Locale) ?? "zh-CN";
+  const { customer, vars, overrides } = await variables(deps.db, event, baseUrl, locale);
   let recipients: { channel: "email" | "sms"; to: string }[] = [];
   if (event.type === "claim.opened" || event.type === "message.to_supplier") {
     const s = await deps.db
@@ -145,14 +164,6 @@ export async function notify(deps: Deps, event: DomainEvent, channels: Channels)
     if (customer?.phone) recipients.push({ channel: "sms", to: customer.phone });
   }
   recipients = recipients.filter((r) => r.to);
-  const locale: Locale = (event.data.locale as Locale) ?? "zh-CN";
-  const overrides = await deps.db
-    .selectFrom("notification_templates")
-    .selectAll()
-    .where("tenant_id", "=", event.tenantId)
-    .where("event", "=", event.type)
-    .where("locale", "=", locale)
-    .execute();
   const failures: string[] = [];
   for (const r of recipients) {
     const o = overrides.find((t) => t.channel === r.channel);
@@ -160,22 +171,48 @@ export async function notify(deps: Deps, event: DomainEvent, channels: Channels)
     const tpl = o ? { subject: o.subject, body: o.body } : known[locale];
     const subject = render(tpl.subject, vars);
     const body = render(tpl.body, vars);
+    const send =
+      r.channel === "email"
+        ? channels.email && (() => channels.email?.(r.to, subject, body))
+        : channels.sms && (() => channels.sms?.(r.to, body));
+    // Without a configured channel the message waits, saying why, in the same statement that
+    // records it (a retry only refreshes the reason on a message not sent yet).
+    const waiting = send
+      ? null
+      : r.channel === "email"
+        ? "SMTP_URL is not set; the message waits here"
+        : "SMS_WEBHOOK_URL is not set; the message waits here";
+    const values = {
+      id: newId(),
+      tenant_id: event.tenantId,
+      event: event.type,
+      event_key: event.key,
+      channel: r.channel,
+      recipient: r.to,
+      locale,
+      subject,
+      body,
+      status: "pending" as const,
+      last_error: waiting,
+      case_id: event.type.startsWith("case.") ? event.entityId : ((event.data.caseId as string) ?? null),
+      order_id: (event.data.orderId as string) ?? null,
+    };
+    if (!send) {
+      await deps.db
+        .insertInto("notifications")
+        .values(values)
+        .onConflict((oc) =>
+          oc
+            .columns(["tenant_id", "event_key", "channel"])
+            .doUpdateSet({ last_error: waiting })
+            .where("notifications.status", "<>", "sent"),
+        )
+        .execute();
+      continue;
+    }
     const row = await deps.db
       .insertInto("notifications")
-      .values({
-        id: newId(),
-        tenant_id: event.tenantId,
-        event: event.type,
-        event_key: event.key,
-        channel: r.channel,
-        recipient: r.to,
-        locale,
-        subject,
-        body,
-        status: "pending",
-        case_id: event.type.startsWith("case.") ? event.entityId : ((event.data.caseId as string) ?? null),
-        order_id: (event.data.orderId as string) ?? null,
-      })
+      .values(values)
       .onConflict((oc) => oc.columns(["tenant_id", "event_key", "channel"]).doNothing())
       .returningAll()
       .executeTakeFirst();
@@ -189,21 +226,6 @@ export async function notify(deps: Deps, event: DomainEvent, channels: Channels)
         .where("channel", "=", r.channel)
         .executeTakeFirstOrThrow());
     if (current.status === "sent") continue;
-    const send =
-      r.channel === "email"
-        ? channels.email && (() => channels.email?.(r.to, subject, body))
-        : channels.sms && (() => channels.sms?.(r.to, body));
-    if (!send) {
-      await deps.db
-        .updateTable("notifications")
-        .set({
-          last_error:
-            r.channel === "email" ? "SMTP_URL is not set; the message waits here" : "SMS_WEBHOOK_URL is not set; the message waits here",
-        })
-        .where("id", "=", current.id)
-        .execute();
-      continue;
-    }
     try {
       await send();
       await deps.db
@@ -227,24 +249,22 @@ export async function notify(deps: Deps, event: DomainEvent, channels: Channels)
 export const matches = (patterns: string[], type: string) =>
   patterns.some((p) => p === type || p === "*" || (p.endsWith(".*") && type.startsWith(p.slice(0, -1))));
 
-const hooksInTx = new WeakMap<Tx, Map<string, string[][]>>();
-
 /**
  * Whether an event needs a job at all: a message template or the survey listens to its type, or
  * an active webhook of the tenant subscribes to it. Read in the transaction that emits the event,
- * so a webhook receives every event committed after it was created.
+ * so a webhook receives every event committed after it was created; once per transaction (a
+ * request that emits three events asks once), or not at all when a statement of the transaction
+ * already read it (`lockWithOrder` does, src/platform/locks.ts).
  */
 export async function eventWanted(tx: Tx, event: DomainEvent): Promise<boolean> {
   if (DEFAULT_TEMPLATES[event.type] || event.type === "case.closed") return true;
-  // Read once per transaction: a request that emits three events asks once.
-  let hooks = hooksInTx.get(tx)?.get(event.tenantId);
+  const key = activeWebhooksKey(event.tenantId);
+  let hooks = txMemo<string[][]>(tx, key);
   if (!hooks) {
     hooks = (
       await tx.selectFrom("webhooks").select("events").where("tenant_id", "=", event.tenantId).where("active", "=", true).execute()
     ).map((h) => h.events as string[]);
-    const byTenant = hooksInTx.get(tx) ?? new Map<string, string[][]>();
-    byTenant.set(event.tenantId, hooks);
-    hooksInTx.set(tx, byTenant);
+    setTxMemo(tx, key, hooks);
   }
   return hooks.some((events) => matches(events, event.type));
 }

@@ -91,16 +91,9 @@ export async function runSupplierOrderAction(deps: Deps, actor: Actor, soId: str
 
 export async function supplierOrderActionTx(tx: Tx, deps: Deps, actor: Actor, soId: string, action: string, input: OrderActionInput) {
   const scope = actor.role === "supplier" ? { tenantId: actor.tenantId, supplierId: actor.supplierId ?? "" } : { tenantId: actor.tenantId };
-  // The order first, then its supplier order: the lock order of src/platform/locks.ts.
-  if (!(await lockWithOrder(tx, "supplierOrders", soId, scope))) throw notFound("supplier order");
-  // The supplier order with what the action needs of its order (locked above too), in one read.
-  const so = await tx
-    .selectFrom("supplier_orders as so")
-    .innerJoin("orders as o", "o.id", "so.order_id")
-    .selectAll("so")
-    .select(["o.currency as order_currency", "o.cancelled_at as order_cancelled_at", "o.shop_id as order_shop_id"])
-    .where("so.id", "=", soId)
-    .executeTakeFirstOrThrow();
+  // The order first, then its supplier order, read with what the action needs of its order.
+  const so = await lockWithOrder(tx, "supplierOrders", soId, scope);
+  if (!so) throw notFound("supplier order");
   const who = actor.role === "supplier" ? "supplier" : "staff";
   const allowed = supplierOrderActions(so.status, actor.kind === "system" ? "staff" : who);
   const to = allowed.includes(action) ? nextSupplierOrderStatus(so.status, action, input) : null;

@@ -1,5 +1,6 @@
-import { sql } from "kysely";
-import type { Tx } from "./db.js";
+import { type Selectable, sql } from "kysely";
+import { type Database, jsonColumn, type Tx } from "./db.js";
+import { activeWebhooksKey, setTxMemo } from "./tx-memo.js";
 
 /**
  * The one order in which Dropdesk locks rows: order → supplier orders → case → refund, then
@@ -54,28 +55,44 @@ export async function lockRows(tx: Tx, set: LockSet): Promise<Record<LockKind, s
   return locked;
 }
 
+/** What a locked case or supplier order comes with of its order (locked with it). */
+export type WithOrder = { order_currency: string; order_cancelled_at: Date | null; order_shop_id: string };
+type LockedRow<K extends "cases" | "supplierOrders"> = Selectable<K extends "cases" ? Database["cases"] : Database["supplier_orders"]> &
+  WithOrder;
+
 /**
  * Locks a case or a supplier order together with its order, in LOCK_ORDER (the order first), in
- * one statement that also finds the order: the row is looked up by id within `scope` (the tenant,
- * and for a customer or a supplier what they may see). Returns the order's id, or null when no
- * such row is visible (nothing is then locked). Read the row after this: it is locked.
+ * one statement that also finds the order and reads both: the row is looked up by id within
+ * `scope` (the tenant, and for a customer or a supplier what they may see). Returns the locked
+ * row (its latest committed version, as a read after the lock would give) with its order's
+ * currency, cancellation and shop, or undefined when no such row is visible (nothing is then
+ * locked). The same statement reads the tenant's active webhooks for the transaction's events.
  */
-export async function lockWithOrder(
+export async function lockWithOrder<K extends "cases" | "supplierOrders">(
   tx: Tx,
-  kind: "cases" | "supplierOrders",
+  kind: K,
   id: string,
   scope: { tenantId: string; orderId?: string; supplierId?: string },
-): Promise<string | null> {
+): Promise<LockedRow<K> | undefined> {
   const table = sql.table(kind === "cases" ? "cases" : "supplier_orders");
   const conds = [sql`tenant_id = ${scope.tenantId}`, sql`id = ${id}`];
   if (scope.orderId !== undefined) conds.push(sql`order_id = ${scope.orderId}`);
   if (scope.supplierId !== undefined) conds.push(sql`supplier_id = ${scope.supplierId}`);
   const where = sql.join(conds, sql` AND `);
-  // The second lock reads the first, so the order is locked before its case or supplier order.
-  const rows = await sql<{ kind: string; id: string }>`WITH
-    l0 AS (SELECT id FROM orders WHERE id = (SELECT order_id FROM ${table} WHERE ${where}) FOR NO KEY UPDATE),
-    l1 AS (SELECT id FROM ${table} WHERE ${where} AND EXISTS (SELECT 1 FROM l0) FOR NO KEY UPDATE)
-    SELECT 'order'::text AS kind, id FROM l0 UNION ALL SELECT 'row'::text AS kind, id FROM l1`.execute(tx);
-  const order = rows.rows.find((r) => r.kind === "order");
-  return order && rows.rows.some((r) => r.kind === "row") ? String(order.id) : null;
+  // The second lock reads the first (a one-time filter, evaluated before the row is scanned), so
+  // the order is locked before its case or supplier order.
+  const rows = await sql<LockedRow<K>>`WITH
+    l0 AS (SELECT id, currency, cancelled_at, shop_id FROM orders
+           WHERE id = (SELECT order_id FROM ${table} WHERE ${where}) FOR NO KEY UPDATE),
+    l1 AS (SELECT * FROM ${table} WHERE ${where} AND EXISTS (SELECT 1 FROM l0) FOR NO KEY UPDATE)
+    SELECT l1.*, l0.currency AS order_currency, l0.cancelled_at AS order_cancelled_at, l0.shop_id AS order_shop_id,
+      (SELECT coalesce(json_agg(w.events), '[]') FROM webhooks w WHERE w.tenant_id = ${scope.tenantId} AND w.active) AS active_webhooks
+    FROM l1 JOIN l0 ON l0.id = l1.order_id`.execute(tx);
+  const row = rows.rows[0] as (LockedRow<K> & { active_webhooks?: unknown }) | undefined;
+  if (!row) return undefined;
+  // The tenant's active webhooks, which every action that emits an event asks for, come with the
+  // lock (src/platform/tx-memo.ts).
+  setTxMemo(tx, activeWebhooksKey(scope.tenantId), jsonColumn<string[][]>(row.active_webhooks));
+  delete row.active_webhooks;
+  return row;
 }

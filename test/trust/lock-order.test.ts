@@ -145,7 +145,7 @@ describe.each(DB_KINDS)("locking a row with its order on %s", (kind) => {
       const fwd = (await t.api("POST", `/api/v1/orders/${order.id}/actions/forward`)).body;
       const so = fwd.supplierOrders[0];
       const lock = (scope: { tenantId: string; supplierId?: string; orderId?: string }) =>
-        t.deps.db.transaction().execute((tx) => lockWithOrder(tx, "supplierOrders", so.id, scope));
+        t.deps.db.transaction().execute((tx) => lockWithOrder(tx, "supplierOrders", so.id, scope).then((r) => r?.order_id ?? null));
       expect(await lock({ tenantId: t.t.tenantId })).toBe(order.id);
       expect(await lock({ tenantId: t.t.tenantId, supplierId: so.supplierId })).toBe(order.id);
       const other = so.supplierId === cat.suppliers.a ? cat.suppliers.b : cat.suppliers.a;
