@@ -1,9 +1,12 @@
+import type { Selectable } from "kysely";
+import type { Cases } from "../db/schema.js";
 import { openClaimForCase, sendAfterCommit } from "../money/refunds.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
 import { AppError, invalidTransition } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
+import { lockedRowKey, txMemo } from "../platform/tx-memo.js";
 import { loadPolicyById } from "../policies/policy.repo.js";
 import { CASE_ACTION_HANDLERS, type CaseActionInput } from "./case.actions.js";
 import { lockCase, roleOf, writeEvent } from "./case.repo.js";
@@ -88,7 +91,10 @@ export async function onCaseRefundSettled(
   /** The order's currency, from the settlement that sent the event. */
   currency?: string,
 ) {
-  const c = await tx.selectFrom("cases").selectAll().where("id", "=", caseId).forUpdate().executeTakeFirstOrThrow();
+  // The settlement has locked the case; a successful one leaves the row it updated.
+  const c =
+    txMemo<Selectable<Cases>>(tx, lockedRowKey("cases", caseId)) ??
+    (await tx.selectFrom("cases").selectAll().where("id", "=", caseId).forUpdate().executeTakeFirstOrThrow());
   const now = deps.clock.now();
   if (outcome === "failed") {
     await writeEvent(

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { LEDGER_ACCOUNTS } from "../domain/vocabulary.js";
 import type { Executor } from "../platform/db.js";
 import { newId } from "../platform/ids.js";
@@ -53,39 +54,37 @@ export async function post(ex: Executor, p: PostingInput): Promise<string> {
   if (sum !== 0) throw new UnbalancedPostingError(`posting ${p.code} does not balance: ${sum}`);
   if (entries.length === 0) throw new UnbalancedPostingError(`posting ${p.code} moves no money`);
   const id = newId();
-  const inserted = await ex
-    .insertInto("ledger_postings")
-    .values({
-      id,
-      tenant_id: p.tenantId,
-      code: p.code,
-      memo: p.memo ?? null,
-      currency: p.currency,
-      order_id: p.orderId ?? null,
-      case_id: p.caseId ?? null,
-      refund_id: p.refundId ?? null,
-      supplier_id: p.supplierId ?? null,
-      claim_id: p.claimId ?? null,
-      source_key: p.sourceKey ?? null,
-      ...(p.at && { at: p.at }),
-    })
-    .onConflict((oc) => oc.columns(["tenant_id", "source_key"]).doNothing())
-    .returning("id")
-    .executeTakeFirst();
-  if (!inserted) {
-    const existing = await ex
-      .selectFrom("ledger_postings")
-      .select("id")
-      .where("tenant_id", "=", p.tenantId)
-      .where("source_key", "=", p.sourceKey ?? "")
-      .executeTakeFirstOrThrow();
-    return existing.id;
-  }
-  await ex
-    .insertInto("ledger_entries")
-    .values(entries.map((e) => ({ id: newId(), tenant_id: p.tenantId, posting_id: id, account: e.account, amount: e.amount })))
-    .execute();
-  return id;
+  // The posting and its entries in one statement: the entries are inserted from what the posting's
+  // insert returned, so a posting whose source key was already posted inserts neither.
+  const posting = ex.insertInto("ledger_postings").values({
+    id,
+    tenant_id: p.tenantId,
+    code: p.code,
+    memo: p.memo ?? null,
+    currency: p.currency,
+    order_id: p.orderId ?? null,
+    case_id: p.caseId ?? null,
+    refund_id: p.refundId ?? null,
+    supplier_id: p.supplierId ?? null,
+    claim_id: p.claimId ?? null,
+    source_key: p.sourceKey ?? null,
+    ...(p.at && { at: p.at }),
+  });
+  const written = await sql<{ posting_id: string }>`WITH p AS (${posting}
+      ON CONFLICT (tenant_id, source_key) DO NOTHING RETURNING id)
+    INSERT INTO ledger_entries (id, tenant_id, posting_id, account, amount)
+    SELECT e.id, ${p.tenantId}, p.id, e.account, e.amount
+    FROM p, unnest(${entries.map(() => newId())}::uuid[], ${entries.map((e) => e.account)}::text[], ${entries.map((e) => e.amount)}::bigint[])
+      AS e(id, account, amount)
+    RETURNING posting_id`.execute(ex);
+  if (written.rows.length > 0) return id;
+  const existing = await ex
+    .selectFrom("ledger_postings")
+    .select("id")
+    .where("tenant_id", "=", p.tenantId)
+    .where("source_key", "=", p.sourceKey ?? "")
+    .executeTakeFirstOrThrow();
+  return existing.id;
 }
 
 /** Sum per account for a tenant; a balanced ledger sums to zero over all accounts. */

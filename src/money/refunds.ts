@@ -7,6 +7,7 @@ import { type Executor, type JsonRowOf, jsonColumn, type Tx } from "../platform/
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { lockRows } from "../platform/locks.js";
+import { lockedRowKey, setTxMemo } from "../platform/tx-memo.js";
 import { refundsShipping, returnFreightPayer } from "../policies/engine.js";
 import { loadPolicy, loadPolicyById } from "../policies/policy.repo.js";
 import type { Reason, Responsibility } from "../policies/rules.js";
@@ -390,12 +391,16 @@ export async function settleRefund(
       .returning(["currency"])
       .executeTakeFirstOrThrow();
     // The case keeps its own total too, so that reports sum one column instead of joining refunds.
-    if (r.case_id)
-      await tx
+    if (r.case_id) {
+      const c = await tx
         .updateTable("cases")
         .set((eb) => ({ refunded_total: eb("refunded_total", "+", Number(r.amount)) }))
         .where("id", "=", r.case_id)
-        .execute();
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      // The case as it stands now, locked above: the case's own handling of the event reads it here.
+      setTxMemo(tx, lockedRowKey("cases", c.id), c);
+    }
     await tx
       .updateTable("refunds")
       .set({ status: "succeeded", gateway_ref: reference ?? r.gateway_ref, confirmed_at: now, updated_at: now, last_error: null })
