@@ -43,7 +43,8 @@ export async function setupAutomation(deps: Deps) {
   deps.services.runSlaSweep = () => runSlaSweep(deps);
   // Events nobody listens to (no template, no survey, no matching webhook) get no job.
   deps.eventSinks.push(async (tx, event) => {
-    if (await eventWanted(tx, event)) await jobs.enqueue(tx, event);
+    const { wanted, webhooks } = await eventWanted(tx, event);
+    if (wanted) await jobs.enqueue(tx, webhooks === undefined ? event : { ...event, webhooks });
   });
   let timer: NodeJS.Timeout | undefined;
   if (work) {

@@ -254,19 +254,24 @@ export const matches = (patterns: string[], type: string) =>
  * an active webhook of the tenant subscribes to it. Read in the transaction that emits the event,
  * so a webhook receives every event committed after it was created; once per transaction (a
  * request that emits three events asks once), or not at all when a statement of the transaction
- * already read it (`lockWithOrder` does, src/platform/locks.ts).
+ * already read it (`lockWithOrder` does, src/platform/locks.ts). `webhooks` says whether a webhook
+ * subscribes, when that is known, for the job to skip asking again.
  */
-export async function eventWanted(tx: Tx, event: DomainEvent): Promise<boolean> {
-  if (DEFAULT_TEMPLATES[event.type] || event.type === "case.closed") return true;
+export async function eventWanted(tx: Tx, event: DomainEvent): Promise<{ wanted: boolean; webhooks?: boolean }> {
   const key = activeWebhooksKey(event.tenantId);
   let hooks = txMemo<string[][]>(tx, key);
+  if (DEFAULT_TEMPLATES[event.type] || event.type === "case.closed") {
+    // Messages want it anyway; whether a webhook does is told to the job only when already read.
+    return { wanted: true, webhooks: hooks && hooks.some((events) => matches(events, event.type)) };
+  }
   if (!hooks) {
     hooks = (
       await tx.selectFrom("webhooks").select("events").where("tenant_id", "=", event.tenantId).where("active", "=", true).execute()
     ).map((h) => h.events as string[]);
     setTxMemo(tx, key, hooks);
   }
-  return hooks.some((events) => matches(events, event.type));
+  const webhooks = hooks.some((events) => matches(events, event.type));
+  return { wanted: webhooks, webhooks };
 }
 
 export function signWebhook(secret: string, timestamp: number, body: string): string {
@@ -323,6 +328,8 @@ export async function sendDelivery(deps: Deps, deliveryId: string): Promise<bool
 
 /** Fans an event out to the tenant's webhook subscriptions; throws if one failed, for a retry. */
 export async function deliverWebhooks(deps: Deps, event: DomainEvent): Promise<void> {
+  // The emitting transaction saw no subscribed webhook (a webhook gets the events after its creation).
+  if (event.webhooks === false) return;
   const hooks = await deps.db
     .selectFrom("webhooks")
     .selectAll()

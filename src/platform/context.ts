@@ -27,6 +27,11 @@ export interface DomainEvent {
   data: Record<string, unknown>;
   /** A key unique to this happening, so that consumers can drop duplicates. */
   key: string;
+  /**
+   * Set on an event's job when its transaction knew the tenant's webhooks: whether one of them
+   * subscribes to it (false: the job delivers to none without asking again). Absent: not known.
+   */
+  webhooks?: boolean;
 }
 
 /** Something that reacts to domain events inside the transaction that caused them. */

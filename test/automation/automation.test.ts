@@ -223,6 +223,42 @@ describe.each(DB_KINDS)("automation on %s", (kind) => {
     expect((await t.api("DELETE", `/api/v1/webhooks/${hook.body.id}`)).status).toBe(200);
   });
 
+  it("delivers a case action's event to the webhooks its transaction saw subscribed, and to no other", async () => {
+    await run(t);
+    const approvals = await t.api("POST", "/api/v1/webhooks", { body: { url: "http://127.0.0.1:9/hook", events: ["case.approved"] } });
+    const rejections = await t.api("POST", "/api/v1/webhooks", { body: { url: "http://127.0.0.1:9/hook", events: ["case.rejected"] } });
+    const open = async () => {
+      const order = await createDeliveredOrder(t, cat, { email: "hooks@example.test", deliveredAt: "2026-03-01T10:00:00+08:00" });
+      return (
+        await t.api("POST", "/api/v1/cases", {
+          body: { orderId: order.id, type: "return_refund", reason: "quality", lines: [{ orderLineId: order.lines[0].id, quantity: 1 }] },
+        })
+      ).body;
+    };
+    const c = await open();
+    // The approval locks the case with the tenant's webhooks (one statement) and its event carries
+    // what that read said; the job then delivers to the approvals' webhook only.
+    expect((await t.api("POST", `/api/v1/cases/${c.id}/actions/approve`, { body: {} })).status).toBe(200);
+    await run(t);
+    const deliveries = (id: string) =>
+      t.deps.db.selectFrom("webhook_deliveries").select(["event", "event_id"]).where("webhook_id", "=", id).execute();
+    expect((await deliveries(approvals.body.id)).map((d) => d.event)).toEqual(["case.approved"]);
+    expect(await deliveries(rejections.body.id)).toEqual([]);
+    // An approval whose transaction saw no subscribed webhook: a webhook created before its job
+    // runs gets nothing of it (webhooks receive the events committed after their creation), while
+    // the job still sends the customer's messages.
+    await t.api("DELETE", `/api/v1/webhooks/${approvals.body.id}`);
+    const d = await open();
+    expect((await t.api("POST", `/api/v1/cases/${d.id}/actions/approve`, { body: {} })).status).toBe(200);
+    const late = await t.api("POST", "/api/v1/webhooks", { body: { url: "http://127.0.0.1:9/hook", events: ["case.approved"] } });
+    await run(t);
+    expect(await deliveries(late.body.id)).toEqual([]);
+    const notes = await t.deps.db.selectFrom("notifications").select("event").where("case_id", "=", d.id).execute();
+    expect(notes.map((n) => n.event)).toContain("case.approved");
+    await t.api("DELETE", `/api/v1/webhooks/${late.body.id}`);
+    await t.api("DELETE", `/api/v1/webhooks/${rejections.body.id}`);
+  });
+
   it("fires the merchant-response deadline once, at the right time, and a state change cancels it", async () => {
     t.clock.set("2026-03-02T04:00:00Z");
     const order = await createDeliveredOrder(t, cat, { deliveredAt: "2026-03-01T10:00:00+08:00" });
