@@ -5,6 +5,7 @@ import { messageVariables } from "../conversations/notify.js";
 import type { Deps, DomainEvent } from "../platform/context.js";
 import { type Executor, jsonColumn, type Tx } from "../platform/db.js";
 import { newId, randomToken } from "../platform/ids.js";
+import { readWithLock } from "../platform/locks.js";
 import { OutboundRefused, outboundPolicy, outboundRequest, UNREACHABLE } from "../platform/outbound.js";
 import { activeWebhooksKey, setTxMemo, txMemo } from "../platform/tx-memo.js";
 import { DEFAULT_TEMPLATES, formatAmount, type Locale, render } from "./templates.js";
@@ -249,6 +250,13 @@ export async function notify(deps: Deps, event: DomainEvent, channels: Channels)
 export const matches = (patterns: string[], type: string) =>
   patterns.some((p) => p === type || p === "*" || (p.endsWith(".*") && type.startsWith(p.slice(0, -1))));
 
+// Every case and supplier-order action reads the tenant's webhooks with its lock (one statement).
+readWithLock({
+  key: (tenantId) => activeWebhooksKey(tenantId),
+  select: (tenantId) => sql`SELECT coalesce(json_agg(w.events), '[]') FROM webhooks w WHERE w.tenant_id = ${tenantId} AND w.active`,
+  parse: (v) => jsonColumn<string[][]>(v),
+});
+
 /**
  * Whether an event needs a job at all: a message template or the survey listens to its type, or
  * an active webhook of the tenant subscribes to it. Read in the transaction that emits the event,
@@ -262,7 +270,7 @@ export async function eventWanted(tx: Tx, event: DomainEvent): Promise<{ wanted:
   let hooks = txMemo<string[][]>(tx, key);
   if (DEFAULT_TEMPLATES[event.type] || event.type === "case.closed") {
     // Messages want it anyway; whether a webhook does is told to the job only when already read.
-    return { wanted: true, webhooks: hooks && hooks.some((events) => matches(events, event.type)) };
+    return { wanted: true, webhooks: hooks?.some((events) => matches(events, event.type)) };
   }
   if (!hooks) {
     hooks = (

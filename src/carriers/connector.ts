@@ -1,7 +1,11 @@
+import { sql } from "kysely";
 import { contextFor } from "../connectors/context.js";
 import type { ConnectorRow } from "../connectors/kind.js";
 import type { Deps, Executor } from "../platform/context.js";
+import type { Tx } from "../platform/db.js";
 import { AppError } from "../platform/errors.js";
+import { readWithLock } from "../platform/locks.js";
+import { txMemo } from "../platform/tx-memo.js";
 import { type Kuaidi100Settings, settingsOf } from "./client.js";
 
 /** The tenant's connectors of these kinds that are neither deleted nor paused, oldest first. */
@@ -17,6 +21,16 @@ const liveConnectors = async (ex: Executor, tenantId: string, kinds: string[]) =
     .orderBy("id")
     .execute()) as ConnectorRow[];
 
+const TRACKER_KINDS = ["track17", "kuaidi100"];
+const liveTrackersKey = (tenantId: string) => `live-trackers:${tenantId}`;
+// A shipment or a return's dispatch subscribes its parcel: the action counts the tenant's live
+// tracking connectors with its lock (one statement), so a tenant without one reads nothing more.
+readWithLock({
+  key: (tenantId) => liveTrackersKey(tenantId),
+  select: (tenantId) => sql`SELECT count(*)::int FROM connectors
+    WHERE tenant_id = ${tenantId} AND kind IN (${sql.join(TRACKER_KINDS)}) AND deleted_at IS NULL AND status <> 'paused'`,
+});
+
 /** The tenant's 快递100 connector (a shop's own first, else the tenant-wide one), if it has one that is not paused. */
 export async function carrierConnector(ex: Executor, tenantId: string, shopId?: string | null): Promise<ConnectorRow | undefined> {
   return pickKuaidi100(await liveConnectors(ex, tenantId, ["kuaidi100"]), shopId);
@@ -30,8 +44,10 @@ const pickKuaidi100 = (rows: ConnectorRow[], shopId?: string | null) =>
  * shop) first, else 快递100 (the shop's own, else the tenant's), else a tenant-wide 17TRACK one.
  */
 export async function trackingConnector(ex: Executor, tenantId: string, shopId?: string | null): Promise<ConnectorRow | undefined> {
+  // A case or supplier-order action has counted them with its lock: none means nothing to read.
+  if (txMemo<number>(ex as Tx, liveTrackersKey(tenantId)) === 0) return undefined;
   // Both kinds in one read.
-  const rows = await liveConnectors(ex, tenantId, ["track17", "kuaidi100"]);
+  const rows = await liveConnectors(ex, tenantId, TRACKER_KINDS);
   const track17 = rows.filter((r) => r.kind === "track17");
   const own = shopId ? track17.find((r) => r.shop_id === shopId) : undefined;
   return (

@@ -1,8 +1,11 @@
+import { sql } from "kysely";
 import type PgBoss from "pg-boss";
 import type { Deps, DomainEvent } from "../platform/context.js";
-import type { Tx } from "../platform/db.js";
+import { jsonColumn, type Tx } from "../platform/db.js";
 import { AppError } from "../platform/errors.js";
 import { type Jobs, txAdapter } from "../platform/jobs.js";
+import { readWithLock } from "../platform/locks.js";
+import { txMemo } from "../platform/tx-memo.js";
 import { upsertExternalOrders } from "./batch.js";
 import { CONNECTOR_KINDS, connectorOptions, contextFor, kindOf, loadConnector, webhookUrlOf } from "./context.js";
 import { ServiceError } from "./http.js";
@@ -258,18 +261,30 @@ const PUSH_EVENTS = new Set(Object.values(CONNECTOR_KINDS).flatMap((k) => k.push
  * Domain events on imported orders become calls back to the service, queued in the transaction of
  * the change (a rolled-back shipment sends nothing), each once by its key.
  */
+const orderLinksKey = (orderId: string) => `connector-links:${orderId}`;
+// A case or supplier-order action reads its order's store connectors with its lock (one statement).
+readWithLock({
+  key: (_tenantId, orderId) => orderLinksKey(orderId),
+  select: (tenantId, order) => sql`SELECT coalesce(json_agg(json_build_object('id', c.id, 'kind', c.kind)), '[]')
+    FROM connector_records r JOIN connectors c ON c.id = r.connector_id
+    WHERE r.tenant_id = ${tenantId} AND r.record_type = 'order' AND r.entity_id = ${order} AND c.deleted_at IS NULL`,
+  parse: (v) => jsonColumn<{ id: string; kind: string }[]>(v),
+});
+
 export async function connectorEventSink(deps: Deps, tx: Tx, event: DomainEvent) {
   if (!PUSH_EVENTS.has(event.type)) return;
   const orderId = typeof event.data.orderId === "string" ? event.data.orderId : event.entityId;
-  const links = await tx
-    .selectFrom("connector_records as r")
-    .innerJoin("connectors as c", "c.id", "r.connector_id")
-    .select(["c.id", "c.kind"])
-    .where("r.tenant_id", "=", event.tenantId)
-    .where("r.record_type", "=", "order")
-    .where("r.entity_id", "=", orderId)
-    .where("c.deleted_at", "is", null)
-    .execute();
+  const links =
+    txMemo<{ id: string; kind: string }[]>(tx, orderLinksKey(orderId)) ??
+    (await tx
+      .selectFrom("connector_records as r")
+      .innerJoin("connectors as c", "c.id", "r.connector_id")
+      .select(["c.id", "c.kind"])
+      .where("r.tenant_id", "=", event.tenantId)
+      .where("r.record_type", "=", "order")
+      .where("r.entity_id", "=", orderId)
+      .where("c.deleted_at", "is", null)
+      .execute());
   for (const link of links) {
     const kind = CONNECTOR_KINDS[link.kind];
     for (const p of kind?.pushesFor?.(event, link.id) ?? []) {

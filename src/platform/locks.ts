@@ -1,6 +1,6 @@
-import { type Selectable, sql } from "kysely";
-import { type Database, jsonColumn, type Tx } from "./db.js";
-import { activeWebhooksKey, setTxMemo } from "./tx-memo.js";
+import { type RawBuilder, type Selectable, sql } from "kysely";
+import type { Database, Tx } from "./db.js";
+import { setTxMemo } from "./tx-memo.js";
 
 /**
  * The one order in which Dropdesk locks rows: order → supplier orders → case → refund, then
@@ -55,6 +55,23 @@ export async function lockRows(tx: Tx, set: LockSet): Promise<Record<LockKind, s
   return locked;
 }
 
+/**
+ * A fact the rest of an action's transaction will ask for (its events' handlers, mostly), read by
+ * `lockWithOrder` in its one statement and left in the transaction's memo (src/platform/tx-memo.ts)
+ * under `key`, so the handler finds it there instead of sending its own statement. Slices register
+ * theirs when their module loads; a handler that finds no fact in the memo reads it as before.
+ */
+export interface LockFact {
+  key(tenantId: string, orderId: string): string;
+  /** A scalar subquery; `order` is the locked order's id. */
+  select(tenantId: string, order: RawBuilder<string>): RawBuilder<unknown>;
+  parse?(value: unknown): unknown;
+}
+const lockFacts: LockFact[] = [];
+export function readWithLock(fact: LockFact): void {
+  lockFacts.push(fact);
+}
+
 /** What a locked case or supplier order comes with of its order (locked with it). */
 export type WithOrder = { order_currency: string; order_cancelled_at: Date | null; order_shop_id: string };
 type LockedRow<K extends "cases" | "supplierOrders"> = Selectable<K extends "cases" ? Database["cases"] : Database["supplier_orders"]> &
@@ -66,7 +83,7 @@ type LockedRow<K extends "cases" | "supplierOrders"> = Selectable<K extends "cas
  * `scope` (the tenant, and for a customer or a supplier what they may see). Returns the locked
  * row (its latest committed version, as a read after the lock would give) with its order's
  * currency, cancellation and shop, or undefined when no such row is visible (nothing is then
- * locked). The same statement reads the tenant's active webhooks for the transaction's events.
+ * locked). The same statement reads the registered facts (`readWithLock`) for the transaction.
  */
 export async function lockWithOrder<K extends "cases" | "supplierOrders">(
   tx: Tx,
@@ -85,14 +102,18 @@ export async function lockWithOrder<K extends "cases" | "supplierOrders">(
     l0 AS (SELECT id, currency, cancelled_at, shop_id FROM orders
            WHERE id = (SELECT order_id FROM ${table} WHERE ${where}) FOR NO KEY UPDATE),
     l1 AS (SELECT * FROM ${table} WHERE ${where} AND EXISTS (SELECT 1 FROM l0) FOR NO KEY UPDATE)
-    SELECT l1.*, l0.currency AS order_currency, l0.cancelled_at AS order_cancelled_at, l0.shop_id AS order_shop_id,
-      (SELECT coalesce(json_agg(w.events), '[]') FROM webhooks w WHERE w.tenant_id = ${scope.tenantId} AND w.active) AS active_webhooks
+    SELECT l1.*, l0.currency AS order_currency, l0.cancelled_at AS order_cancelled_at, l0.shop_id AS order_shop_id
+      ${sql.join(
+        lockFacts.map((f, i) => sql`, (${f.select(scope.tenantId, sql.ref("l0.id"))}) AS ${sql.id(`fact_${i}`)}`),
+        sql``,
+      )}
     FROM l1 JOIN l0 ON l0.id = l1.order_id`.execute(tx);
-  const row = rows.rows[0] as (LockedRow<K> & { active_webhooks?: unknown }) | undefined;
+  const row = rows.rows[0] as (LockedRow<K> & Record<string, unknown>) | undefined;
   if (!row) return undefined;
-  // The tenant's active webhooks, which every action that emits an event asks for, come with the
-  // lock (src/platform/tx-memo.ts).
-  setTxMemo(tx, activeWebhooksKey(scope.tenantId), jsonColumn<string[][]>(row.active_webhooks));
-  delete row.active_webhooks;
+  lockFacts.forEach((f, i) => {
+    const value = row[`fact_${i}`];
+    setTxMemo(tx, f.key(scope.tenantId, String(row.order_id)), f.parse ? f.parse(value) : value);
+    delete row[`fact_${i}`];
+  });
   return row;
 }
