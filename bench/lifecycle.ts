@@ -228,7 +228,8 @@ export async function baselineContext(q: { query(text: string): Promise<{ rows: 
 }
 
 /** The same rows written straight to PostgreSQL, one transaction per step, as the baseline. */
-async function baseline(url: string, seconds: number, concurrency: number) {
+/** `beforeEnd` runs while the pool's connections are still open (their server processes with them). */
+export async function baseline(url: string, seconds: number, concurrency: number, beforeEnd?: () => void) {
   const pool = new pg.Pool({ connectionString: url, max: concurrency });
   pool.on("error", () => {});
   const ctx = await baselineContext(pool);
@@ -243,6 +244,7 @@ async function baseline(url: string, seconds: number, concurrency: number) {
     }
   };
   const r = await loop(concurrency, seconds, () => baselineLifecycle(tx, ctx));
+  beforeEnd?.();
   await pool.end();
   return r;
 }

@@ -2,6 +2,7 @@
 // `npm run bench -- http lifecycle import analytics` runs a selection; BENCH_SECONDS sets each load's length.
 import { benchAnalytics } from "./analytics.js";
 import { benchBackfill } from "./backfill.js";
+import { benchCpu } from "./cpu.js";
 import { benchHttp } from "./http.js";
 import { benchIdle } from "./idle.js";
 import { benchImport } from "./import.js";
@@ -14,6 +15,8 @@ const all: Record<string, (s: number) => Promise<string[]>> = {
   http: benchHttp,
   lifecycle: benchLifecycle,
   import: benchImport,
+  // CPU milliseconds per lifecycle (server, PostgreSQL, client) beside plain PostgreSQL's: less noisy than rates.
+  cpu: benchCpu,
   // A 100k-order Shopify backfill from the emulator beside the CSV import of as many (BENCH_BACKFILL_ORDERS).
   backfill: () => benchBackfill(),
   // On the 1M-order tenant of bench/data.ts (generated on first use, ~2.5 min).

@@ -35,12 +35,29 @@ export async function benchStatements(): Promise<string[]> {
       .execute();
     let log: string[] | null = null;
     const original = pg.Client.prototype.query;
+    // With VERBOSE=1 each statement is listed with the time from sending it to its answer (one
+    // lifecycle alone on the machine: mostly PostgreSQL's own time for it).
+    const timed = new Map<string, { n: number; ms: number }>();
     pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const result = (original as (...a: unknown[]) => unknown).apply(this, args);
       if (log) {
         const q = args[0] as string | { text: string };
-        log.push((typeof q === "string" ? q : q.text).replace(/\s+/g, " ").slice(0, 140));
+        const text = (typeof q === "string" ? q : q.text).replace(/\s+/g, " ").slice(0, 140);
+        const entry = { text, ms: 0 };
+        log.push(text);
+        const t0 = performance.now();
+        if (result instanceof Promise)
+          result.then(
+            () => {
+              entry.ms = performance.now() - t0;
+              const key = text.slice(0, 90);
+              const s = timed.get(key) ?? { n: 0, ms: 0 };
+              timed.set(key, { n: s.n + 1, ms: s.ms + entry.ms });
+            },
+            () => {},
+          );
       }
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
+      return result;
     } as typeof original;
     const call: Call = async (step, url, body = {}) => {
       log = [];
@@ -63,6 +80,13 @@ export async function benchStatements(): Promise<string[]> {
     const shopId = await setupCatalog(call);
     verbose.length = 0;
     await runLifecycle(call, shopId);
+    // The times: three more lifecycles, once every statement has been prepared and planned.
+    if (process.env.VERBOSE) {
+      const listed = verbose.length;
+      timed.clear();
+      for (let i = 0; i < 3; i++) await runLifecycle(call, shopId);
+      verbose.length = listed;
+    }
     pg.Client.prototype.query = original;
     // The baseline's statements per step, counted by running them (one transaction per step).
     const base = new Map<Step, number>();
@@ -89,6 +113,11 @@ export async function benchStatements(): Promise<string[]> {
       `| **lifecycle** | **${total.sent}** | **${total.all}** | **${total.base}** | **${(total.sent / total.base).toFixed(1)}** | **${total.jobs}** |`,
     );
     out.push(...verbose);
+    if (process.env.VERBOSE) {
+      out.push("", "Slowest statements per lifecycle (ms from sending to the answer, summed; mean of three warm lifecycles):");
+      for (const [k, v] of [...timed].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25))
+        out.push(`${(v.ms / 3).toFixed(1).padStart(7)} ms  ×${v.n / 3}  ${k}`);
+    }
   } finally {
     await app.close();
     await db.drop();
