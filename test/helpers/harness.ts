@@ -62,6 +62,37 @@ export async function freshDb(kind: DbKind): Promise<DbHandle & { drop(): Promis
   });
 }
 
+/**
+ * A fresh PostgreSQL database owned by, and opened as, a role that is not a superuser (`dd_plain`,
+ * made once): what a managed PostgreSQL gives an application, for the paths that change with the
+ * role's rights.
+ */
+export async function freshDbAsPlainRole(): Promise<DbHandle & { drop(): Promise<void> }> {
+  const name = `dd_test_plain_${randomToken(6)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "x")}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(
+    "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dd_plain') THEN CREATE ROLE dd_plain LOGIN NOSUPERUSER; END IF; END $$",
+  );
+  await admin.query(`CREATE DATABASE ${name} OWNER dd_plain`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  url.username = "dd_plain";
+  const h = await openDb({ databaseUrl: url.toString(), poolSize: 8 });
+  return Object.assign(h, {
+    async drop() {
+      await h.close();
+      const a = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  });
+}
+
 let cachedHash: Promise<string> | undefined;
 export const TEST_PASSWORD = "correct horse battery";
 const passwordHash = () => {
