@@ -157,9 +157,23 @@ function statementName(text: string): string | undefined {
   return name;
 }
 
+/**
+ * Whether a transaction begun now plans its statements once (generic plans): set by the HTTP layer
+ * to "inside a request's handler". A request's statements find rows by key, where a plan made for
+ * one set of values serves every other, and PostgreSQL otherwise re-plans some of them on every
+ * run (a custom plan looks cheaper to it on small tables). Work outside requests — the analytics
+ * roll-up, imports, jobs — and every statement outside a transaction keep PostgreSQL's choice.
+ */
+let genericPlansNow: () => boolean = () => false;
+export function planGenericallyWhen(predicate: () => boolean): void {
+  genericPlansNow = predicate;
+}
+
 class PreparingClient extends pg.Client {
   // biome-ignore lint/suspicious/noExplicitAny: pg's query() has many overloads; this passes them on.
   override query(config: any, values?: any, callback?: any): any {
+    // One round trip still: the setting goes with the BEGIN, for this transaction only.
+    if (config === "begin" && genericPlansNow()) return super.query("begin; SET LOCAL plan_cache_mode = force_generic_plan", callback);
     if (typeof config === "string" && Array.isArray(values) && values.length > 0) {
       const name = statementName(config);
       if (name) return super.query({ name, text: config, values }, callback);

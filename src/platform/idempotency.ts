@@ -3,7 +3,7 @@ import { deserialize, serialize } from "node:v8";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { sql } from "kysely";
 import type { Actor, Deps } from "./context.js";
-import { interceptTransactions, type Tx } from "./db.js";
+import { interceptTransactions, planGenericallyWhen, type Tx } from "./db.js";
 import { AppError } from "./errors.js";
 import { randomToken, sha256 } from "./ids.js";
 
@@ -37,6 +37,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The request whose handler is running, for the transaction interceptor below. */
 const requestScope = new AsyncLocalStorage<FastifyRequest>();
 export const runInRequestScope = <T>(req: FastifyRequest, fn: () => T): T => requestScope.run(req, fn);
+// A request's transactions plan their statements once (src/platform/db.ts).
+planGenericallyWhen(() => requestScope.getStore() !== undefined);
 
 /**
  * Every transaction a reserved request commits records what it returned in the idempotency row,
