@@ -6,7 +6,7 @@
 // processes, of PostgreSQL's processes and of this process (the client).
 import { readdirSync, readFileSync } from "node:fs";
 import { fmt, freshPgDb, loop, startServer } from "./lib.js";
-import { baseline, runLifecycle, setupCatalog } from "./lifecycle.js";
+import { baseline, runLifecycle, serverCall, setupCatalog } from "./lifecycle.js";
 
 const TICK_MS = 10; // USER_HZ = 100 on Linux
 
@@ -34,16 +34,7 @@ export async function benchCpu(seconds: number): Promise<string[]> {
   const db = await freshPgDb();
   const server = await startServer({ databaseUrl: db.url, processes: 2, port: 39840 });
   const serverCpu = () => cpuOf((pid, ppid) => pid === server.pid || ppid === server.pid);
-  const h = { authorization: `Bearer ${server.token}`, "content-type": "application/json" };
-  const call = async (_step: string, path: string, body: unknown = {}) => {
-    for (let attempt = 0; ; attempt++) {
-      const r = await fetch(`${server.url}${path}`, { method: "POST", headers: h, body: JSON.stringify(body) });
-      const j = await r.json();
-      if (r.status === 409 && attempt < 3) continue;
-      if (r.status >= 300) throw new Error(`${path}: ${r.status} ${JSON.stringify(j)}`);
-      return j;
-    }
-  };
+  const call = serverCall(server);
   try {
     const shopId = await setupCatalog(call);
     await runLifecycle(call, shopId); // warm up

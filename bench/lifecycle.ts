@@ -92,31 +92,28 @@ export async function runLifecycle(call: Call, shopId: string) {
   return { approved };
 }
 
-async function setup(server: Server) {
+/**
+ * Requests to a started server with its admin token, as a client makes them: a 409 "concurrent
+ * change, try again" is retried (up to three attempts, timed as one call into `timings` if given).
+ */
+export function serverCall(server: Server, timings?: Record<Step, number[]>): Call {
   const h = { authorization: `Bearer ${server.token}`, "content-type": "application/json" };
-  const call: Call = async (_step, path, body = {}) => {
-    const r = await fetch(`${server.url}${path}`, { method: "POST", headers: h, body: JSON.stringify(body) });
-    if (r.status >= 300) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-    return r.json();
-  };
-  return { shopId: await setupCatalog(call), h };
-}
-
-async function oneLifecycle(server: Server, shopId: string, h: Record<string, string>, timings: Record<Step, number[]>) {
-  const call: Call = async (step, path, body = {}) => {
+  return async (step, path, body = {}) => {
     const t0 = performance.now();
     let r: Response;
     let text: string;
-    // A 409 "concurrent change, try again" is answered to be retried, as a client would (timed as one call).
     for (let attempt = 1; ; attempt++) {
       r = await fetch(`${server.url}${path}`, { method: "POST", headers: h, body: JSON.stringify(body) });
       text = await r.text();
       if (r.status !== 409 || attempt === 3 || !text.includes("try again")) break;
     }
-    timings[step as Step].push(performance.now() - t0);
+    timings?.[step as Step]?.push(performance.now() - t0);
     if (r.status >= 300) throw new Error(`${step} ${path}: ${r.status} ${text}`);
     return JSON.parse(text);
   };
+}
+
+async function oneLifecycle(call: Call, shopId: string, timings: Record<Step, number[]>) {
   const { approved } = await runLifecycle(call, shopId);
   if (!approved) timings.approve.push(0);
 }
@@ -254,13 +251,14 @@ export async function benchLifecycle(seconds: number): Promise<string[]> {
   const db = await freshPgDb();
   const server = await startServer({ databaseUrl: db.url, processes: 2, port: 39820 });
   try {
-    const { shopId, h } = await setup(server);
+    const shopId = await setupCatalog(serverCall(server));
     const rows: string[] = [];
     const perStep: Record<number, Record<Step, number[]>> = {};
     for (const concurrency of [1, 16]) {
       const timings = Object.fromEntries(STEPS.map((s) => [s, [] as number[]])) as Record<Step, number[]>;
       perStep[concurrency] = timings;
-      const r = await loop(concurrency, seconds, () => oneLifecycle(server, shopId, h, timings));
+      const call = serverCall(server, timings);
+      const r = await loop(concurrency, seconds, () => oneLifecycle(call, shopId, timings));
       const base = await baseline(db.url, seconds, concurrency);
       rows.push(
         `| ${concurrency} | ${fmt(r.ops, 1)} | ${fmt(r.p50, 0)} | ${fmt(r.p99, 0)} | ${fmt(base.ops, 1)} | ${ratio(r.ops, base.ops)} | ${ratio(r.ops, 1.4)} |`,

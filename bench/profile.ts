@@ -3,20 +3,14 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { freshPgDb, loop, startServer } from "./lib.js";
-import { runLifecycle, setupCatalog } from "./lifecycle.js";
+import { runLifecycle, serverCall, setupCatalog } from "./lifecycle.js";
 
 const dir = "/tmp/dd-prof";
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir);
 const db = await freshPgDb();
 const server = await startServer({ databaseUrl: db.url, processes: 1, port: 39830, nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`] });
-const h = { authorization: `Bearer ${server.token}`, "content-type": "application/json" };
-const call = async (_step: string, path: string, body: unknown = {}) => {
-  const r = await fetch(`${server.url}${path}`, { method: "POST", headers: h, body: JSON.stringify(body) });
-  const j = await r.json();
-  if (r.status >= 300) throw new Error(`${path}: ${r.status} ${JSON.stringify(j)}`);
-  return j;
-};
+const call = serverCall(server);
 const shopId = await setupCatalog(call);
 const r = await loop(8, Number(process.env.BENCH_SECONDS ?? 15), async () => {
   await runLifecycle(call, shopId);

@@ -3,7 +3,7 @@ import { SUPPLIER_ORDER_STATUSES } from "../orders/order.states.js";
 import type { Actor, Deps } from "../platform/context.js";
 import { keysetPage, pageQuery } from "../platform/list.js";
 import { scopeSupplier } from "../platform/scope.js";
-import { supplierOrderOut } from "./supplier-order.view.js";
+import { supplierOrderOut, supplierOrderRows } from "./supplier-order.view.js";
 
 // The supplier orders list (代发单): a supplier sees only its own; each row with its lines and consignee.
 
@@ -35,14 +35,7 @@ export async function listSupplierOrders(
   cursor: string | undefined,
   limit: number,
 ) {
-  let q = deps.db
-    .selectFrom("supplier_orders as so")
-    .innerJoin("suppliers as s", "s.id", "so.supplier_id")
-    .innerJoin("orders as o", "o.id", "so.order_id")
-    .innerJoin("shops as sh", "sh.id", "o.shop_id")
-    .selectAll("so")
-    .select(["s.name as supplier_name", "o.platform_order_no", "o.address", "o.customer", "sh.timezone as shop_timezone"])
-    .where("so.tenant_id", "=", a.tenantId);
+  let q = supplierOrderRows(deps.db).where("so.tenant_id", "=", a.tenantId);
   const supplierId = scopeSupplier(a, f.supplierId);
   if (supplierId) q = q.where("so.supplier_id", "=", supplierId);
   if (f.status) q = q.where("so.status", "=", f.status);

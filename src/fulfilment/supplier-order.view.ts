@@ -64,15 +64,19 @@ export const supplierOrderOut = (
   allowedActions: actor.role === "customer" ? [] : supplierOrderActions(s.status, actor.role === "supplier" ? "supplier" : "staff"),
 });
 
-export async function supplierOrderView(ex: Executor, actor: Actor, soId: string) {
-  // One statement: the supplier order with its supplier, order, lines and tracking events.
-  let q = ex
+/** Supplier orders with what every view of one shows beside it: the supplier's name, the order's number and consignee, the shop's time zone. */
+export const supplierOrderRows = (ex: Executor) =>
+  ex
     .selectFrom("supplier_orders as so")
     .innerJoin("suppliers as s", "s.id", "so.supplier_id")
     .innerJoin("orders as o", "o.id", "so.order_id")
     .innerJoin("shops as sh", "sh.id", "o.shop_id")
     .selectAll("so")
-    .select(["s.name as supplier_name", "o.platform_order_no", "o.address", "o.customer", "sh.timezone as shop_timezone"])
+    .select(["s.name as supplier_name", "o.platform_order_no", "o.address", "o.customer", "sh.timezone as shop_timezone"]);
+
+export async function supplierOrderView(ex: Executor, actor: Actor, soId: string) {
+  // One statement: the supplier order with its supplier, order, lines and tracking events.
+  let q = supplierOrderRows(ex)
     .select(
       sql<
         SoLineJson[]

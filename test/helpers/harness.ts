@@ -40,15 +40,24 @@ export async function freshDb(kind: DbKind): Promise<DbHandle & { drop(): Promis
   if (!(await postgresReachable())) {
     throw new Error(`PostgreSQL is not reachable at ${PG_ADMIN_URL}; start it (see README) or set DD_TEST_DB=pglite`);
   }
+  return freshPgDb();
+}
+
+/**
+ * A fresh PostgreSQL database, opened as the admin role or, with `owner`, as that role (which then
+ * owns it); dropped by `drop()`.
+ */
+async function freshPgDb(owner?: string): Promise<DbHandle & { url: string; drop(): Promise<void> }> {
   const name = `dd_test_${randomToken(6)
     .toLowerCase()
     .replace(/[^a-z0-9]/g, "x")}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(owner ? `CREATE DATABASE ${name} OWNER ${owner}` : `CREATE DATABASE ${name}`);
   await admin.end();
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
+  if (owner) url.username = owner;
   const h = await openDb({ databaseUrl: url.toString(), poolSize: 8 });
   return Object.assign(h, {
     url: url.toString(),
@@ -68,29 +77,13 @@ export async function freshDb(kind: DbKind): Promise<DbHandle & { drop(): Promis
  * role's rights.
  */
 export async function freshDbAsPlainRole(): Promise<DbHandle & { drop(): Promise<void> }> {
-  const name = `dd_test_plain_${randomToken(6)
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, "x")}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
   await admin.query(
     "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dd_plain') THEN CREATE ROLE dd_plain LOGIN NOSUPERUSER; END IF; END $$",
   );
-  await admin.query(`CREATE DATABASE ${name} OWNER dd_plain`);
   await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  url.username = "dd_plain";
-  const h = await openDb({ databaseUrl: url.toString(), poolSize: 8 });
-  return Object.assign(h, {
-    async drop() {
-      await h.close();
-      const a = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  });
+  return freshPgDb("dd_plain");
 }
 
 let cachedHash: Promise<string> | undefined;
