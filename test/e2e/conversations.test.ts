@@ -3,7 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/platform/auth.js";
 import { newId } from "../../src/platform/ids.js";
-import { ARTIFACTS, hasBrowser, launchBrowser, listen, signedInPage } from "../helpers/browser.js";
+import { ARTIFACTS, chooseIn, hasBrowser, launchBrowser, listen, pressOk, signedInPage } from "../helpers/browser.js";
 import { type Catalog, createDeliveredOrder, setupCatalog } from "../helpers/fixtures.js";
 import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
 
@@ -105,8 +105,7 @@ describe.runIf(hasBrowser)("conversations in the browser", () => {
     await row.getByText(c.caseNo, { exact: true }).click();
     await cs.getByTestId("conversation").waitFor();
     await message(cs, "杯子有裂纹，可以换一个吗？").waitFor();
-    await cs.getByTestId("quick-reply").first().click();
-    await cs.locator(".ant-select-dropdown:visible").getByTitle("换货", { exact: true }).click();
+    await chooseIn(cs, cs.getByTestId("quick-reply").first(), "换货");
     await expect
       .poll(() => cs.getByTestId("composer").first().inputValue(), { timeout: 30_000 })
       .toBe(`王小明您好，${c.caseNo} 可以换货，请按页面地址寄回。`);
@@ -128,11 +127,10 @@ describe.runIf(hasBrowser)("conversations in the browser", () => {
       body: { title: "补拍照片", body: "{{customerName}}您好，请补拍 {{caseNo}} 裂纹处的照片", purpose: "request_info" },
     });
     await cs.locator("[data-action=request-info]").click();
-    await cs.getByTestId("note-quick-reply").click();
-    await cs.locator(".ant-select-dropdown:visible").getByTitle("补拍照片", { exact: true }).click();
+    await chooseIn(cs, cs.getByTestId("note-quick-reply"), "补拍照片");
     const asked = `王小明您好，请补拍 ${c.caseNo} 裂纹处的照片`;
     await expect.poll(() => cs.locator("textarea[data-field=note]").inputValue(), { timeout: 30_000 }).toBe(asked);
-    await cs.getByTestId("action-ok").click();
+    await pressOk(cs, "action-ok");
     await expect.poll(async () => (await t.api("GET", `/api/v1/cases/${c.id}`)).body.status, { timeout: 30_000 }).toBe("info_requested");
     const timeline = (await t.api("GET", `/api/v1/cases/${c.id}`)).body.timeline;
     expect(timeline.some((e: any) => e.action === "request-info" && e.note === asked)).toBe(true);
@@ -158,11 +156,10 @@ describe.runIf(hasBrowser)("conversations in the browser", () => {
     });
     await cs.goto(`${base}/cases/${quiet.c.id}`);
     await cs.locator("[data-action=reject]").click();
-    await cs.getByTestId("note-quick-reply").click();
-    await cs.locator(".ant-select-dropdown:visible").getByTitle("不符合条件", { exact: true }).click();
+    await chooseIn(cs, cs.getByTestId("note-quick-reply"), "不符合条件");
     const refusal = `王小明您好，${quiet.c.caseNo} 不符合售后条件`;
     await expect.poll(() => cs.locator("textarea[data-field=note]").inputValue(), { timeout: 30_000 }).toBe(refusal);
-    await cs.getByTestId("action-ok").click();
+    await pressOk(cs, "action-ok");
     await expect.poll(async () => (await t.api("GET", `/api/v1/cases/${quiet.c.id}`)).body.status, { timeout: 30_000 }).toBe("rejected");
     const rejected = (await t.api("GET", `/api/v1/cases/${quiet.c.id}`)).body.timeline;
     expect(rejected.some((e: any) => e.action === "reject" && e.note === refusal)).toBe(true);

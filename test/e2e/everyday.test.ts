@@ -4,7 +4,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VOCABULARY } from "../../src/domain/vocabulary.js";
 import { type AxeFinding, seriousViolations } from "../helpers/axe.js";
-import { ARTIFACTS, hasBrowser, launchBrowser } from "../helpers/browser.js";
+import { ARTIFACTS, hasBrowser, launchBrowser, pressOk } from "../helpers/browser.js";
 import { type Catalog, createDeliveredOrder, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { addSupplierUser, startTestApp, TEST_PASSWORD, type TestApp, userEmails } from "../helpers/harness.js";
 
@@ -236,7 +236,7 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
     expect(await visibleText(page.getByTestId("refund-preview"))).toContain("支付宝");
     expect((await t.api("GET", `/api/v1/refunds?caseId=${toRefund}`)).body.items).toEqual([]);
     await page.screenshot({ path: join(ARTIFACTS, "refund-confirm.png"), fullPage: true });
-    await page.getByTestId("action-ok").click();
+    await pressOk(page, "action-ok");
     await page.locator(".ant-message").getByText(`已发起退款 ${amount}`).waitFor();
     // The page refreshes itself until the gateway's answer: no reload.
     await page.locator("[data-status=refunded]").first().waitFor({ timeout: 60_000 });
@@ -264,7 +264,7 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
       .getByRole("dialog")
       .getByText(/Supplier A/)
       .waitFor();
-    await cs.getByTestId("confirm-ok").click();
+    await pressOk(cs);
     await cs.locator("[data-status=cancel_requested]").waitFor();
     expect(cs.errors).toEqual([]);
 
@@ -281,7 +281,7 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
       .getByRole("dialog")
       .getByText(/不再发货/)
       .waitFor();
-    await page.getByTestId("confirm-ok").click();
+    await pressOk(page);
     await page.locator("tr", { hasText: order.platformOrderNo }).locator("[data-status=cancelled]").waitFor();
     expect((await t.api("GET", `/api/v1/supplier-orders/${so.id}`)).body.status).toBe("cancelled");
     expect(codesIn(await visibleText(page.locator("body")))).toEqual([]);
@@ -358,7 +358,7 @@ describe.runIf(hasBrowser)("the console and the portals as their users work", ()
       .getByRole("dialog")
       .getByText(/签收选中的 1 个退货包裹/)
       .waitFor();
-    await wh.getByTestId("confirm-ok").click();
+    await pressOk(wh);
     await wh.locator(".ant-message").getByText("已签收 1 个，未成功 0 个").waitFor();
     expect((await t.api("GET", `/api/v1/cases/${arriving.caseId}`)).body.status).toBe("received");
     await wh.screenshot({ path: join(ARTIFACTS, "landing-warehouse.png"), fullPage: true });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/platform/auth.js";
 import { newId } from "../../src/platform/ids.js";
 import { Kuaidi100Emulator } from "../carriers/kuaidi100-emulator.js";
-import { ARTIFACTS, hasBrowser, launchBrowser, signedInPage } from "../helpers/browser.js";
+import { ARTIFACTS, hasBrowser, launchBrowser, pressOk, signedInPage } from "../helpers/browser.js";
 import { type Catalog, createDeliveredOrder, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { startTestApp, TEST_PASSWORD, type TestApp } from "../helpers/harness.js";
 
@@ -59,7 +59,7 @@ describe.runIf(hasBrowser)("finance claims and automation settings in the browse
       .getByRole("dialog")
       .getByText(/下期对账单中扣除/)
       .waitFor();
-    await page.getByTestId("confirm-ok").click();
+    await pressOk(page);
     await page.locator("tr [data-status=accepted]").first().waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "finance-claims.png"), fullPage: true });
     const claims = (await t.api("GET", "/api/v1/supplier-claims")).body.items;
@@ -138,7 +138,7 @@ describe.runIf(hasBrowser)("finance claims and automation settings in the browse
       .getByRole("dialog")
       .getByText(/同一退款单号/)
       .waitFor();
-    await page.getByTestId("confirm-ok").click();
+    await pressOk(page);
     // Sent again under the same key: no longer refused (processing until the sandbox confirms, then gone).
     await row.locator("[data-status=failed]").waitFor({ state: "detached" });
     await page.screenshot({ path: join(ARTIFACTS, "finance-gateway-queue.png"), fullPage: true });

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARTIFACTS, chooseOption, hasBrowser, launchBrowser } from "../helpers/browser.js";
+import { ARTIFACTS, chooseOption, hasBrowser, launchBrowser, pressOk } from "../helpers/browser.js";
 import { type Catalog, createDeliveredOrder, createOrder, setupCatalog, shipOrder } from "../helpers/fixtures.js";
 import { addSupplierUser, startTestApp, TEST_PASSWORD, type TestApp, userEmails } from "../helpers/harness.js";
 
@@ -90,7 +90,7 @@ describe.runIf(hasBrowser)("browser journeys", () => {
     await wh.locator("[data-action=inspect]").click();
     await chooseOption(wh, /商品成色|Grade/, "可二次销售");
     await chooseOption(wh, /处置方式|Disposition/, "重新入库");
-    await wh.getByTestId("action-ok").click();
+    await pressOk(wh, "action-ok");
     await wh.locator("[data-status=inspected]").first().waitFor();
     await wh.screenshot({ path: join(ARTIFACTS, "console-inspected.png"), fullPage: true });
 
@@ -103,7 +103,7 @@ describe.runIf(hasBrowser)("browser journeys", () => {
     const sent = fin.waitForRequest((r) => r.method() === "POST" && r.url().endsWith(`/cases/${caseId}/actions/refund`), {
       timeout: 10_000,
     });
-    await fin.getByTestId("action-ok").click();
+    await pressOk(fin, "action-ok");
     await sent;
     // The page follows the case by itself, from 退款中 to the gateway's answer.
     await fin.locator("[data-status=refund_pending], [data-status=refunded]").first().waitFor({ timeout: 45_000 });

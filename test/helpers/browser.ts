@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 import { TEST_PASSWORD, type TestApp } from "./harness.js";
 
 /** Debian's Chromium (installed by scripts/setup-machine.sh); browser tests skip without it outside CI. */
@@ -35,17 +35,45 @@ export async function listen(t: TestApp): Promise<string> {
  * A busy machine sometimes drops the click on the drop-down while it animates: it tries again.
  */
 export async function chooseOption(page: Page, label: string | RegExp, option: string) {
-  const field = page.locator(".ant-select", { has: page.getByLabel(label) }).first();
+  await chooseIn(page, page.locator(".ant-select", { has: page.getByLabel(label) }).first(), option, page.getByLabel(label));
+}
+
+/**
+ * Picks `option` in the Ant Design select `field` (opened by clicking `opener`, the field itself
+ * unless told), and waits until the field shows it as chosen. A click a busy machine dropped while
+ * the drop-down was still opening leaves the field empty, and is tried again; a pick that landed
+ * is never repeated (the field shows it).
+ */
+export async function chooseIn(page: Page, field: Locator, option: string, opener: Locator = field) {
   for (let attempt = 1; ; attempt++) {
     try {
-      await page.getByLabel(label).click({ timeout: 10_000 });
+      await opener.click({ timeout: 10_000 });
       await page.locator(".ant-select-dropdown:visible").getByTitle(option, { exact: true }).first().click({ timeout: 10_000 });
       await field.getByTitle(option, { exact: true }).first().waitFor({ state: "attached", timeout: 5_000 });
       return;
     } catch (e) {
       if (attempt >= 5) throw e;
+      if (await field.getByTitle(option, { exact: true }).count()) return;
       await page.keyboard.press("Escape").catch(() => {});
     }
+  }
+}
+
+/**
+ * Presses a dialog's OK button and waits until the dialog has closed. A press a busy machine
+ * dropped while the dialog was still opening is pressed again; a press that landed is not sent
+ * twice (the button ignores presses while its request is on its way, and the dialog then closes).
+ */
+export async function pressOk(page: Page, testId: "confirm-ok" | "action-ok" = "confirm-ok") {
+  const ok = page.getByTestId(testId);
+  await ok.click();
+  for (let attempt = 1; ; attempt++) {
+    const closed = await ok.waitFor({ state: "hidden", timeout: 10_000 }).then(
+      () => true,
+      (e: Error) => (attempt >= 5 ? Promise.reject(e) : false),
+    );
+    if (closed) return;
+    await ok.click({ timeout: 5_000 }).catch(() => {});
   }
 }
 
