@@ -144,7 +144,8 @@ class PGliteDriver implements Driver {
  * the connection has prepared). Dropdesk's statements are a fixed set of texts with parameters;
  * texts that vary with an input's size (an `IN` list, a multi-row insert) would each be prepared,
  * so past PREPARED_MAX distinct texts new ones run unnamed. Statements without parameters (BEGIN,
- * COMMIT, migrations) keep the simple protocol.
+ * COMMIT, migrations) keep the simple protocol, and so does a query given as `{ text, values }`:
+ * texts made for one use (the import's per-import staging tables) go that way, unprepared.
  */
 const PREPARED_MAX = 2000;
 const statementNames = new Map<string, string>();
@@ -156,6 +157,9 @@ function statementName(text: string): string | undefined {
   }
   return name;
 }
+
+/** The statement texts this process has named so far (tests check what is left unprepared). */
+export const preparedStatementTexts = (): string[] => [...statementNames.keys()];
 
 /**
  * Whether a transaction begun now plans its statements once (generic plans): set by the HTTP layer
