@@ -25,6 +25,8 @@ export interface CopyWriter {
   /** Writes fresh orders (none of them in the database yet) inside the client's open transaction. */
   write(tenantId: string, shopId: string, currency: string, source: string, items: EncodedOrder[]): Promise<void>;
   client: pg.PoolClient;
+  /** A statement with parameters on the import's connection, planned at each run (see `unprepared`). */
+  query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>>;
   /** Per-row triggers off in each batch's transaction, their checks once per batch instead. */
   setBased: boolean;
   close(): Promise<void>;
@@ -158,6 +160,16 @@ export function encodeOrder({ input, prepared, hash }: PreparedOrder, seq: numbe
   return e;
 }
 
+/**
+ * Runs a statement unnamed (`{ text, values }`, which the pool's client passes on unprepared), so
+ * PostgreSQL plans it at each run. The import's statements need that: those naming its staging
+ * tables would each leave a prepared statement behind the tables, and a plan PostgreSQL caches
+ * after a few batches is made for the tables as they were then (near-empty) and kept as the import
+ * fills them (4× slower at 100k orders than planning each batch).
+ */
+const unprepared = <R extends pg.QueryResultRow>(client: pg.PoolClient, text: string, values: unknown[]) =>
+  client.query<R>({ text, values });
+
 /** Whether this process's sessions may switch their triggers off for a transaction. */
 let mayReplicate: boolean | undefined;
 
@@ -239,6 +251,7 @@ export async function openCopyWriter(pool: pg.Pool, importId: string): Promise<C
   ];
   return {
     client,
+    query: (text, values) => unprepared(client, text, values),
     setBased,
     async write(tenantId, shopId, currency, source, items) {
       if (items.length === 0) return;
@@ -248,10 +261,7 @@ export async function openCopyWriter(pool: pg.Pool, importId: string): Promise<C
       for (const t of tables)
         if (parts[t].length) await copyStream(client, `COPY ${staging(t)} (${names(t).join(", ")}) FROM STDIN`, parts[t]);
       const params = { shop: shopId, currency, source };
-      // Unnamed ({ text, values }), never prepared: these texts name this import's staging tables, and
-      // a plan PostgreSQL caches for them after a few batches is made for tables it cannot size
-      // (4× slower at 100k orders than planning each batch), and would outlive the tables.
-      for (const [text, more] of moves) await client.query({ text, values: [tenantId, ...more.map((k) => params[k])] });
+      for (const [text, more] of moves) await unprepared(client, text, [tenantId, ...more.map((k) => params[k])]);
       await checkBatch(client, staging, tenantId, shopId, setBased);
     },
     async close() {
@@ -296,8 +306,9 @@ async function checkBatch(
     throw new BatchCheckError(`ledger posting ${u.posting_id} does not balance (${u.s})`, "23514", "ledger_entries_balanced");
   }
   if (!setBased) return;
-  const r = await client.query<Record<string, number>>({
-    text: `WITH t AS (SELECT id FROM tenants WHERE id = $1 FOR KEY SHARE),
+  const r = await unprepared<Record<string, number>>(
+    client,
+    `WITH t AS (SELECT id FROM tenants WHERE id = $1 FOR KEY SHARE),
       sh AS (SELECT id FROM shops WHERE id = $2 FOR KEY SHARE),
       sk AS (SELECT s.id FROM skus s WHERE s.tenant_id = $1 AND s.sku_code IN (SELECT sku_code FROM ${staging("lines")}) FOR KEY SHARE),
       cu AS (SELECT c.id FROM customers c JOIN ${staging("orders")} o ON c.tenant_id = $1 AND c.key = o.customer_key FOR KEY SHARE OF c)
@@ -313,8 +324,8 @@ async function checkBatch(
       ) d WHERE NOT EXISTS (SELECT 1 FROM ${staging("orders")} o WHERE o.id = d.order_id))::int AS orphans,
       (SELECT count(*) FROM ${staging("entries")} e
         WHERE NOT EXISTS (SELECT 1 FROM ${staging("postings")} p WHERE p.id = e.posting_id))::int AS orphan_entries`,
-    values: [tenantId, shopId],
-  });
+    [tenantId, shopId],
+  );
   const c = r.rows[0];
   const fail = (what: string, constraint: string) => {
     throw new BatchCheckError(`insert violates a foreign key: ${what}`, "23503", constraint);

@@ -369,14 +369,11 @@ async function writeBatch(
     await c.query("BEGIN");
     try {
       const existing = new Map(
-        // Planned for each batch, never prepared: a plan cached after the first batches was made
-        // for the shop's orders as they were then (a scan of a near-empty table) and kept as the
-        // import filled it, 1 s a batch at 100k orders.
         (
-          await c.query<{ platform_order_no: string; content_hash: string }>({
-            text: "SELECT platform_order_no, content_hash FROM orders WHERE tenant_id = $1 AND shop_id = $2 AND platform_order_no = ANY($3::text[])",
-            values: [actor.tenantId, shopId, nos],
-          })
+          await writer.query<{ platform_order_no: string; content_hash: string }>(
+            "SELECT platform_order_no, content_hash FROM orders WHERE tenant_id = $1 AND shop_id = $2 AND platform_order_no = ANY($3::text[])",
+            [actor.tenantId, shopId, nos],
+          )
         ).rows.map((o) => [o.platform_order_no, o.content_hash]),
       );
       const outcome: BatchOutcome = { imported: 0, skipped: 0, errors: [] };

@@ -45,15 +45,16 @@ export async function chooseOption(page: Page, label: string | RegExp, option: s
  * is never repeated (the field shows it).
  */
 export async function chooseIn(page: Page, field: Locator, option: string, opener: Locator = field) {
+  const chosen = field.getByTitle(option, { exact: true }).first();
   for (let attempt = 1; ; attempt++) {
     try {
       await opener.click({ timeout: 10_000 });
       await page.locator(".ant-select-dropdown:visible").getByTitle(option, { exact: true }).first().click({ timeout: 10_000 });
-      await field.getByTitle(option, { exact: true }).first().waitFor({ state: "attached", timeout: 5_000 });
+      await chosen.waitFor({ state: "attached", timeout: 5_000 });
       return;
     } catch (e) {
       if (attempt >= 5) throw e;
-      if (await field.getByTitle(option, { exact: true }).count()) return;
+      if (await chosen.count()) return;
       await page.keyboard.press("Escape").catch(() => {});
     }
   }
@@ -68,11 +69,12 @@ export async function pressOk(page: Page, testId: "confirm-ok" | "action-ok" = "
   const ok = page.getByTestId(testId);
   await ok.click();
   for (let attempt = 1; ; attempt++) {
-    const closed = await ok.waitFor({ state: "hidden", timeout: 10_000 }).then(
-      () => true,
-      (e: Error) => (attempt >= 5 ? Promise.reject(e) : false),
-    );
-    if (closed) return;
+    try {
+      await ok.waitFor({ state: "hidden", timeout: 10_000 });
+      return;
+    } catch (e) {
+      if (attempt >= 5) throw e;
+    }
     await ok.click({ timeout: 5_000 }).catch(() => {});
   }
 }
