@@ -89,6 +89,8 @@ describe.each(DB_KINDS)("throttles and defaults on %s", (kind) => {
     const admin = await t.api("GET", "/metrics");
     expect(admin.status).toBe(200);
     expect(admin.text).toContain("dropdesk_http_request_duration_seconds");
+    // The event-loop delay is still measured (sampled every 100 ms, not prom-client's 10 ms).
+    expect(admin.text).toContain("nodejs_eventloop_lag_p99_seconds");
   });
 
   it("sends pages with a content security policy that forbids framing and sniffing", async () => {
