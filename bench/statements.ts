@@ -1,8 +1,9 @@
 // How many SQL statements each step of the lifecycle sends: the lever the CPU profile points at
 // (each statement is one socket write and one round trip). Runs one lifecycle in-process on a
 // fresh PostgreSQL database with the job worker off, counting the statements of each request
-// (every `pg` Client.query: Kysely's, pg-boss's and raw ones alike), beside the statements the
-// lifecycle bench's plain-PostgreSQL baseline sends for the same step, and the statements of the
+// (every `pg` Client.query: Kysely's, pg-boss's and raw ones alike, so one per round trip: a BEGIN
+// or an audit entry sent in the same write as the next statement is counted with it), beside the
+// statements the lifecycle bench's plain-PostgreSQL baseline sends for the same step, and the statements of the
 // event jobs (notifications, webhooks, surveys) each step queued, run right after it as the worker
 // would (BEGIN/COMMIT included; the carrier, channel and connector queues are not counted).
 //

@@ -1,7 +1,7 @@
 import type { Selectable } from "kysely";
 import type { Blocklist } from "../db/schema.js";
 import type { Actor } from "../platform/context.js";
-import type { Executor, Tx } from "../platform/db.js";
+import { type Executor, sendWithNext, type Tx } from "../platform/db.js";
 import { notFound } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { lockWithOrder } from "../platform/locks.js";
@@ -29,7 +29,7 @@ export async function isBlocked(ex: Executor, tenantId: string, shopId: string, 
   return Boolean(hit);
 }
 
-/** One entry on a case's timeline. Every writer of case_events goes through here. */
+/** One entry on a case's timeline. Every writer of case_events goes through here; nothing waits for it (see WITH_NEXT). */
 export async function caseEvent(
   ex: Executor,
   e: {
@@ -46,9 +46,8 @@ export async function caseEvent(
     at: Date;
   },
 ) {
-  await ex
-    .insertInto("case_events")
-    .values({
+  await sendWithNext(
+    ex.insertInto("case_events").values({
       id: newId(),
       tenant_id: e.tenantId,
       case_id: e.caseId,
@@ -60,8 +59,8 @@ export async function caseEvent(
       note: e.note ?? null,
       data: e.data === undefined ? null : JSON.stringify(e.data),
       at: e.at,
-    })
-    .execute();
+    }),
+  ).execute();
 }
 
 /** Who the actor is on a timeline: its staff role, or its kind (customer, supplier, system). */

@@ -1,8 +1,11 @@
 import type { Actor } from "./context.js";
-import type { Executor } from "./db.js";
+import { type Executor, sendWithNext } from "./db.js";
 import { newId } from "./ids.js";
 
-/** Records who changed what. Called inside the transaction that makes the change. */
+/**
+ * Records who changed what. Called inside the transaction that makes the change; nothing waits for
+ * the entry, so on PostgreSQL it goes with the transaction's next statement or its COMMIT.
+ */
 export async function audit(
   ex: Executor,
   actor: Actor,
@@ -12,9 +15,8 @@ export async function audit(
   before?: unknown,
   after?: unknown,
 ): Promise<void> {
-  await ex
-    .insertInto("audit_log")
-    .values({
+  await sendWithNext(
+    ex.insertInto("audit_log").values({
       id: newId(),
       tenant_id: actor.tenantId,
       actor_type: actor.kind,
@@ -24,6 +26,6 @@ export async function audit(
       entity_id: entityId,
       before: before === undefined ? null : JSON.stringify(before),
       after: after === undefined ? null : JSON.stringify(after),
-    })
-    .execute();
+    }),
+  ).execute();
 }

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
@@ -14,6 +15,8 @@ import {
   PostgresIntrospector,
   PostgresQueryCompiler,
   type QueryResult,
+  type RawBuilder,
+  sql,
   type Transaction,
 } from "kysely";
 import pg from "pg";
@@ -173,16 +176,139 @@ export function planGenericallyWhen(predicate: () => boolean): void {
   genericPlansNow = predicate;
 }
 
+/**
+ * The comment that marks a statement as one whose answer nobody waits for (an audit entry, a
+ * timeline entry): inside a transaction on PostgreSQL it goes with the transaction's next statement,
+ * or with its COMMIT, instead of in a round trip of its own. Such a statement returns no rows, and
+ * may fail only where the transaction would fail anyway: its error fails the statement it went with
+ * (or the COMMIT), and the transaction is rolled back. `sendWithNext` puts the mark on a query.
+ */
+export const WITH_NEXT = "/* with next */";
+export const sendWithNext = <Q extends { modifyEnd(e: RawBuilder<unknown>): Q }>(q: Q): Q => q.modifyEnd(sql.raw(WITH_NEXT));
+
+/** pg's own conversion of a parameter to its wire text (Dates, JSON, arrays), done when deferred. */
+const prepareValue = createRequire(import.meta.url)("pg/lib/utils.js").prepareValue as (v: unknown) => unknown;
+
+type Opener = { text: string; name?: string; values?: unknown[] };
+
+/**
+ * A statement sent with what must run before it in the same write: the BEGIN that opens its
+ * transaction (and the transaction's settings), statements marked `WITH_NEXT` — Parse (for a text
+ * without parameters), Bind and Execute of each, then the statement itself, then one Sync: one
+ * round trip. The openers' answers (their CommandComplete) are skipped, so the result is the
+ * statement's own. An error in any of them fails the whole, and the transaction is then aborted as
+ * it would have been: the caller rolls it back.
+ */
+const PgQuery = (pg as unknown as { Query: new (config: object) => PgQueryLike }).Query;
+interface PgQueryLike {
+  name?: string;
+  text: string;
+  prepare(connection: PgConnectionLike): void;
+  hasBeenParsed(connection: PgConnectionLike): boolean;
+  handleCommandComplete(msg: unknown, connection: PgConnectionLike): void;
+}
+interface PgConnectionLike {
+  parse(m: { text: string; name?: string }): void;
+  bind(m: { portal: string; statement: string; values: unknown[] }): void;
+  execute(m: { portal: string }): void;
+  submittedNamedStatements: Record<string, string>;
+  parsedStatements: Record<string, string>;
+}
+class OpenedQuery extends PgQuery {
+  private skip: number;
+  constructor(
+    config: object,
+    private openers: Opener[],
+  ) {
+    super({ ...config, queryMode: "extended" });
+    this.skip = openers.length;
+  }
+  override prepare(connection: PgConnectionLike) {
+    // A named statement new to this connection is parsed before the openers: pg takes the first
+    // ParseComplete of the round trip as the statement's own, and it must not be an opener's.
+    if (this.name && !this.hasBeenParsed(connection)) {
+      connection.parse({ text: this.text, name: this.name });
+      connection.submittedNamedStatements[this.name] = this.text;
+    }
+    for (const o of this.openers) {
+      // A deferred statement is already prepared on this connection (see PreparingClient).
+      if (!o.name) connection.parse({ text: o.text });
+      connection.bind({ portal: "", statement: o.name ?? "", values: o.values ?? [] });
+      connection.execute({ portal: "" });
+    }
+    super.prepare(connection);
+  }
+  override handleCommandComplete(msg: unknown, connection: PgConnectionLike) {
+    if (this.skip > 0) this.skip -= 1;
+    else super.handleCommandComplete(msg, connection);
+  }
+}
+
+const GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan";
+const done = (command: string, rowCount: number | null = null) => Promise.resolve({ command, rowCount, oid: 0, rows: [], fields: [] });
+
 class PreparingClient extends pg.Client {
+  /** Inside a transaction begun through `query("begin")`. */
+  private inTx = false;
+  /** What waits to go with the transaction's next statement: its BEGIN, statements marked WITH_NEXT. */
+  private waiting: Opener[] = [];
+  /** An error of waiting statements that had no caller to fail: the transaction cannot commit. */
+  private failed: Error | undefined;
+
   // biome-ignore lint/suspicious/noExplicitAny: pg's query() has many overloads; this passes them on.
   override query(config: any, values?: any, callback?: any): any {
-    // One round trip still: the setting goes with the BEGIN, for this transaction only.
-    if (config === "begin" && genericPlansNow()) return super.query("begin; SET LOCAL plan_cache_mode = force_generic_plan", callback);
-    if (typeof config === "string" && Array.isArray(values) && values.length > 0) {
-      const name = statementName(config);
-      if (name) return super.query({ name, text: config, values }, callback);
+    const hasValues = Array.isArray(values) && values.length > 0;
+    const bare = values === undefined || (Array.isArray(values) && values.length === 0);
+    const promised = callback === undefined && typeof values !== "function";
+    if (config === "begin" && bare && promised) {
+      // The setting, for this transaction only, is decided when it begins (inside a request or not).
+      this.inTx = true;
+      this.failed = undefined;
+      this.waiting = genericPlansNow() ? [{ text: "begin" }, { text: GENERIC_PLANS }] : [{ text: "begin" }];
+      return done("BEGIN");
     }
+    const name = typeof config === "string" && hasValues ? statementName(config) : undefined;
+    const connection = (this as unknown as { connection: PgConnectionLike }).connection;
+    if (this.inTx && name && promised && config.endsWith(WITH_NEXT) && connection.parsedStatements[name] === config) {
+      this.waiting.push({ text: config, name, values: (values as unknown[]).map((v) => prepareValue(v)) });
+      return done("INSERT", 1);
+    }
+    const waiting = this.waiting;
+    this.waiting = [];
+    if ((config === "commit" || config === "rollback") && bare && promised) {
+      this.inTx = false;
+      const failed = this.failed;
+      this.failed = undefined;
+      const begun = waiting[0]?.text !== "begin";
+      // A transaction whose BEGIN never went has nothing on the server to end; statements still
+      // waiting are dropped with a rollback.
+      if (config === "rollback") return begun ? super.query("rollback") : done("ROLLBACK");
+      if (failed) return super.query("rollback").then(() => Promise.reject(failed));
+      if (!begun && waiting.every((w) => !w.name)) return done("COMMIT");
+      return waiting.length ? this.sendWith({ text: "commit" }, waiting) : super.query("commit");
+    }
+    if (typeof config === "string" && hasValues && promised && waiting.length)
+      return this.sendWith({ name, text: config, values }, waiting);
+    if (waiting.length) {
+      // Anything else (a statement without parameters, a COPY stream): what waits goes first, and
+      // pg sends the two in order; a failure then fails the transaction's COMMIT.
+      const last = waiting.pop() as Opener;
+      this.sendWith(last.name ? { name: last.name, text: last.text, values: last.values } : { text: last.text }, waiting).catch(
+        (e: Error) => {
+          this.failed ??= e;
+        },
+      );
+    }
+    if (name) return super.query({ name, text: config, values }, callback);
     return super.query(config, values, callback);
+  }
+
+  private sendWith(main: { name?: string; text: string; values?: unknown[] }, openers: Opener[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const callback = (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res));
+      // biome-ignore lint/suspicious/noExplicitAny: a pg Submittable; pg's types name only configs.
+      super.query(new OpenedQuery({ ...main, callback }, openers) as any);
+    });
   }
 }
 

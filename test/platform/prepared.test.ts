@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { preparedStatementTexts } from "../../src/platform/db.js";
+import { preparedStatementTexts, WITH_NEXT } from "../../src/platform/db.js";
 import { setupCatalog } from "../helpers/fixtures.js";
 import { freshDb, startTestApp } from "../helpers/harness.js";
 import { importAndWait } from "../helpers/imports.js";
@@ -55,6 +55,138 @@ describe("prepared statements on postgres", () => {
       expect(texts.some((q) => /update "imports"/i.test(q))).toBe(true);
     } finally {
       await t.close();
+    }
+  }, 60_000);
+
+  it("sends a transaction's BEGIN with its first statement: one round trip fewer, same outcome", async () => {
+    const h = await freshDb("postgres");
+    try {
+      await h.exec("CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL)");
+      // Answers (ReadyForQuery) the server sends on the pool's one connection, i.e. round trips.
+      let trips = 0;
+      const pool = h.pool as unknown as { on(e: string, f: (c: { connection: { on(e: string, f: () => void): void } }) => void): void };
+      const counted = new WeakSet<object>();
+      pool.on("acquire", (c) => {
+        if (counted.has(c)) return;
+        counted.add(c);
+        c.connection.on("readyForQuery", () => {
+          trips += 1;
+        });
+      });
+      const ins = (trx: typeof h.db, id: number, v: string) => sql`INSERT INTO t (id, v) VALUES (${id}, ${v})`.execute(trx);
+      const before = trips;
+      await h.db.transaction().execute(async (trx) => {
+        await ins(trx, 1, "a");
+        await ins(trx, 2, "b");
+      });
+      // BEGIN + the first insert, the second insert, COMMIT: three (four when BEGIN went alone).
+      expect(trips - before).toBe(3);
+
+      // The first statement fails (a duplicate key), or the second does after the first wrote: nothing
+      // of either transaction stays (the first statement ran inside it), and the connection goes on.
+      await expect(
+        h.db.transaction().execute(async (trx) => {
+          await ins(trx, 1, "again");
+          await ins(trx, 3, "c");
+        }),
+      ).rejects.toThrow(/duplicate key/);
+      await expect(
+        h.db.transaction().execute(async (trx) => {
+          await ins(trx, 4, "d");
+          await ins(trx, 2, "again");
+        }),
+      ).rejects.toThrow(/duplicate key/);
+      const rows = await sql<{ id: number; v: string }>`SELECT id, v FROM t ORDER BY id`.execute(h.db);
+      expect(rows.rows).toEqual([
+        { id: 1, v: "a" },
+        { id: 2, v: "b" },
+      ]);
+
+      // A statement that does not parse, first in its transaction, fails the same way each time
+      // (it is not taken as prepared), and the statement after it on that connection runs.
+      const bad = (trx: typeof h.db) => sql`SELECT v FROM no_such_table WHERE id = ${1}`.execute(trx);
+      for (let i = 0; i < 2; i++) await expect(h.db.transaction().execute(async (trx) => bad(trx))).rejects.toThrow(/no_such_table/);
+      const after = await h.db
+        .transaction()
+        .execute(async (trx) => (await sql<{ v: string }>`SELECT v FROM t WHERE id = ${2}`.execute(trx)).rows);
+      expect(after).toEqual([{ v: "b" }]);
+
+      // A transaction that runs nothing costs no round trip.
+      const idle = trips;
+      await h.db.transaction().execute(async () => {});
+      expect(trips).toBe(idle);
+    } finally {
+      await h.drop();
+    }
+  }, 60_000);
+
+  it("sends a statement nobody waits for with the transaction's next statement or its COMMIT", async () => {
+    const h = await freshDb("postgres");
+    try {
+      await h.exec("CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE note (id int PRIMARY KEY, t_id int NOT NULL REFERENCES t)");
+      let trips = 0;
+      const pool = h.pool as unknown as { on(e: string, f: (c: { connection: { on(e: string, f: () => void): void } }) => void): void };
+      const counted = new WeakSet<object>();
+      pool.on("acquire", (c) => {
+        if (counted.has(c)) return;
+        counted.add(c);
+        c.connection.on("readyForQuery", () => {
+          trips += 1;
+        });
+      });
+      const row = (trx: typeof h.db, id: number) => sql`INSERT INTO t (id) VALUES (${id})`.execute(trx);
+      const note = (trx: typeof h.db, id: number, tId: number) =>
+        sql`INSERT INTO note (id, t_id) VALUES (${id}, ${tId}) ${sql.raw(WITH_NEXT)}`.execute(trx);
+      // The first time on a connection a marked statement is prepared and sent as any other.
+      await h.db.transaction().execute(async (trx) => {
+        await row(trx, 1);
+        await note(trx, 1, 1);
+      });
+      const before = trips;
+      const seen = await h.db.transaction().execute(async (trx) => {
+        await row(trx, 2);
+        await note(trx, 2, 2);
+        // A later statement of the transaction sees the note: it went first, in the same write.
+        return (await sql<{ n: number }>`SELECT count(*)::int AS n FROM note WHERE t_id = ${2}`.execute(trx)).rows[0].n;
+      });
+      expect(seen).toBe(1);
+      // BEGIN + the row, the note + the count, COMMIT.
+      expect(trips - before).toBe(3);
+      const mid = trips;
+      await h.db.transaction().execute(async (trx) => {
+        await row(trx, 3);
+        await note(trx, 3, 3);
+      });
+      // BEGIN + the row, the note + COMMIT.
+      expect(trips - mid).toBe(2);
+
+      // A marked statement that fails (no such t) fails the COMMIT it went with: nothing of the
+      // transaction stays.
+      await expect(
+        h.db.transaction().execute(async (trx) => {
+          await row(trx, 4);
+          await note(trx, 4, 99);
+        }),
+      ).rejects.toThrow(/foreign key/);
+      // ... or the statement it went with.
+      await expect(
+        h.db.transaction().execute(async (trx) => {
+          await row(trx, 5);
+          await note(trx, 5, 98);
+          await row(trx, 6);
+        }),
+      ).rejects.toThrow(/foreign key/);
+      const rows = await sql<{ id: number }>`SELECT id FROM t ORDER BY id`.execute(h.db);
+      expect(rows.rows.map((r) => r.id)).toEqual([1, 2, 3]);
+      const notes = await sql<{ id: number }>`SELECT id FROM note ORDER BY id`.execute(h.db);
+      expect(notes.rows.map((r) => r.id)).toEqual([1, 2, 3]);
+
+      // Outside a transaction a marked statement is sent at once (nothing would carry it).
+      await row(h.db, 7);
+      await note(h.db, 7, 7);
+      expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM note WHERE id = 7`.execute(h.db)).rows[0].n).toBe(1);
+    } finally {
+      await h.drop();
     }
   }, 60_000);
 });
