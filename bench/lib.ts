@@ -42,7 +42,9 @@ export async function startServer(opts: { databaseUrl?: string; processes?: numb
   const dataDir = opts.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), "dd-bench-"));
   // The compiled server that `npm start` runs (built when older than src/), not src/ through tsx.
   await buildServer({ quiet: true });
-  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), SERVER_BUNDLE, "start"], {
+  // BENCH_NODE_ARGS adds Node options to the server of any bench (a preload that samples memory, --cpu-prof).
+  const extra = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...extra, ...(opts.nodeArgs ?? []), SERVER_BUNDLE, "start"], {
     env: {
       ...process.env,
       PORT: String(opts.port),
