@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark, each printed next to a baseline measured in the same run.
 // `npm run bench -- http lifecycle import analytics` runs a selection; BENCH_SECONDS sets each load's length.
-// BENCH_NODE_ARGS adds Node options to the server a bench starts (e.g. "--import /tmp/sample-memory.mjs", "--cpu-prof").
+// BENCH_NODE_ARGS adds Node options to the server a bench starts (e.g. "--cpu-prof"; the idle bench takes BENCH_IDLE_CMD).
 import { benchAnalytics } from "./analytics.js";
 import { benchBackfill } from "./backfill.js";
 import { benchCpu } from "./cpu.js";
