@@ -403,6 +403,13 @@ describe("local days", () => {
     expect(startOfLocalDay("2026-10-25", "Europe/Berlin").toISOString()).toBe("2026-10-24T22:00:00.000Z");
     expect(startOfLocalDay("2026-10-26", "Europe/Berlin").toISOString()).toBe("2026-10-25T23:00:00.000Z");
   });
+  it("answers a day asked again the same, whatever the caller did with the first answer", () => {
+    const first = startOfLocalDay("2026-03-08", "America/Los_Angeles");
+    first.setTime(0);
+    expect(startOfLocalDay("2026-03-08", "America/Los_Angeles").toISOString()).toBe("2026-03-08T08:00:00.000Z");
+    // The same date in another zone is another day.
+    expect(startOfLocalDay("2026-03-08", "Asia/Shanghai").toISOString()).toBe("2026-03-07T16:00:00.000Z");
+  });
   it("starts a day at its first instant where clocks jump over midnight", () => {
     // Santiago moves from 00:00 straight to 01:00 on 2026-09-06.
     expect(startOfLocalDay("2026-09-06", "America/Santiago").toISOString()).toBe("2026-09-06T04:00:00.000Z");
