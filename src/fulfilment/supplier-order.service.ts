@@ -1,10 +1,10 @@
-import type { Selectable } from "kysely";
+import { type Selectable, sql } from "kysely";
 import type { SupplierOrders } from "../db/schema.js";
 import { post } from "../money/ledger.js";
 import { rollUpOrder } from "../orders/order.rollup.js";
 import type { OrderActionInput } from "../orders/order.schemas.js";
 import { nextSupplierOrderStatus, type SupplierOrderStatus, supplierOrderActions } from "../orders/order.states.js";
-import { type LineNeed, routeLines } from "../orders/routing.js";
+import { type LineNeed, reserveStock, routeLines } from "../orders/routing.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
@@ -63,18 +63,38 @@ export async function forwardLocked(
     if (l.quantity - have > 0) needs.push({ orderLineId: l.id, skuId: l.sku_id, skuCode: l.sku_code, quantity: l.quantity - have });
   }
   if (needs.length === 0) throw new AppError("conflict", "every line of this order is with a supplier already");
-  const r = await routeLines(tx, actor, deps.clock.now(), { orderId: o.id, purpose: "original" }, needs, excluded);
+  // Many orders of one SKU forward at once (a promotion): the offer's stock row is the one they all
+  // wait for. So its stock is taken last, just before the COMMIT, and the row is held for that
+  // round trip only. If a concurrent order took the stock between the read and the taking, the
+  // routing is undone to the savepoint and done again, taking the stock as each line is routed.
+  await sql`savepoint forward`.execute(tx);
+  const r = await routeAndRecord(tx, deps, actor, o.id, needs, excluded, "later");
+  if (await reserveStock(tx, r.reservations)) return r;
+  await sql`rollback to savepoint forward`.execute(tx);
+  return routeAndRecord(tx, deps, actor, o.id, needs, excluded, "now");
+}
+
+async function routeAndRecord(
+  tx: Tx,
+  deps: Deps,
+  actor: Actor,
+  orderId: string,
+  needs: LineNeed[],
+  excluded: Set<string>,
+  reserve: "now" | "later",
+) {
+  const r = await routeLines(tx, actor, deps.clock.now(), { orderId, purpose: "original" }, needs, excluded, reserve);
   await tx
     .updateTable("orders")
     .set({ needs_sourcing: r.unserved.length > 0, sourcing_note: r.unserved.length ? r.unserved.map((u) => u.reason).join("; ") : null })
-    .where("id", "=", o.id)
+    .where("id", "=", orderId)
     .execute();
-  await rollUpOrder(tx, deps, actor, o.id);
+  await rollUpOrder(tx, deps, actor, orderId);
   if (r.supplierOrderIds.length) {
     await emit(deps, tx, {
       type: "order.forwarded",
       tenantId: actor.tenantId,
-      entityId: o.id,
+      entityId: orderId,
       data: { supplierOrderIds: r.supplierOrderIds, unserved: r.unserved },
       key: `order.forwarded:${r.supplierOrderIds[0]}`,
     });

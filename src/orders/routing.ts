@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { Actor } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
 import { newId } from "../platform/ids.js";
@@ -18,6 +19,8 @@ export const scoreBand = (score: unknown) => Math.round((score === null || score
 export interface RoutingResult {
   supplierOrderIds: string[];
   unserved: { orderLineId: string; skuCode: string; reason: string }[];
+  /** With `reserve: "later"`: the stock the caller must still take with `reserveStock`. */
+  reservations: { offerId: string; quantity: number }[];
 }
 
 /**
@@ -26,6 +29,10 @@ export interface RoutingResult {
  * cost, then the supplier with the better record (fewer rejected supplier orders) — and
  * writes one supplier order per supplier, reserving stock. Offers listed in `excludeOffers` (a
  * supplier that already rejected the line) are skipped, so a reroute falls back to the next offer.
+ *
+ * `reserve: "now"` takes each line's stock as it chooses the offer (the offer's row stays locked
+ * until the transaction ends); `"later"` chooses by the stock it read and leaves the taking to the
+ * caller (`reserveStock`), which can then hold the row for the end of its transaction only.
  */
 export async function routeLines(
   tx: Tx,
@@ -34,7 +41,9 @@ export async function routeLines(
   o: { orderId: string; purpose: "original" | "exchange" | "reship" | "repair"; caseId?: string | null },
   needs: LineNeed[],
   excludeOffers: Set<string> = new Set(),
+  reserve: "now" | "later" = "now",
 ): Promise<RoutingResult> {
+  const reservations: RoutingResult["reservations"] = [];
   const unserved: RoutingResult["unserved"] = [];
   const skuIds = [...new Set(needs.map((n) => n.skuId).filter((s): s is string => Boolean(s)))];
   const offers = skuIds.length
@@ -82,6 +91,13 @@ export async function routeLines(
       );
     let chosen: (typeof candidates)[number] | undefined;
     for (const c of candidates) {
+      if (reserve === "later") {
+        if (c.stock < need.quantity) continue; // an earlier line of this order took it
+        reservations.push({ offerId: c.id, quantity: need.quantity });
+        chosen = c;
+        c.stock -= need.quantity;
+        break;
+      }
       // Reserve stock; a concurrent order may have taken it, then the next offer is tried.
       const r = await tx
         .updateTable("offers")
@@ -144,5 +160,26 @@ export async function routeLines(
       .execute();
     supplierOrderIds.push(id);
   }
-  return { supplierOrderIds, unserved };
+  return { supplierOrderIds, unserved, reservations };
+}
+
+/**
+ * Takes the stock `routeLines(…, "later")` chose, in one statement, the offers' rows locked in the
+ * order of their ids (as an UPDATE locks them: other orders' supplier-order lines may still refer
+ * to the offer meanwhile). False when a concurrent order took some of it first: then part of it may be
+ * taken, and the caller rolls back to the savepoint it set before routing (see `forwardLocked`).
+ */
+export async function reserveStock(tx: Tx, reservations: RoutingResult["reservations"]): Promise<boolean> {
+  if (reservations.length === 0) return true;
+  const wanted = new Map<string, number>();
+  for (const r of reservations) wanted.set(r.offerId, (wanted.get(r.offerId) ?? 0) + r.quantity);
+  const ids = [...wanted.keys()].sort();
+  const taken = await sql<{ id: string }>`
+    WITH want AS (SELECT * FROM unnest(${ids}::uuid[], ${ids.map((id) => wanted.get(id))}::int[]) AS w(id, quantity)),
+    locked AS (SELECT o.id FROM offers o WHERE o.id IN (SELECT id FROM want) ORDER BY o.id FOR NO KEY UPDATE)
+    UPDATE offers o SET stock = o.stock - want.quantity
+    FROM want, locked
+    WHERE o.id = want.id AND o.id = locked.id AND o.stock >= want.quantity
+    RETURNING o.id`.execute(tx);
+  return taken.rows.length === ids.length;
 }

@@ -245,6 +245,7 @@ class OpenedQuery extends PgQuery {
 }
 
 const GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan";
+const SAVEPOINT = /^savepoint \w+$/i;
 const done = (command: string, rowCount: number | null = null) => Promise.resolve({ command, rowCount, oid: 0, rows: [], fields: [] });
 
 class PreparingClient extends pg.Client {
@@ -266,6 +267,11 @@ class PreparingClient extends pg.Client {
       this.failed = undefined;
       this.waiting = genericPlansNow() ? [{ text: "begin" }, { text: GENERIC_PLANS }] : [{ text: "begin" }];
       return done("BEGIN");
+    }
+    if (this.inTx && bare && promised && typeof config === "string" && SAVEPOINT.test(config)) {
+      // A savepoint answers nothing anyone waits for: it goes first in the next statement's write.
+      this.waiting.push({ text: config });
+      return done("SAVEPOINT");
     }
     const name = typeof config === "string" && hasValues ? statementName(config) : undefined;
     const connection = (this as unknown as { connection: PgConnectionLike }).connection;

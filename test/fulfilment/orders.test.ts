@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Catalog, createDeliveredOrder, createOrder, setupCatalog } from "../helpers/fixtures.js";
 import { DB_KINDS, startTestApp, supplierSession, type TestApp } from "../helpers/harness.js";
@@ -159,5 +160,84 @@ describe.each(DB_KINDS)("orders and fulfilment on %s", (kind) => {
     const order = await createOrder(t, cat);
     expect((await t.api("GET", `/api/v1/orders/${order.id}`, { as: "other:admin" })).status).toBe(404);
     expect((await t.api("POST", `/api/v1/orders/${order.id}/actions/forward`, { as: "other:admin" })).status).toBe(404);
+  });
+});
+
+// Orders of one SKU forwarded at once all wait for its offer's stock row: a forward takes the
+// stock last, after writing its supplier orders, and routes again if another order took it first.
+describe("forwarding orders of one SKU at once on postgres", () => {
+  let t: TestApp;
+  let cat: Catalog;
+  beforeAll(async () => {
+    t = await startTestApp("postgres");
+    cat = await setupCatalog(t, { stock: 3 });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("holds the offer's row only to take the stock, and routes to the next offer when the stock went meanwhile", async () => {
+    const order = await createOrder(t, cat, { lines: [{ skuCode: "MUG", quantity: 1 }] });
+    const stockOf = async (key: string) =>
+      (await t.api("GET", `/api/v1/offers?skuId=${cat.skus.MUG.id}`)).body.items.find((o: any) => o.id === cat.offers[key]).stock;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let locked!: () => void;
+    const holding = new Promise<void>((r) => {
+      locked = r;
+    });
+    // Another transaction holds A's offer row as a stock update does (A has priority), then sells
+    // its last stock.
+    const other = t.deps.db.transaction().execute(async (tx) => {
+      await sql`SELECT id FROM offers WHERE id = ${cat.offers["A-MUG"]} FOR NO KEY UPDATE`.execute(tx);
+      locked();
+      await gate;
+      await sql`UPDATE offers SET stock = 0 WHERE id = ${cat.offers["A-MUG"]}`.execute(tx);
+    });
+    await holding;
+    const forward = t.api("POST", `/api/v1/orders/${order.id}/actions/forward`);
+    try {
+      // The forward waits for the row with its supplier order's lines already written (it holds the
+      // lock an insert takes on supplier_order_lines): everything else of the forward came first.
+      let waiting: { pid: number }[] = [];
+      for (let i = 0; i < 500 && waiting.length === 0; i++) {
+        waiting = (
+          await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%offers%'`.execute(t.deps.db)
+        ).rows;
+        if (waiting.length === 0) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(waiting).toHaveLength(1);
+      const held = await sql<{ relation: string }>`SELECT relation::regclass::text AS relation FROM pg_locks
+      WHERE pid = ${waiting[0].pid} AND granted AND locktype = 'relation' AND mode = 'RowExclusiveLock'`.execute(t.deps.db);
+      expect(held.rows.map((r) => r.relation)).toContain("supplier_order_lines");
+    } finally {
+      release();
+      await other;
+    }
+    const res = await forward;
+    expect(res.status).toBe(200);
+    // A had none left when the forward came to take it: the line went to B, once.
+    expect(res.body.supplierOrders.map((s: any) => s.supplierId)).toEqual([cat.suppliers.b]);
+    expect(await stockOf("A-MUG")).toBe(0);
+    expect(await stockOf("B-MUG")).toBe(2);
+    const lines = await sql<{ n: number }>`SELECT count(*)::int AS n FROM supplier_order_lines l
+      JOIN supplier_orders so ON so.id = l.supplier_order_id WHERE so.order_id = ${order.id}`.execute(t.deps.db);
+    expect(lines.rows[0].n).toBe(1);
+  });
+
+  it("serves many orders of one SKU forwarded together with exactly the stock there is", async () => {
+    // 3 of A's… none left (the test above), 2 of B's: eight orders at once, two are served.
+    const orders = await Promise.all(Array.from({ length: 8 }, () => createOrder(t, cat, { lines: [{ skuCode: "MUG", quantity: 1 }] })));
+    const results = await Promise.all(orders.map((o) => t.api("POST", `/api/v1/orders/${o.id}/actions/forward`)));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const served = results.filter((r) => r.body.supplierOrders.length === 1);
+    expect(served).toHaveLength(2);
+    expect(served.every((r) => r.body.supplierOrders[0].supplierId === cat.suppliers.b)).toBe(true);
+    expect(results.filter((r) => r.body.needsSourcing)).toHaveLength(6);
+    const offers = (await t.api("GET", `/api/v1/offers?skuId=${cat.skus.MUG.id}`)).body.items;
+    expect(offers.every((o: any) => o.stock === 0)).toBe(true);
   });
 });

@@ -111,6 +111,20 @@ describe("prepared statements on postgres", () => {
         .execute(async (trx) => (await sql<{ v: string }>`SELECT v FROM t WHERE id = ${2}`.execute(trx)).rows);
       expect(after).toEqual([{ v: "b" }]);
 
+      // A savepoint goes with the statement after it; rolling back to it undoes what came after.
+      const sp = trips;
+      await h.db.transaction().execute(async (trx) => {
+        await ins(trx, 5, "e");
+        await sql`savepoint s1`.execute(trx);
+        await ins(trx, 6, "undone");
+        await sql`rollback to savepoint s1`.execute(trx);
+        await ins(trx, 7, "g");
+      });
+      // BEGIN + 5, SAVEPOINT + 6, ROLLBACK TO, 7, COMMIT: five (six with the savepoint alone).
+      expect(trips - sp).toBe(5);
+      const kept = await sql<{ id: number }>`SELECT id FROM t WHERE id >= 5 ORDER BY id`.execute(h.db);
+      expect(kept.rows.map((r) => r.id)).toEqual([5, 7]);
+
       // A transaction that runs nothing costs no round trip.
       const idle = trips;
       await h.db.transaction().execute(async () => {});
