@@ -1,7 +1,8 @@
 import { createHash, createHmac } from "node:crypto";
-import { sql } from "kysely";
+import { type Insertable, sql } from "kysely";
 import nodemailer from "nodemailer";
 import { messageVariables } from "../conversations/notify.js";
+import type { Notifications } from "../db/schema.js";
 import type { Deps, DomainEvent } from "../platform/context.js";
 import { type Executor, jsonColumn, type Tx } from "../platform/db.js";
 import { newId, randomToken } from "../platform/ids.js";
@@ -114,10 +115,7 @@ async function variables(ex: Executor, event: DomainEvent, baseUrl: string, loca
       : event.type === "case.approved"
         ? c?.return_ship_due_at
         : (event.data.dueAt ?? c?.return_ship_due_at ?? c?.response_due_at);
-  const localTime = (at: unknown) =>
-    new Intl.DateTimeFormat("sv-SE", { timeZone: facts.timezone ?? "Asia/Shanghai", dateStyle: "short", timeStyle: "short" }).format(
-      new Date(at as string),
-    );
+  const localTime = (at: unknown) => shortFormat(facts.timezone ?? "Asia/Shanghai").format(new Date(at as string));
   const amount = Number(claim ? claim.amount : (facts.refund_amount ?? event.data.amount ?? 0));
   return {
     overrides: jsonColumn<{ channel: string; active: boolean; subject: string; body: string }[]>(facts.overrides),
@@ -139,6 +137,17 @@ async function variables(ex: Executor, event: DomainEvent, baseUrl: string, loca
       ...(await messageVariables(ex, event, baseUrl)),
     },
   };
+}
+
+/** A date and time as messages show them, in a shop's zone; a formatter costs more to make than to use. */
+const shortFormats = new Map<string, Intl.DateTimeFormat>();
+function shortFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = shortFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("sv-SE", { timeZone, dateStyle: "short", timeStyle: "short" });
+    shortFormats.set(timeZone, f);
+  }
+  return f;
 }
 
 /**
@@ -166,6 +175,8 @@ export async function notify(deps: Deps, event: DomainEvent, channels: Channels)
   }
   recipients = recipients.filter((r) => r.to);
   const failures: string[] = [];
+  // Messages for channels not configured wait, saying why; all of an event's go in one statement.
+  const waitingRows: Insertable<Notifications>[] = [];
   for (const r of recipients) {
     const o = overrides.find((t) => t.channel === r.channel);
     if (o && !o.active) continue;
@@ -199,16 +210,7 @@ export async function notify(deps: Deps, event: DomainEvent, channels: Channels)
       order_id: (event.data.orderId as string) ?? null,
     };
     if (!send) {
-      await deps.db
-        .insertInto("notifications")
-        .values(values)
-        .onConflict((oc) =>
-          oc
-            .columns(["tenant_id", "event_key", "channel"])
-            .doUpdateSet({ last_error: waiting })
-            .where("notifications.status", "<>", "sent"),
-        )
-        .execute();
+      waitingRows.push(values);
       continue;
     }
     const row = await deps.db
@@ -243,6 +245,18 @@ export async function notify(deps: Deps, event: DomainEvent, channels: Channels)
         .execute();
       failures.push(`${r.channel}: ${msg}`);
     }
+  }
+  if (waitingRows.length) {
+    await deps.db
+      .insertInto("notifications")
+      .values(waitingRows)
+      .onConflict((oc) =>
+        oc
+          .columns(["tenant_id", "event_key", "channel"])
+          .doUpdateSet((eb) => ({ last_error: eb.ref("excluded.last_error") }))
+          .where("notifications.status", "<>", "sent"),
+      )
+      .execute();
   }
   if (failures.length) throw new Error(`notification not sent (${failures.join("; ")}); it will be retried`);
 }

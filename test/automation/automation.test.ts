@@ -418,3 +418,58 @@ describe.each(DB_KINDS)("automation on %s", (kind) => {
     expect((await t.api("GET", `/api/v1/cases/${c.id}`)).body.csat).toEqual({ score: 4, comment: "处理很快" });
   });
 });
+
+describe.each(DB_KINDS)("messages for channels not configured on %s", (kind) => {
+  let t: TestApp;
+  let cat: Catalog;
+  beforeAll(async () => {
+    delete process.env.SMTP_URL;
+    delete process.env.SMS_WEBHOOK_URL;
+    t = await startTestApp(kind);
+    cat = await setupCatalog(t);
+    t.clock.set("2026-03-02T04:00:00Z");
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("records each channel's message as waiting, with the setting to fill in, once however often the job runs", async () => {
+    await run(t);
+    const order = await createDeliveredOrder(t, cat, { deliveredAt: "2026-03-01T10:00:00+08:00" });
+    const c = (
+      await t.api("POST", "/api/v1/cases", {
+        body: { orderId: order.id, type: "return_refund", reason: "quality", lines: [{ orderLineId: order.lines[0].id, quantity: 1 }] },
+      })
+    ).body;
+    await run(t);
+    const submitted = async () =>
+      (await t.api("GET", `/api/v1/notifications?caseId=${c.id}`)).body.items
+        .filter((n: any) => n.event === "case.submitted")
+        .sort((a: any, b: any) => a.channel.localeCompare(b.channel));
+    const first = await submitted();
+    expect(first.map((n: any) => [n.channel, n.status, n.recipient])).toEqual([
+      ["email", "pending", "xm@example.test"],
+      ["sms", "pending", "13912345678"],
+    ]);
+    expect(first[0].lastError).toMatch(/SMTP_URL/);
+    expect(first[1].lastError).toMatch(/SMS_WEBHOOK_URL/);
+    expect(first[0].body).toContain(c.caseNo);
+    // The same event again (a retried job): still one message per channel, the reason kept.
+    const key = (await t.deps.db.selectFrom("notifications").select("event_key").where("id", "=", first[0].id).executeTakeFirstOrThrow())
+      .event_key;
+    expect(key).toBeTruthy();
+    await t.deps.db.transaction().execute((tx) =>
+      emit(t.deps, tx, {
+        type: "case.submitted",
+        tenantId: t.t.tenantId,
+        entityId: c.id,
+        data: { orderId: order.id },
+        key,
+      }),
+    );
+    expect(await run(t)).toBeGreaterThan(0);
+    const again = await submitted();
+    expect(again.map((n: any) => n.id)).toEqual(first.map((n: any) => n.id));
+    expect(again.map((n: any) => n.lastError)).toEqual(first.map((n: any) => n.lastError));
+  });
+});
