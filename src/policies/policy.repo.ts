@@ -17,15 +17,16 @@ export interface LoadedPolicy {
 
 /** The shop's current policy; version 1 with the mainland-China default is made on first use. */
 export async function loadPolicy(ex: Executor, tenantId: string, shopId: string): Promise<LoadedPolicy> {
+  // Which version is current is read each time; its rules, which never change, come from memory.
   const row = await ex
     .selectFrom("policies")
-    .selectAll()
+    .select("id")
     .where("tenant_id", "=", tenantId)
     .where("shop_id", "=", shopId)
     .orderBy("version", "desc")
     .limit(1)
     .executeTakeFirst();
-  if (row) return { id: row.id, version: row.version, rules: PolicyRulesSchema.parse(row.rules), createdAt: row.created_at };
+  if (row) return loadPolicyById(ex, tenantId, row.id);
   const shop = await ex.selectFrom("shops").select("id").where("tenant_id", "=", tenantId).where("id", "=", shopId).executeTakeFirst();
   if (!shop) throw notFound("shop");
   const id = newId();
