@@ -21,29 +21,24 @@ const NAMES: Record<string, { zh: string; en: string }> = {
 };
 
 export async function platformTermsOf(ex: Executor, tenantId: string, caseId: string) {
-  const c = await ex
+  // One statement, which finds nothing for the usual case (a supplier reached without a platform).
+  const c = await cdb(ex)
     .selectFrom("cases as c")
     .innerJoin("orders as o", "o.id", "c.order_id")
     .innerJoin("shops as sh", "sh.id", "c.shop_id")
-    .select(["c.id", "c.supplier_id", "c.reason", "c.type", "c.created_at", "o.delivered_at", "sh.timezone"])
+    .innerJoin("supplier_channels as ch", (j) => j.onRef("ch.supplier_id", "=", "c.supplier_id").onRef("ch.tenant_id", "=", "c.tenant_id"))
+    .innerJoin("connectors as k", "k.id", "ch.connector_id")
+    .select(["c.reason", "c.type", "c.created_at", "o.delivered_at", "sh.timezone", "ch.kind", "k.config"])
     .select((eb) =>
       eb.selectFrom("evidence as v").select(eb.fn.countAll<string>().as("n")).whereRef("v.case_id", "=", "c.id").as("evidence_count"),
     )
     .where("c.tenant_id", "=", tenantId)
     .where("c.id", "=", caseId)
     .executeTakeFirst();
-  if (!c?.supplier_id) return null;
-  const ch = await cdb(ex)
-    .selectFrom("supplier_channels as ch")
-    .innerJoin("connectors as k", "k.id", "ch.connector_id")
-    .select(["ch.kind", "k.config"])
-    .where("ch.tenant_id", "=", tenantId)
-    .where("ch.supplier_id", "=", c.supplier_id)
-    .executeTakeFirst();
-  const platform = ch && platformFor(ch.kind);
-  if (!ch || !platform?.terms) return null;
+  const platform = c && platformFor(c.kind);
+  if (!c || !platform?.terms) return null;
   const settings: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries((ch.config ?? {}) as Record<string, unknown>)) settings[k] = v == null ? undefined : String(v);
+  for (const [k, v] of Object.entries((c.config ?? {}) as Record<string, unknown>)) settings[k] = v == null ? undefined : String(v);
   const terms: SupplierTerms = { ...DEFAULT_TERMS, ...platform.terms(settings) };
   const check = checkSupplierTerms(terms, {
     reason: c.reason as Reason,
@@ -53,9 +48,9 @@ export async function platformTermsOf(ex: Executor, tenantId: string, caseId: st
     timezone: c.timezone,
     evidenceCount: Number(c.evidence_count ?? 0),
   });
-  const name = NAMES[ch.kind] ?? { zh: ch.kind, en: ch.kind };
+  const name = NAMES[c.kind] ?? { zh: c.kind, en: c.kind };
   return {
-    platform: ch.kind,
+    platform: c.kind,
     terms,
     covers: check.covers,
     warnings: check.warnings.map((w) => ({
