@@ -73,7 +73,14 @@ export async function applyAction(
     type: `case.${past}`,
     tenantId: actor.tenantId,
     entityId: caseId,
-    data: { caseNo: c.case_no, orderId: c.order_id, from: c.status, to },
+    data: {
+      caseNo: c.case_no,
+      orderId: c.order_id,
+      from: c.status,
+      to,
+      // A return's parcel, for tracking it without reading the case again.
+      ...(action === "ship-return" ? { carrier: set.return_carrier, trackingNo: set.return_tracking_no, shopId: c.shop_id } : {}),
+    },
     key: `case.${past}:${caseId}:${now.getTime()}:${newId()}`,
   });
   await audit(tx, actor, `case.${action}`, "case", caseId, { status: c.status }, { status: to, ...input });

@@ -105,11 +105,16 @@ export async function carrierEventSink(deps: Deps, tx: Tx, e: DomainEvent) {
       });
   }
   if (e.type === "case.return_shipped") {
-    const c = await tx
-      .selectFrom("cases")
-      .select(["return_carrier", "return_tracking_no", "shop_id"])
-      .where("id", "=", e.entityId)
-      .executeTakeFirst();
+    // The event carries the return's parcel and shop; an older event in the queue may not.
+    const d = e.data;
+    const c =
+      typeof d.carrier === "string" && typeof d.trackingNo === "string" && typeof d.shopId === "string"
+        ? { return_carrier: d.carrier, return_tracking_no: d.trackingNo, shop_id: d.shopId }
+        : await tx
+            .selectFrom("cases")
+            .select(["return_carrier", "return_tracking_no", "shop_id"])
+            .where("id", "=", e.entityId)
+            .executeTakeFirst();
     if (c)
       await subscribeLater(deps, tx, {
         tenantId: e.tenantId,

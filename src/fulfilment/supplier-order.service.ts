@@ -84,12 +84,10 @@ async function routeAndRecord(
   reserve: "now" | "later",
 ) {
   const r = await routeLines(tx, actor, deps.clock.now(), { orderId, purpose: "original" }, needs, excluded, reserve);
-  await tx
-    .updateTable("orders")
-    .set({ needs_sourcing: r.unserved.length > 0, sourcing_note: r.unserved.length ? r.unserved.map((u) => u.reason).join("; ") : null })
-    .where("id", "=", orderId)
-    .execute();
-  await rollUpOrder(tx, deps, actor, orderId);
+  await rollUpOrder(tx, deps, actor, orderId, {
+    needs_sourcing: r.unserved.length > 0,
+    sourcing_note: r.unserved.length ? r.unserved.map((u) => u.reason).join("; ") : null,
+  });
   if (r.supplierOrderIds.length) {
     await emit(deps, tx, {
       type: "order.forwarded",

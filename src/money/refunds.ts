@@ -546,22 +546,29 @@ export async function openClaimForCase(
 ): Promise<string | null> {
   const c = known.c ?? (await tx.selectFrom("cases").selectAll().where("id", "=", caseId).executeTakeFirstOrThrow());
   if (c.responsibility !== "supplier" || !c.supplier_id) return null;
-  const existing = await tx
-    .selectFrom("supplier_claims")
-    .select("id")
-    .where("case_id", "=", caseId)
-    .where("status", "!=", "cancelled")
-    .executeTakeFirst();
-  if (existing) return existing.id;
-  const goods = await tx
-    .selectFrom("case_lines as cl")
-    .innerJoin("supplier_order_lines as sl", "sl.order_line_id", "cl.order_line_id")
-    .innerJoin("supplier_orders as so", (j) => j.onRef("so.id", "=", "sl.supplier_order_id").on("so.purpose", "=", "original"))
-    .select(["cl.quantity", "sl.unit_cost"])
-    .where("cl.case_id", "=", caseId)
-    .where("so.supplier_id", "=", c.supplier_id)
-    .execute();
-  const goodsCost = goods.reduce((s, g) => s + g.quantity * Number(g.unit_cost), 0);
+  // The case's live claim, if it has one, and what the supplier charged for the case's goods: one read.
+  const supplierId = c.supplier_id;
+  const facts = await tx
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom("supplier_claims")
+        .select("id")
+        .where("case_id", "=", caseId)
+        .where("status", "!=", "cancelled")
+        .limit(1)
+        .as("existing"),
+      eb
+        .selectFrom("case_lines as cl")
+        .innerJoin("supplier_order_lines as sl", "sl.order_line_id", "cl.order_line_id")
+        .innerJoin("supplier_orders as so", (j) => j.onRef("so.id", "=", "sl.supplier_order_id").on("so.purpose", "=", "original"))
+        .select(sql<string>`coalesce(sum(cl.quantity * sl.unit_cost), 0)`.as("cost"))
+        .where("cl.case_id", "=", caseId)
+        .where("so.supplier_id", "=", supplierId)
+        .as("goods_cost"),
+    ])
+    .executeTakeFirstOrThrow();
+  if (facts.existing) return facts.existing;
+  const goodsCost = Number(facts.goods_cost);
   const resolution = c.resolution as { returnFreight?: number } | null;
   const offer = c.offer as { amount?: number; accepted?: boolean } | null;
   const freight = c.type === "return_refund" || c.type === "exchange" ? Number(resolution?.returnFreight ?? 0) : 0;

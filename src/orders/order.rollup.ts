@@ -1,13 +1,22 @@
 import { sql } from "kysely";
 import type { Actor, Deps } from "../platform/context.js";
 import { emit } from "../platform/context.js";
-import type { Tx } from "../platform/db.js";
+import { sendWithNext, type Tx } from "../platform/db.js";
 import { deriveOrderStatus, type OrderStatus, type SupplierOrderStatus } from "./order.states.js";
 
 // Status roll-up ----------------------------------------------------------------------------------
 
-/** Recomputes the order's status and delivered time from its original supplier orders. */
-export async function rollUpOrder(tx: Tx, deps: Deps, actor: Actor, orderId: string): Promise<{ before: OrderStatus; after: OrderStatus }> {
+/**
+ * Recomputes the order's status and delivered time from its original supplier orders. `sourcing`
+ * (a forward's outcome: whether some line found no supplier, and why) is written in the same update.
+ */
+export async function rollUpOrder(
+  tx: Tx,
+  deps: Deps,
+  actor: Actor,
+  orderId: string,
+  sourcing?: { needs_sourcing: boolean; sourcing_note: string | null },
+): Promise<{ before: OrderStatus; after: OrderStatus }> {
   // The order and its original supplier orders in one read (the supplier orders as JSON beside it).
   const o = await tx
     .selectFrom("orders")
@@ -28,21 +37,27 @@ export async function rollUpOrder(tx: Tx, deps: Deps, actor: Actor, orderId: str
   );
   const deliveredTimes = sos.flatMap((s) => (s.status === "delivered" && s.delivered_at ? [new Date(s.delivered_at).getTime()] : []));
   const deliveredAt = after === "delivered" && deliveredTimes.length ? new Date(Math.max(...deliveredTimes)) : null;
-  if (after !== o.status || String(deliveredAt) !== String(o.delivered_at ? new Date(o.delivered_at) : null)) {
-    await tx
-      .updateTable("orders")
-      .set({ status: after, delivered_at: deliveredAt ?? o.delivered_at, updated_at: deps.clock.now() })
-      .where("id", "=", orderId)
-      .execute();
-    if (after !== o.status) {
-      await emit(deps, tx, {
-        type: `order.${after}`,
-        tenantId: actor.tenantId,
-        entityId: orderId,
-        data: { from: o.status, to: after },
-        key: `order.${after}:${orderId}`,
-      });
-    }
+  const changed = after !== o.status || String(deliveredAt) !== String(o.delivered_at ? new Date(o.delivered_at) : null);
+  if (changed || sourcing) {
+    // Nothing waits for the update's answer: it goes with the transaction's next statement.
+    await sendWithNext(
+      tx
+        .updateTable("orders")
+        .set({
+          ...(changed ? { status: after, delivered_at: deliveredAt ?? o.delivered_at, updated_at: deps.clock.now() } : {}),
+          ...sourcing,
+        })
+        .where("id", "=", orderId),
+    ).execute();
+  }
+  if (after !== o.status) {
+    await emit(deps, tx, {
+      type: `order.${after}`,
+      tenantId: actor.tenantId,
+      entityId: orderId,
+      data: { from: o.status, to: after },
+      key: `order.${after}:${orderId}`,
+    });
   }
   return { before: o.status, after };
 }

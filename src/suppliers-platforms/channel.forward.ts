@@ -10,7 +10,7 @@ import { audit } from "../platform/audit.js";
 import type { Actor, Deps } from "../platform/context.js";
 import type { Tx } from "../platform/db.js";
 import { lockRows } from "../platform/locks.js";
-import { channelLinkOf, channelOf, enqueueChannelJob, platformContext, platformFor, setChannelLink } from "./channel.repo.js";
+import { channelLinkOf, enqueueChannelJob, platformContext, platformFor, setChannelLink } from "./channel.repo.js";
 import { cdb, type SupplierPlatform } from "./platform.js";
 
 // Forwarding: a supplier order routed to a platform supplier is placed there by a job, under our own
@@ -20,17 +20,17 @@ const MAX_ATTEMPTS = 8;
 
 /** Queues a supplier order for its supplier's platform, in the caller's transaction. No-op for other channels. */
 export async function queueForward(deps: Deps, tx: Tx, tenantId: string, supplierOrderId: string, force = false) {
-  const so = await tx
-    .selectFrom("supplier_orders")
-    .select(["id", "supplier_id", "status"])
-    .where("id", "=", supplierOrderId)
+  // The supplier order with its supplier's channel, if any, in one read.
+  const so = await cdb(tx)
+    .selectFrom("supplier_orders as so")
+    .leftJoin("supplier_channels as ch", (j) => j.onRef("ch.supplier_id", "=", "so.supplier_id").on("ch.tenant_id", "=", tenantId))
+    .select(["so.id", "ch.kind", "ch.connector_id", "ch.auto_forward"])
+    .where("so.id", "=", supplierOrderId)
     .executeTakeFirst();
-  if (!so) return false;
-  const ch = await channelOf(tx, tenantId, so.supplier_id);
-  if (!ch?.connector_id || !platformFor(ch.kind) || (!ch.auto_forward && !force)) return false;
+  if (!so?.kind || !so.connector_id || !platformFor(so.kind) || (!so.auto_forward && !force)) return false;
   await cdb(tx)
     .insertInto("supplier_order_channel_links")
-    .values({ supplier_order_id: so.id, tenant_id: tenantId, connector_id: ch.connector_id, out_order_id: so.id, state: "queued" })
+    .values({ supplier_order_id: so.id, tenant_id: tenantId, connector_id: so.connector_id, out_order_id: so.id, state: "queued" })
     .onConflict((oc) => oc.column("supplier_order_id").doNothing())
     .execute();
   await enqueueChannelJob(deps, { type: "forward", supplierOrderId: so.id }, { tx });
