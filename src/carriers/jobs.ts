@@ -80,49 +80,39 @@ export async function subscribeLater(
   await enqueueCarrierJob(deps, job, { tx });
 }
 
+type Parcel = { carrier: string | null; trackingNo: string | null; shopId: string };
+
+/** The parcel and shop a shipment's event carries (an older event in the queue may carry none). */
+function parcelOf(e: DomainEvent): Parcel | null {
+  const d = e.data;
+  return typeof d.carrier === "string" && typeof d.trackingNo === "string" && typeof d.shopId === "string"
+    ? { carrier: d.carrier, trackingNo: d.trackingNo, shopId: d.shopId }
+    : null;
+}
+
 /** Domain events that subscribe a parcel: a supplier's shipment, a return shipped by the customer. */
 export async function carrierEventSink(deps: Deps, tx: Tx, e: DomainEvent) {
   await interceptOnApproval(deps, tx, e);
   if (e.type === "supplier_order.shipped") {
-    // The shipment's event carries its parcel and shop; an older event in the queue may not.
-    const d = e.data;
-    const so =
-      typeof d.carrier === "string" && typeof d.trackingNo === "string" && typeof d.shopId === "string"
-        ? { carrier: d.carrier, tracking_no: d.trackingNo, shop_id: d.shopId }
-        : await tx
-            .selectFrom("supplier_orders as so")
-            .innerJoin("orders as o", "o.id", "so.order_id")
-            .select(["so.carrier", "so.tracking_no", "o.shop_id"])
-            .where("so.id", "=", e.entityId)
-            .executeTakeFirst();
-    if (so)
-      await subscribeLater(deps, tx, {
-        tenantId: e.tenantId,
-        shopId: so.shop_id,
-        carrier: so.carrier,
-        trackingNo: so.tracking_no,
-        supplierOrderId: e.entityId,
-      });
+    const p =
+      parcelOf(e) ??
+      (await tx
+        .selectFrom("supplier_orders as so")
+        .innerJoin("orders as o", "o.id", "so.order_id")
+        .select(["so.carrier", "so.tracking_no as trackingNo", "o.shop_id as shopId"])
+        .where("so.id", "=", e.entityId)
+        .executeTakeFirst());
+    if (p) await subscribeLater(deps, tx, { tenantId: e.tenantId, ...p, supplierOrderId: e.entityId });
   }
   if (e.type === "case.return_shipped") {
-    // The event carries the return's parcel and shop; an older event in the queue may not.
-    const d = e.data;
-    const c =
-      typeof d.carrier === "string" && typeof d.trackingNo === "string" && typeof d.shopId === "string"
-        ? { return_carrier: d.carrier, return_tracking_no: d.trackingNo, shop_id: d.shopId }
-        : await tx
-            .selectFrom("cases")
-            .select(["return_carrier", "return_tracking_no", "shop_id"])
-            .where("id", "=", e.entityId)
-            .executeTakeFirst();
-    if (c)
-      await subscribeLater(deps, tx, {
-        tenantId: e.tenantId,
-        shopId: c.shop_id,
-        carrier: c.return_carrier,
-        trackingNo: c.return_tracking_no,
-        caseId: e.entityId,
-      });
+    const p =
+      parcelOf(e) ??
+      (await tx
+        .selectFrom("cases")
+        .select(["return_carrier as carrier", "return_tracking_no as trackingNo", "shop_id as shopId"])
+        .where("id", "=", e.entityId)
+        .executeTakeFirst());
+    if (p) await subscribeLater(deps, tx, { tenantId: e.tenantId, ...p, caseId: e.entityId });
   }
 }
 
