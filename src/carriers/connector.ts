@@ -31,6 +31,9 @@ readWithLock({
     WHERE tenant_id = ${tenantId} AND kind IN (${sql.join(TRACKER_KINDS)}) AND deleted_at IS NULL AND status <> 'paused'`,
 });
 
+/** True when this transaction's case or supplier-order action counted no live tracking connector for the tenant. */
+export const noLiveTrackers = (tx: Tx, tenantId: string) => txMemo<number>(tx, liveTrackersKey(tenantId)) === 0;
+
 /** The tenant's 快递100 connector (a shop's own first, else the tenant-wide one), if it has one that is not paused. */
 export async function carrierConnector(ex: Executor, tenantId: string, shopId?: string | null): Promise<ConnectorRow | undefined> {
   return pickKuaidi100(await liveConnectors(ex, tenantId, ["kuaidi100"]), shopId);
@@ -45,7 +48,7 @@ const pickKuaidi100 = (rows: ConnectorRow[], shopId?: string | null) =>
  */
 export async function trackingConnector(ex: Executor, tenantId: string, shopId?: string | null): Promise<ConnectorRow | undefined> {
   // A case or supplier-order action has counted them with its lock: none means nothing to read.
-  if (txMemo<number>(ex as Tx, liveTrackersKey(tenantId)) === 0) return undefined;
+  if (noLiveTrackers(ex as Tx, tenantId)) return undefined;
   // Both kinds in one read.
   const rows = await liveConnectors(ex, tenantId, TRACKER_KINDS);
   const track17 = rows.filter((r) => r.kind === "track17");

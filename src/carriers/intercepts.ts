@@ -9,7 +9,7 @@ import type { Tx } from "../platform/db.js";
 import { AppError, notFound } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { lockRows } from "../platform/locks.js";
-import { carrierConnector, requireCarrierConnector } from "./connector.js";
+import { carrierConnector, noLiveTrackers, requireCarrierConnector } from "./connector.js";
 import { enqueueCarrierJob } from "./jobs.js";
 import { carrierActor } from "./tracking.js";
 
@@ -103,6 +103,8 @@ export async function requestCarrierIntercept(deps: Deps, actor: Actor, soId: st
 /** On approving a refund-only case in transit: when the shop prefers the carrier, the interceptions just asked go to it at once. */
 export async function interceptOnApproval(deps: Deps, tx: Tx, e: DomainEvent) {
   if (e.type !== "case.approved") return;
+  // Only a 快递100 connector intercepts parcels: a tenant without a live tracker has nothing to do.
+  if (noLiveTrackers(tx, e.tenantId)) return;
   const orderId = String(e.data.orderId ?? "");
   const waiting = await tx
     .selectFrom("supplier_orders as so")
