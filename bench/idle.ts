@@ -9,12 +9,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fmt, sleep } from "./lib.js";
+import { fmt, SERVER_OPTIONS, sleep } from "./lib.js";
 
 const TICKS = 100; // USER_HZ on Linux
 
 /** The command `npm start` runs once `prestart` has built the server (see package.json). */
-export const START_CMD = process.env.BENCH_IDLE_CMD ?? "node dist/dropdesk.mjs start";
+export const START_CMD = process.env.BENCH_IDLE_CMD ?? `node ${SERVER_OPTIONS.join(" ")} dist/dropdesk.mjs start`;
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import pg from "pg";
 // @ts-expect-error: a plain .mjs script without types
-import { buildServer, SERVER_BUNDLE } from "../scripts/build-server.mjs";
+import { buildServer, SERVER_BUNDLE, SERVER_NODE_OPTIONS } from "../scripts/build-server.mjs";
 
 export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const ADMIN = { email: "bench@dropdesk.test", password: "lifecycle load 2026 under test" };
@@ -37,6 +37,9 @@ export interface Server {
   stop(): Promise<void>;
 }
 
+/** The Node options `npm start` runs the server with (scripts/build-server.mjs). */
+export const SERVER_OPTIONS: string[] = SERVER_NODE_OPTIONS;
+
 /** Starts Dropdesk as a user would (`npm start`: the compiled `dropdesk start`), signs in and makes an admin API token. */
 export async function startServer(opts: { databaseUrl?: string; processes?: number; port: number; nodeArgs?: string[] }): Promise<Server> {
   const dataDir = opts.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), "dd-bench-"));
@@ -44,7 +47,7 @@ export async function startServer(opts: { databaseUrl?: string; processes?: numb
   await buildServer({ quiet: true });
   // BENCH_NODE_ARGS adds Node options to the server of any bench (a preload that samples memory, --cpu-prof).
   const extra = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...extra, ...(opts.nodeArgs ?? []), SERVER_BUNDLE, "start"], {
+  const child: ChildProcess = spawn(process.execPath, [...SERVER_OPTIONS, ...extra, ...(opts.nodeArgs ?? []), SERVER_BUNDLE, "start"], {
     env: {
       ...process.env,
       PORT: String(opts.port),
