@@ -81,6 +81,14 @@ export async function benchStatements(): Promise<string[]> {
     const shopId = await setupCatalog(call);
     verbose.length = 0;
     await runLifecycle(call, shopId);
+    // A second lifecycle, once the statements are prepared on the connections: statements marked to
+    // ride with the next one go alone the first time a connection sees their text.
+    const first = new Map(counts);
+    const listedFirst = verbose.length;
+    await runLifecycle(call, shopId);
+    const warm = new Map(counts);
+    for (const [k, v] of first) counts.set(k, v);
+    verbose.length = listedFirst;
     // The times: three more lifecycles, once every statement has been prepared and planned.
     if (process.env.VERBOSE) {
       const listed = verbose.length;
@@ -97,10 +105,10 @@ export async function benchStatements(): Promise<string[]> {
       base.set(step, stmts.length);
     }, ctx);
     out.push(
-      "| step | statements | with BEGIN/COMMIT | baseline (plain SQL) | × baseline | event jobs afterwards |",
-      "|---|---:|---:|---:|---:|---:|",
+      "| step | statements | with BEGIN/COMMIT | the same, second lifecycle | baseline (plain SQL) | × baseline | event jobs afterwards |",
+      "|---|---:|---:|---:|---:|---:|---:|",
     );
-    const total = { sent: 0, all: 0, base: 0, jobs: 0 };
+    const total = { sent: 0, all: 0, warm: 0, base: 0, jobs: 0 };
     for (const step of STEPS) {
       const c = counts.get(step) ?? { sent: 0, all: 0, jobs: 0 };
       const b = base.get(step) ?? 0;
@@ -108,10 +116,12 @@ export async function benchStatements(): Promise<string[]> {
       total.all += c.all;
       total.base += b;
       total.jobs += c.jobs;
-      out.push(`| ${step} | ${c.sent} | ${c.all} | ${b} | ${b ? (c.sent / b).toFixed(1) : "—"} | ${c.jobs} |`);
+      const w = warm.get(step)?.all ?? 0;
+      total.warm += w;
+      out.push(`| ${step} | ${c.sent} | ${c.all} | ${w} | ${b} | ${b ? (c.sent / b).toFixed(1) : "—"} | ${c.jobs} |`);
     }
     out.push(
-      `| **lifecycle** | **${total.sent}** | **${total.all}** | **${total.base}** | **${(total.sent / total.base).toFixed(1)}** | **${total.jobs}** |`,
+      `| **lifecycle** | **${total.sent}** | **${total.all}** | **${total.warm}** | **${total.base}** | **${(total.sent / total.base).toFixed(1)}** | **${total.jobs}** |`,
     );
     out.push(...verbose);
     if (process.env.VERBOSE) {

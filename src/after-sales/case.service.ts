@@ -3,7 +3,7 @@ import type { Cases } from "../db/schema.js";
 import { openClaimForCase, sendAfterCommit } from "../money/refunds.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
-import type { Tx } from "../platform/db.js";
+import { sendWithNext, type Tx } from "../platform/db.js";
 import { AppError, invalidTransition } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { lockedRowKey, txMemo } from "../platform/tx-memo.js";
@@ -66,7 +66,8 @@ export async function applyAction(
   const policy = c.policy_id ? await loadPolicyById(tx, actor.tenantId, c.policy_id) : null;
   const set: Record<string, unknown> = { status: to, updated_at: now };
   const refundId = (await CASE_ACTION_HANDLERS[action]({ tx, deps, actor, c, to, input, now, rules: policy?.rules, set })) ?? null;
-  await tx.updateTable("cases").set(set).where("id", "=", caseId).execute();
+  // Locked above; nothing waits for the update's answer: it goes with the next statement.
+  await sendWithNext(tx.updateTable("cases").set(set).where("id", "=", caseId)).execute();
   await writeEvent(tx, actor, caseId, action, c.status, to, input.note ?? null, Object.keys(input).length ? input : undefined, now);
   const past = PAST[action] ?? action;
   await emit(deps, tx, {

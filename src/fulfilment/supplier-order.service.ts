@@ -7,7 +7,7 @@ import { nextSupplierOrderStatus, type SupplierOrderStatus, supplierOrderActions
 import { type LineNeed, reserveStock, routeLines } from "../orders/routing.js";
 import { audit } from "../platform/audit.js";
 import { type Actor, type Deps, emit } from "../platform/context.js";
-import type { Tx } from "../platform/db.js";
+import { sendWithNext, type Tx } from "../platform/db.js";
 import { AppError, invalidTransition, notFound } from "../platform/errors.js";
 import { lockWithOrder } from "../platform/locks.js";
 import { supplierOrderView } from "./supplier-order.view.js";
@@ -128,7 +128,8 @@ export async function supplierOrderActionTx(tx: Tx, deps: Deps, actor: Actor, so
   if (action === "deliver") set.delivered_at = input.deliveredAt ? new Date(input.deliveredAt) : now;
   if (action === "confirm-cancel") set.cancelled_at = now;
   if (input.note) set.note = input.note;
-  await tx.updateTable("supplier_orders").set(set).where("id", "=", soId).execute();
+  // Locked above; nothing waits for the update's answer: it goes with the next statement.
+  await sendWithNext(tx.updateTable("supplier_orders").set(set).where("id", "=", soId)).execute();
   if (action === "reject" || action === "confirm-cancel") await releaseStock(tx, soId);
   if (action === "ship" && Number(so.cost_total) > 0) {
     await post(tx, {
