@@ -91,25 +91,21 @@ export async function routeLines(
       );
     let chosen: (typeof candidates)[number] | undefined;
     for (const c of candidates) {
-      if (reserve === "later") {
-        if (c.stock < need.quantity) continue; // an earlier line of this order took it
-        reservations.push({ offerId: c.id, quantity: need.quantity });
-        chosen = c;
-        c.stock -= need.quantity;
-        break;
+      if (reserve === "later") reservations.push({ offerId: c.id, quantity: need.quantity });
+      else {
+        // Reserve stock; a concurrent order may have taken it, then the next offer is tried.
+        const r = await tx
+          .updateTable("offers")
+          .set((eb) => ({ stock: eb("stock", "-", need.quantity) }))
+          .where("id", "=", c.id)
+          .where("stock", ">=", need.quantity)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) continue;
       }
-      // Reserve stock; a concurrent order may have taken it, then the next offer is tried.
-      const r = await tx
-        .updateTable("offers")
-        .set((eb) => ({ stock: eb("stock", "-", need.quantity) }))
-        .where("id", "=", c.id)
-        .where("stock", ">=", need.quantity)
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 1) {
-        chosen = c;
-        c.stock -= need.quantity;
-        break;
-      }
+      // What this line took is gone for the order's next lines (candidates are picked per line).
+      chosen = c;
+      c.stock -= need.quantity;
+      break;
     }
     if (!chosen) {
       const any = offers.some((of) => of.sku_id === need.skuId && !excludeOffers.has(of.id));

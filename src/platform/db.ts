@@ -178,8 +178,9 @@ export function planGenericallyWhen(predicate: () => boolean): void {
 
 /**
  * The comment that marks a statement as one whose answer nobody waits for (an audit entry, a
- * timeline entry, the update of a row the transaction has already locked): inside a transaction on PostgreSQL it goes with the transaction's next statement,
- * or with its COMMIT, instead of in a round trip of its own. Such a statement returns no rows, and
+ * timeline entry, the update of a row the transaction has already locked): inside a transaction on
+ * PostgreSQL it goes with the transaction's next statement, or with its COMMIT, instead of in a
+ * round trip of its own. Such a statement returns no rows, and
  * may fail only where the transaction would fail anyway: its error fails the statement it went with
  * (or the COMMIT), and the transaction is rolled back. `sendWithNext` puts the mark on a query.
  */
