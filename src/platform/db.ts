@@ -200,28 +200,111 @@ type Opener = { text: string; name?: string; values?: unknown[] };
  * statement's own. An error in any of them fails the whole, and the transaction is then aborted as
  * it would have been: the caller rolls it back.
  */
-const PgQuery = (pg as unknown as { Query: new (config: object) => PgQueryLike }).Query;
+const PgQuery = (pg as unknown as { Query: new (text: string, values?: unknown[], callback?: QueryCallback) => PgQueryLike }).Query;
+type QueryCallback = (err: Error | null, res: unknown) => void;
 interface PgQueryLike {
   name?: string;
   text: string;
+  values?: unknown[];
+  queryMode?: string;
+  portal: string;
+  callback?: QueryCallback;
   prepare(connection: PgConnectionLike): void;
   hasBeenParsed(connection: PgConnectionLike): boolean;
+  handleRowDescription(msg: { fields: unknown[] }): void;
   handleCommandComplete(msg: unknown, connection: PgConnectionLike): void;
+  handleError(err: Error, connection: PgConnectionLike): void;
+  listeners(event: string): unknown[];
+  _getRows(connection: PgConnectionLike, rows: undefined): void;
 }
 interface PgConnectionLike {
   parse(m: { text: string; name?: string }): void;
-  bind(m: { portal: string; statement: string; values: unknown[] }): void;
+  bind(m: { portal: string; statement: string; values: unknown[]; valueMapper?: unknown }): void;
   execute(m: { portal: string }): void;
+  close(m: { type: "S"; name: string }): void;
+  sync(): void;
   submittedNamedStatements: Record<string, string>;
   parsedStatements: Record<string, string>;
 }
-class OpenedQuery extends PgQuery {
+/** What pg's Result builds from a RowDescription: the fields, their parsers and an empty row. */
+interface Shape {
+  fields: unknown[];
+  _parsers: unknown[];
+  _prebuiltEmptyResultObject: object;
+}
+/** Per connection, the result shape of each named statement it has prepared (null: no columns). */
+const shapes = new WeakMap<PgConnectionLike, Map<string, Shape | null>>();
+
+/**
+ * A statement of pg's extended protocol that, once its name is prepared on a connection, asks for
+ * no description of its result: pg sends a Describe with every Bind and builds the row's fields
+ * and parsers from the answer, the same answer each time. The shape is kept from the first answer
+ * on that connection. PostgreSQL refuses to run a prepared statement whose result type has
+ * changed since it was prepared ("cached plan must not change result type"), so a kept shape
+ * cannot go stale. The query is made from its text, which spares pg copying a config object.
+ */
+class ShapedQuery extends PgQuery {
+  private connection: PgConnectionLike | undefined;
+  private described = false;
+  constructor(name: string | undefined, text: string, values: unknown[] | undefined, callback: QueryCallback) {
+    super(text, values, callback);
+    this.name = name;
+    this.queryMode = "extended";
+  }
+  override prepare(connection: PgConnectionLike) {
+    const known = this.name !== undefined && connection.parsedStatements[this.name] === this.text ? shapes.get(connection) : undefined;
+    if (!known?.has(this.name as string)) {
+      this.connection = connection;
+      super.prepare(connection);
+      return;
+    }
+    try {
+      connection.bind({ portal: this.portal, statement: this.name as string, values: this.values ?? [], valueMapper: prepareValue });
+    } catch (err) {
+      // As pg does: a value that cannot be sent fails the query and leaves the connection usable.
+      connection.close({ type: "S", name: this.name as string });
+      connection.sync();
+      this.handleError(err as Error, connection);
+      return;
+    }
+    const shape = known.get(this.name as string);
+    const self = this as unknown as { _result: Shape; _accumulateRows: boolean };
+    if (shape) Object.assign(self._result, shape);
+    self._accumulateRows = this.callback !== undefined || this.listeners("row").length === 0;
+    this._getRows(connection, undefined);
+  }
+  override handleRowDescription(msg: { fields: unknown[] }) {
+    super.handleRowDescription(msg);
+    this.described = true;
+    if (this.name && this.connection) {
+      const { fields, _parsers, _prebuiltEmptyResultObject } = (this as unknown as { _result: Shape })._result;
+      this.shapesHere().set(this.name, { fields, _parsers, _prebuiltEmptyResultObject });
+    }
+  }
+  override handleCommandComplete(msg: unknown, connection: PgConnectionLike) {
+    // No description came: the statement has no result columns (PostgreSQL answered NoData).
+    if (this.name && this.connection && !this.described) this.shapesHere().set(this.name, null);
+    super.handleCommandComplete(msg, connection);
+  }
+  private shapesHere(): Map<string, Shape | null> {
+    const connection = this.connection as PgConnectionLike;
+    let map = shapes.get(connection);
+    if (!map) {
+      map = new Map();
+      shapes.set(connection, map);
+    }
+    return map;
+  }
+}
+
+class OpenedQuery extends ShapedQuery {
   private skip: number;
   constructor(
-    config: object,
+    main: { name?: string; text: string; values?: unknown[] },
+    callback: QueryCallback,
     private openers: Opener[],
   ) {
-    super({ ...config, queryMode: "extended" });
+    super(main.name, main.text, main.values, callback);
     this.skip = openers.length;
   }
   override prepare(connection: PgConnectionLike) {
@@ -306,15 +389,21 @@ class PreparingClient extends pg.Client {
         },
       );
     }
+    if (name && promised) return this.submit(new ShapedQuery(name, config, values, () => {}));
     if (name) return super.query({ name, text: config, values }, callback);
     return super.query(config, values, callback);
   }
 
   private sendWith(main: { name?: string; text: string; values?: unknown[] }, openers: Opener[]): Promise<unknown> {
+    return this.submit(new OpenedQuery(main, () => {}, openers));
+  }
+
+  /** Queues a query made here and answers its result as a promise, as pg does for a config. */
+  private submit(query: ShapedQuery): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const callback = (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res));
+      query.callback = (err, res) => (err ? reject(err) : resolve(res));
       // biome-ignore lint/suspicious/noExplicitAny: a pg Submittable; pg's types name only configs.
-      super.query(new OpenedQuery({ ...main, callback }, openers) as any);
+      super.query(query as any);
     });
   }
 }

@@ -38,6 +38,56 @@ describe("prepared statements on postgres", () => {
     }
   }, 60_000);
 
+  it("asks for a prepared statement's result description once per connection, and reads its rows the same", async () => {
+    const h = await freshDb("postgres");
+    try {
+      await h.exec("CREATE TABLE t (id int PRIMARY KEY, v text, n bigint, at timestamptz, doc jsonb)");
+      // Row descriptions the server sends on the pool's connection (one per Describe answered with columns).
+      let descriptions = 0;
+      const pool = h.pool as unknown as { on(e: string, f: (c: { connection: { on(e: string, f: () => void): void } }) => void): void };
+      const counted = new WeakSet<object>();
+      pool.on("acquire", (c) => {
+        if (counted.has(c)) return;
+        counted.add(c);
+        c.connection.on("rowDescription", () => {
+          descriptions += 1;
+        });
+      });
+      const at = new Date("2026-12-03T10:00:00.000Z");
+      const ins = (trx: typeof h.db, id: number, v: string | null) =>
+        sql`INSERT INTO t (id, v, n, at, doc) VALUES (${id}, ${v}, ${id * 10}, ${at}, ${JSON.stringify({ id })})`.execute(trx);
+      const read = (trx: typeof h.db, id: number) =>
+        sql<{ id: number; v: string | null; n: number; at: Date; doc: { id: number } }>`SELECT * FROM t WHERE id = ${id}`.execute(trx);
+      for (let i = 1; i <= 3; i++) await ins(h.db, i, i === 2 ? null : `v${i}`);
+      // An insert has no result columns: no description is sent for it, the first time or later.
+      expect(descriptions).toBe(0);
+      const rows = [];
+      for (let i = 1; i <= 3; i++) rows.push(...(await read(h.db, i)).rows);
+      // The select was described once, and its later runs still give named, parsed columns.
+      expect(descriptions).toBe(1);
+      expect(rows).toEqual([
+        { id: 1, v: "v1", n: 10, at, doc: { id: 1 } },
+        { id: 2, v: null, n: 20, at, doc: { id: 2 } },
+        { id: 3, v: "v3", n: 30, at, doc: { id: 3 } },
+      ]);
+      // Inside a transaction (the statement going with its BEGIN) the kept shape is used as well.
+      const inTx = await h.db.transaction().execute(async (trx) => (await read(trx, 2)).rows);
+      expect(inTx).toEqual([rows[1]]);
+      expect(descriptions).toBe(1);
+      // A statement returning nothing now returns an empty result, with the same shape.
+      expect((await read(h.db, 99)).rows).toEqual([]);
+      // A prepared statement whose result changed shape is refused by PostgreSQL, not read with the
+      // kept shape; a new text is described on its own.
+      await h.exec("ALTER TABLE t ADD COLUMN extra int");
+      await expect(read(h.db, 1)).rejects.toThrow(/cached plan must not change result type/);
+      const other = await sql<{ id: number; extra: number | null }>`SELECT id, extra FROM t WHERE id = ${1}`.execute(h.db);
+      expect(other.rows).toEqual([{ id: 1, extra: null }]);
+      expect(descriptions).toBe(2);
+    } finally {
+      await h.drop();
+    }
+  }, 60_000);
+
   it("leaves the import's one-use statements unprepared, and still prepares the rest of its work", async () => {
     const t = await startTestApp("postgres");
     try {
