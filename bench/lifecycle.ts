@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { fmt, freshPgDb, loop, ratio, type Server, startServer } from "./lib.js";
+import { fmt, freshPgDb, httpRequest, loop, ratio, type Server, startServer } from "./lib.js";
 
 /**
  * The full after-sales lifecycle over HTTP, as an integrator or the console drives it:
@@ -100,13 +100,12 @@ export function serverCall(server: Server, timings?: Record<Step, number[]>): Ca
   const h = { authorization: `Bearer ${server.token}`, "content-type": "application/json" };
   return async (step, path, body = {}) => {
     const t0 = performance.now();
-    let r: Response;
-    let text: string;
+    let r: { status: number; text: string };
     for (let attempt = 1; ; attempt++) {
-      r = await fetch(`${server.url}${path}`, { method: "POST", headers: h, body: JSON.stringify(body) });
-      text = await r.text();
-      if (r.status !== 409 || attempt === 3 || !text.includes("try again")) break;
+      r = await httpRequest(`${server.url}${path}`, { method: "POST", headers: h, body: JSON.stringify(body) });
+      if (r.status !== 409 || attempt === 3 || !r.text.includes("try again")) break;
     }
+    const text = r.text;
     timings?.[step as Step]?.push(performance.now() - t0);
     if (r.status >= 300) throw new Error(`${step} ${path}: ${r.status} ${text}`);
     return JSON.parse(text);
