@@ -33,6 +33,8 @@ export function txAdapter(tx: Tx): Adapter {
 
 export interface Jobs {
   boss: PgBoss;
+  /** On PGlite: wakes the workers of the queues that have due jobs now, and names those queues. */
+  wakeDue?: () => Promise<string[]>;
   enqueue(tx: Tx, event: DomainEvent): Promise<void>;
   stop(): Promise<void>;
 }
@@ -68,28 +70,42 @@ export async function ensureQueue(deps: Deps, name: string, options: Omit<PgBoss
 export type JobHandler = (deps: Deps, event: DomainEvent) => Promise<void>;
 
 /**
- * How often an embedded (PGlite) worker looks for due jobs when nobody told it of one, unless
- * DROPDESK_POLL_SECONDS says otherwise: each look is a query in the server's own process, and the
- * queues polling every second kept an idle server busy. Jobs sent by this process (every job, on
- * PGlite) wake their queue's workers at once (see `wakeOnSend`), so this bounds only the wait for
- * a retry or a job sent to run later.
+ * How often the embedded (PGlite) server looks for jobs that have come due while nobody told a
+ * worker of them, unless DROPDESK_POLL_SECONDS says otherwise. Jobs sent by this process (every
+ * job, on PGlite) wake their queue's workers at once (see `wakeOnSend`), so the look bounds only
+ * the wait for a retry or a job sent to run later. It is one query for all queues: each queue's
+ * own fetch is an update of pg-boss's partitioned table (five queues cost ~60 ms of CPU every
+ * look, the idle server's largest cost), against ~4 ms for the look.
  */
 export const EMBEDDED_IDLE_POLL_SECONDS = 30;
+/** The workers' own polling on PGlite, a safety net behind the look above. */
+const EMBEDDED_WORKER_POLL_SECONDS = 600;
 
 /**
  * On PGlite every job is sent by this one process, so `boss.send` wakes the workers of that queue
  * in this process instead of leaving them to poll: their fetch waits for the database's single
  * connection, i.e. until the sending transaction has ended, and so sees the job once it is
  * committed (and none if it rolled back). A worker whose batch came back full looks again at once.
- * Without DROPDESK_POLL_SECONDS the workers then poll only every EMBEDDED_IDLE_POLL_SECONDS.
+ * Without DROPDESK_POLL_SECONDS the workers then poll only every EMBEDDED_WORKER_POLL_SECONDS,
+ * and every EMBEDDED_IDLE_POLL_SECONDS one query finds the queues with due jobs and wakes those.
+ * Returns that look, for the timer and for tests.
  */
-function wakeOnSend(boss: PgBoss): void {
+function wakeOnSend(boss: PgBoss, h: DbHandle): () => Promise<string[]> {
   const workers = new Map<string, string[]>();
   const work = boss.work.bind(boss) as (name: string, options: PgBoss.WorkOptions, handler: PgBoss.WorkHandler<unknown>) => Promise<string>;
   const send = boss.send.bind(boss) as (...args: unknown[]) => Promise<string | null>;
   const wake = (name: string) => {
     for (const id of workers.get(name) ?? []) boss.notifyWorker(id);
   };
+  const wakeDue = async (): Promise<string[]> => {
+    if (workers.size === 0) return [];
+    const { rows } = await h.exec("SELECT DISTINCT name FROM pgboss.job WHERE state < 'active' AND start_after < now()");
+    const due = rows.map((r) => String(r.name)).filter((name) => workers.has(name));
+    for (const name of due) wake(name);
+    return due;
+  };
+  const polled = process.env.DROPDESK_POLL_SECONDS !== undefined;
+  let timer: NodeJS.Timeout | undefined;
   (boss as { work: unknown }).work = async (
     name: string,
     optionsOrHandler: PgBoss.WorkOptions | PgBoss.WorkHandler<unknown>,
@@ -97,10 +113,7 @@ function wakeOnSend(boss: PgBoss): void {
   ) => {
     const options = typeof optionsOrHandler === "function" ? {} : optionsOrHandler;
     const handler = (typeof optionsOrHandler === "function" ? optionsOrHandler : maybeHandler) as PgBoss.WorkHandler<unknown>;
-    const pollingIntervalSeconds =
-      process.env.DROPDESK_POLL_SECONDS === undefined
-        ? Math.max(options.pollingIntervalSeconds ?? 2, EMBEDDED_IDLE_POLL_SECONDS)
-        : options.pollingIntervalSeconds;
+    const pollingIntervalSeconds = polled ? options.pollingIntervalSeconds : EMBEDDED_WORKER_POLL_SECONDS;
     const batchSize = options.batchSize ?? 1;
     const id = await work(name, { ...options, pollingIntervalSeconds }, async (jobs) => {
       const r = await handler(jobs);
@@ -108,6 +121,11 @@ function wakeOnSend(boss: PgBoss): void {
       return r;
     });
     workers.set(name, [...(workers.get(name) ?? []), id]);
+    if (!polled && !timer) {
+      timer = setInterval(() => void wakeDue().catch(() => {}), EMBEDDED_IDLE_POLL_SECONDS * 1000);
+      timer.unref();
+      boss.once("stopped", () => clearInterval(timer));
+    }
     return id;
   };
   (boss as { send: unknown }).send = async (...args: unknown[]) => {
@@ -116,6 +134,7 @@ function wakeOnSend(boss: PgBoss): void {
     if (name) wake(name);
     return id;
   };
+  return wakeDue;
 }
 
 /** Starts the queue; with `work`, this process also runs the handlers. */
@@ -127,7 +146,7 @@ export async function startJobs(deps: Deps, handlers: JobHandler[], opts: { work
       : // Embedded: its maintenance (expiring, archiving, deleting old jobs) every 10 minutes, not 2.
         new PgBoss({ db: handleAdapter(h), supervise: opts.work, schedule: false, maintenanceIntervalSeconds: 600 });
   boss.on("error", (err) => console.warn(`job queue: ${err.message}`));
-  if (h.kind === "pglite") wakeOnSend(boss);
+  const wakeDue = h.kind === "pglite" ? wakeOnSend(boss, h) : undefined;
   await oneAtATime(h, async () => {
     await boss.start();
     for (const q of [EVENT_QUEUE, SWEEP_QUEUE])
@@ -140,6 +159,7 @@ export async function startJobs(deps: Deps, handlers: JobHandler[], opts: { work
   }
   return {
     boss,
+    wakeDue,
     async enqueue(tx, event) {
       await boss.send(EVENT_QUEUE, event, { db: txAdapter(tx) } as PgBoss.SendOptions);
     },
