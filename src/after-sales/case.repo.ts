@@ -5,6 +5,7 @@ import { type Executor, sendWithNext, type Tx } from "../platform/db.js";
 import { notFound } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
 import { lockWithOrder } from "../platform/locks.js";
+import { precompiled } from "../platform/precompiled.js";
 import type { CaseRole } from "./case.states.js";
 
 // The case's own SQL that more than one file needs: its timeline, its lock, the blocklist check.
@@ -29,6 +30,40 @@ export async function isBlocked(ex: Executor, tenantId: string, shopId: string, 
   return Boolean(hit);
 }
 
+const insertCaseEvent = precompiled(
+  (
+    db,
+    p: {
+      id: string;
+      tenant_id: string;
+      case_id: string;
+      action: string;
+      actor_type: string;
+      actor_id: string;
+      from_status: string | null;
+      to_status: string | null;
+      note: string | null;
+      data: string | null;
+      at: Date;
+    },
+  ) =>
+    sendWithNext(
+      db.insertInto("case_events").values({
+        id: p.id,
+        tenant_id: p.tenant_id,
+        case_id: p.case_id,
+        action: p.action,
+        actor_type: p.actor_type,
+        actor_id: p.actor_id,
+        from_status: p.from_status,
+        to_status: p.to_status,
+        note: p.note,
+        data: p.data,
+        at: p.at,
+      }),
+    ),
+);
+
 /** One entry on a case's timeline. Every writer of case_events goes through here; nothing waits for it (see WITH_NEXT). */
 export async function caseEvent(
   ex: Executor,
@@ -46,21 +81,19 @@ export async function caseEvent(
     at: Date;
   },
 ) {
-  await sendWithNext(
-    ex.insertInto("case_events").values({
-      id: newId(),
-      tenant_id: e.tenantId,
-      case_id: e.caseId,
-      action: e.action,
-      actor_type: e.actorType,
-      actor_id: e.actorId,
-      from_status: e.from ?? null,
-      to_status: e.to ?? null,
-      note: e.note ?? null,
-      data: e.data === undefined ? null : JSON.stringify(e.data),
-      at: e.at,
-    }),
-  ).execute();
+  await insertCaseEvent(ex, {
+    id: newId(),
+    tenant_id: e.tenantId,
+    case_id: e.caseId,
+    action: e.action,
+    actor_type: e.actorType,
+    actor_id: e.actorId,
+    from_status: e.from ?? null,
+    to_status: e.to ?? null,
+    note: e.note ?? null,
+    data: e.data === undefined ? null : JSON.stringify(e.data),
+    at: e.at,
+  });
 }
 
 /** Who the actor is on a timeline: its staff role, or its kind (customer, supplier, system). */

@@ -5,6 +5,7 @@ import { quoteCaseRefund } from "../money/refunds.js";
 import type { Actor } from "../platform/context.js";
 import { type Executor, jsonColumn, jsonDate } from "../platform/db.js";
 import { notFound } from "../platform/errors.js";
+import { precompiled } from "../platform/precompiled.js";
 import { type PolicyReason, returnFreightPayer } from "../policies/engine.js";
 import { loadPolicyById } from "../policies/policy.repo.js";
 import type { CaseType, Reason, Responsibility } from "../policies/rules.js";
@@ -64,12 +65,13 @@ interface CaseViewLine {
   sku_id: string | null;
 }
 
-export async function caseView(ex: Executor, actor: Actor, caseId: string, opts: { detail?: boolean } = {}) {
-  const detail = opts.detail ?? true;
-  // One statement: the case with its order, shop and supplier, and its lines, timeline, evidence,
-  // refunds and open claim as JSON arrays (each statement is a round trip; this view answers
-  // every case action).
-  let q = ex
+/**
+ * The case view's one statement: the case with its order, shop and supplier, and its lines, timeline,
+ * evidence, refunds and open claim as JSON arrays (each statement is a round trip; this view answers
+ * every case action). Its text is made once for staff, customers and suppliers each.
+ */
+const caseViewRow = precompiled((db, p: { tenantId: string; caseId: string; scopeId: string }, scope) => {
+  let q = db
     .selectFrom("cases as c")
     .innerJoin("orders as o", "o.id", "c.order_id")
     .innerJoin("shops as sh", "sh.id", "c.shop_id")
@@ -100,11 +102,18 @@ export async function caseView(ex: Executor, actor: Actor, caseId: string, opts:
       sql<Record<string, unknown> | null>`(SELECT row_to_json(k) FROM (SELECT id, status, amount FROM supplier_claims
         WHERE case_id = c.id AND status <> 'cancelled' LIMIT 1) k)`.as("claim_json"),
     )
-    .where("c.tenant_id", "=", actor.tenantId)
-    .where("c.id", "=", caseId);
-  if (actor.role === "customer") q = q.where("c.order_id", "=", actor.orderId ?? "");
-  if (actor.role === "supplier") q = q.where("c.supplier_id", "=", actor.supplierId ?? "");
-  const c = await q.executeTakeFirst();
+    .where("c.tenant_id", "=", p.tenantId)
+    .where("c.id", "=", p.caseId);
+  if (scope === "customer") q = q.where("c.order_id", "=", p.scopeId);
+  if (scope === "supplier") q = q.where("c.supplier_id", "=", p.scopeId);
+  return q;
+});
+
+export async function caseView(ex: Executor, actor: Actor, caseId: string, opts: { detail?: boolean } = {}) {
+  const detail = opts.detail ?? true;
+  const scope = actor.role === "customer" || actor.role === "supplier" ? actor.role : "staff";
+  const scopeId = (actor.role === "customer" ? actor.orderId : actor.supplierId) ?? "";
+  const [c] = await caseViewRow(ex, { tenantId: actor.tenantId, caseId, scopeId }, scope);
   if (!c) throw notFound("case");
   const lines = jsonColumn<CaseViewLine[]>(c.lines_json);
   type Row = Record<string, unknown>;
