@@ -1,5 +1,6 @@
 import { type RawBuilder, type Selectable, sql } from "kysely";
 import type { Database, Tx } from "./db.js";
+import { precompiled } from "./precompiled.js";
 import { setTxMemo } from "./tx-memo.js";
 
 /**
@@ -78,6 +79,30 @@ type LockedRow<K extends "cases" | "supplierOrders"> = Selectable<K extends "cas
   WithOrder;
 
 /**
+ * The statement of `lockWithOrder`, made once per kind of row, scope and number of registered facts
+ * (the variant): the row is looked up by id within the scope. The second lock reads the first (a
+ * one-time filter, evaluated before the row is scanned), so the order is locked before its case or
+ * supplier order.
+ */
+const lockRowWithOrder = precompiled((db, p: { tenantId: string; id: string; orderId: string; supplierId: string }, variant) => {
+  const table = sql.table(variant.startsWith("cases") ? "cases" : "supplier_orders");
+  const conds = [sql`tenant_id = ${p.tenantId}`, sql`id = ${p.id}`];
+  if (variant.includes("+order")) conds.push(sql`order_id = ${p.orderId}`);
+  if (variant.includes("+supplier")) conds.push(sql`supplier_id = ${p.supplierId}`);
+  const where = sql.join(conds, sql` AND `);
+  return sql<Record<string, unknown>>`WITH
+    l0 AS (SELECT id, currency, cancelled_at, shop_id FROM orders
+           WHERE id = (SELECT order_id FROM ${table} WHERE ${where}) FOR NO KEY UPDATE),
+    l1 AS (SELECT * FROM ${table} WHERE ${where} AND EXISTS (SELECT 1 FROM l0) FOR NO KEY UPDATE)
+    SELECT l1.*, l0.currency AS order_currency, l0.cancelled_at AS order_cancelled_at, l0.shop_id AS order_shop_id
+      ${sql.join(
+        lockFacts.map((f, i) => sql`, (${f.select(p.tenantId, sql.ref("l0.id"))}) AS ${sql.id(`fact_${i}`)}`),
+        sql``,
+      )}
+    FROM l1 JOIN l0 ON l0.id = l1.order_id`.compile(db);
+});
+
+/**
  * Locks a case or a supplier order together with its order, in LOCK_ORDER (the order first), in
  * one statement that also finds the order and reads both: the row is looked up by id within
  * `scope` (the tenant, and for a customer or a supplier what they may see). Returns the locked
@@ -91,24 +116,13 @@ export async function lockWithOrder<K extends "cases" | "supplierOrders">(
   id: string,
   scope: { tenantId: string; orderId?: string; supplierId?: string },
 ): Promise<LockedRow<K> | undefined> {
-  const table = sql.table(kind === "cases" ? "cases" : "supplier_orders");
-  const conds = [sql`tenant_id = ${scope.tenantId}`, sql`id = ${id}`];
-  if (scope.orderId !== undefined) conds.push(sql`order_id = ${scope.orderId}`);
-  if (scope.supplierId !== undefined) conds.push(sql`supplier_id = ${scope.supplierId}`);
-  const where = sql.join(conds, sql` AND `);
-  // The second lock reads the first (a one-time filter, evaluated before the row is scanned), so
-  // the order is locked before its case or supplier order.
-  const rows = await sql<LockedRow<K>>`WITH
-    l0 AS (SELECT id, currency, cancelled_at, shop_id FROM orders
-           WHERE id = (SELECT order_id FROM ${table} WHERE ${where}) FOR NO KEY UPDATE),
-    l1 AS (SELECT * FROM ${table} WHERE ${where} AND EXISTS (SELECT 1 FROM l0) FOR NO KEY UPDATE)
-    SELECT l1.*, l0.currency AS order_currency, l0.cancelled_at AS order_cancelled_at, l0.shop_id AS order_shop_id
-      ${sql.join(
-        lockFacts.map((f, i) => sql`, (${f.select(scope.tenantId, sql.ref("l0.id"))}) AS ${sql.id(`fact_${i}`)}`),
-        sql``,
-      )}
-    FROM l1 JOIN l0 ON l0.id = l1.order_id`.execute(tx);
-  const row = rows.rows[0] as (LockedRow<K> & Record<string, unknown>) | undefined;
+  const variant = `${kind}${scope.orderId === undefined ? "" : "+order"}${scope.supplierId === undefined ? "" : "+supplier"}:${lockFacts.length}`;
+  const rows = await lockRowWithOrder(
+    tx,
+    { tenantId: scope.tenantId, id, orderId: scope.orderId ?? "", supplierId: scope.supplierId ?? "" },
+    variant,
+  );
+  const row = rows[0] as (LockedRow<K> & Record<string, unknown>) | undefined;
   if (!row) return undefined;
   lockFacts.forEach((f, i) => {
     const value = row[`fact_${i}`];

@@ -18,15 +18,20 @@ export type Slots<A> = { [K in keyof A]: A[K] };
  * run once per `variant`; every run then sends that text with the arguments put in place of their
  * placeholders (an argument left undefined is sent as null). Each placeholder is read by name
  * (`p.id`; spreading `p` gives nothing), and the statement's shape must depend only on the
- * variant: a builder that adds a clause or a column for some arguments names that choice.
+ * variant: a builder that adds a clause or a column for some arguments names that choice. A raw
+ * `sql` statement is returned compiled (`sql`…`.compile(db)`).
  */
-export function precompiled<A extends Record<string, unknown>, R>(build: (db: Db, p: Slots<A>, variant: string) => Compilable<R>) {
+export function precompiled<A extends Record<string, unknown>, R>(
+  build: (db: Db, p: Slots<A>, variant: string) => Compilable<R> | CompiledQuery<R>,
+) {
   const slots = new Proxy({}, { get: (_t, key) => new Slot(String(key)) }) as Slots<A>;
   const made = new Map<string, { sql: string; parameters: readonly unknown[] }>();
   return async (ex: Executor, args: A, variant = ""): Promise<R[]> => {
     let q = made.get(variant);
     if (!q) {
-      const c = build(ex as Db, slots, variant).compile();
+      const built = build(ex as Db, slots, variant);
+      // A raw `sql` statement arrives compiled (it compiles against an executor).
+      const c = "compile" in built ? built.compile() : built;
       q = { sql: c.sql, parameters: c.parameters };
       made.set(variant, q);
     }
