@@ -1,23 +1,13 @@
 import { sql } from "kysely";
 import type { Executor } from "../platform/db.js";
+import { precompiled } from "../platform/precompiled.js";
 import type { PolicyReason } from "../policies/engine.js";
 
 const DAY = 86400_000;
 
-/**
- * Refund-only abuse signals for one customer over the last 90 days: many refund-only cases or a
- * large refund-only amount, "not received" on parcels tracked as delivered, returns that were not
- * what was sent. Any signal flags the customer and suspends automatic approval.
- */
-export async function customerRisk(
-  ex: Executor,
-  tenantId: string,
-  customerId: string | null,
-  now: Date,
-): Promise<{ flag: boolean; reasons: PolicyReason[] }> {
-  if (!customerId) return { flag: false, reasons: [] };
-  const since = new Date(now.getTime() - 90 * DAY);
-  const rows = await ex
+/** One customer's refund-only, "not received but delivered" and mismatched-return cases since a day. */
+const riskCounts = precompiled((db, p: { tenantId: string; customerId: string; since: Date }) =>
+  db
     .selectFrom("cases as c")
     .leftJoin("orders as o", "o.id", "c.order_id")
     .select([
@@ -34,11 +24,26 @@ export async function customerRisk(
           .filterWhere(sql<string>`${sql.ref("c.inspection")}->>'matchesOrder'`, "=", "false")
           .as("mismatched"),
     ])
-    .where("c.tenant_id", "=", tenantId)
-    .where("c.customer_id", "=", customerId)
-    .where("c.created_at", ">=", since)
-    .where("c.status", "not in", ["cancelled"])
-    .executeTakeFirst();
+    .where("c.tenant_id", "=", p.tenantId)
+    .where("c.customer_id", "=", p.customerId)
+    .where("c.created_at", ">=", p.since)
+    .where("c.status", "not in", ["cancelled"]),
+);
+
+/**
+ * Refund-only abuse signals for one customer over the last 90 days: many refund-only cases or a
+ * large refund-only amount, "not received" on parcels tracked as delivered, returns that were not
+ * what was sent. Any signal flags the customer and suspends automatic approval.
+ */
+export async function customerRisk(
+  ex: Executor,
+  tenantId: string,
+  customerId: string | null,
+  now: Date,
+): Promise<{ flag: boolean; reasons: PolicyReason[] }> {
+  if (!customerId) return { flag: false, reasons: [] };
+  const since = new Date(now.getTime() - 90 * DAY);
+  const [rows] = await riskCounts(ex, { tenantId, customerId, since });
   const refundOnly = Number(rows?.refund_only ?? 0);
   const notReceived = Number(rows?.not_received_delivered ?? 0);
   const mismatched = Number(rows?.mismatched ?? 0);

@@ -4,6 +4,7 @@ import { type SupplierOrderStatus, supplierOrderActions } from "../orders/order.
 import type { Actor } from "../platform/context.js";
 import { type Executor, type JsonRowOf, jsonColumn } from "../platform/db.js";
 import { notFound } from "../platform/errors.js";
+import { precompiled } from "../platform/precompiled.js";
 
 // The supplier order as the API shows it, to staff, to its supplier and (without costs) to the customer.
 
@@ -74,9 +75,12 @@ export const supplierOrderRows = (ex: Executor) =>
     .selectAll("so")
     .select(["s.name as supplier_name", "o.platform_order_no", "o.address", "o.customer", "sh.timezone as shop_timezone"]);
 
-export async function supplierOrderView(ex: Executor, actor: Actor, soId: string) {
-  // One statement: the supplier order with its supplier, order, lines and tracking events.
-  let q = supplierOrderRows(ex)
+/**
+ * The supplier-order view's one statement: the supplier order with its supplier, order, lines and
+ * tracking events; a supplier's variant keeps to its own supplier orders.
+ */
+const supplierOrderViewRow = precompiled((db, p: { tenantId: string; soId: string; supplierId: string }, scope) => {
+  let q = supplierOrderRows(db)
     .select(
       sql<
         SoLineJson[]
@@ -89,10 +93,18 @@ export async function supplierOrderView(ex: Executor, actor: Actor, soId: string
       >`(SELECT coalesce(json_agg(e ORDER BY e.occurred_at, e.id), '[]') FROM (SELECT id, status, occurred_at, description
         FROM tracking_events WHERE tenant_id = so.tenant_id AND tracking_no = so.tracking_no) e)`.as("tracking_json"),
     )
-    .where("so.tenant_id", "=", actor.tenantId)
-    .where("so.id", "=", soId);
-  if (actor.role === "supplier") q = q.where("so.supplier_id", "=", actor.supplierId ?? "");
-  const so = await q.executeTakeFirst();
+    .where("so.tenant_id", "=", p.tenantId)
+    .where("so.id", "=", p.soId);
+  if (scope === "supplier") q = q.where("so.supplier_id", "=", p.supplierId);
+  return q;
+});
+
+export async function supplierOrderView(ex: Executor, actor: Actor, soId: string) {
+  const [so] = await supplierOrderViewRow(
+    ex,
+    { tenantId: actor.tenantId, soId, supplierId: actor.supplierId ?? "" },
+    actor.role === "supplier" ? "supplier" : "staff",
+  );
   if (!so) throw notFound("supplier order");
   const events = so.tracking_no ? jsonColumn<typeof so.tracking_json>(so.tracking_json) : [];
   return {

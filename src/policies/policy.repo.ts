@@ -5,6 +5,7 @@ import type { Actor } from "../platform/context.js";
 import { type Executor, type JsonRowOf, jsonColumn } from "../platform/db.js";
 import { notFound } from "../platform/errors.js";
 import { newId } from "../platform/ids.js";
+import { precompiled } from "../platform/precompiled.js";
 import { type EligibilityInput, evaluateEligibility, type TypeOption } from "./engine.js";
 import { CN_DEFAULT, type ConditionFlag, type PolicyRules, PolicyRulesSchema, type Reason } from "./rules.js";
 
@@ -57,17 +58,22 @@ export async function loadPolicyById(ex: Executor, tenantId: string, id: string)
   return loaded;
 }
 
-/** Quantity of each order line already held by cases that are still alive. */
-export async function claimedQuantities(ex: Executor, orderId: string, excludeCaseId?: string): Promise<Map<string, number>> {
-  let q = ex
+const liveClaims = precompiled((db, p: { orderId: string; excludeCaseId: string }, variant) => {
+  let q = db
     .selectFrom("case_lines as cl")
     .innerJoin("cases as c", "c.id", "cl.case_id")
     .select(["cl.order_line_id", (eb) => eb.fn.sum<number>("cl.quantity").as("qty")])
-    .where("c.order_id", "=", orderId)
+    .where("c.order_id", "=", p.orderId)
     .where("c.status", "not in", ["rejected", "cancelled"])
     .groupBy("cl.order_line_id");
-  if (excludeCaseId) q = q.where("c.id", "!=", excludeCaseId);
-  return new Map((await q.execute()).map((r) => [r.order_line_id as string, Number(r.qty)]));
+  if (variant === "excluding") q = q.where("c.id", "!=", p.excludeCaseId);
+  return q;
+});
+
+/** Quantity of each order line already held by cases that are still alive. */
+export async function claimedQuantities(ex: Executor, orderId: string, excludeCaseId?: string): Promise<Map<string, number>> {
+  const rows = await liveClaims(ex, { orderId, excludeCaseId: excludeCaseId ?? "" }, excludeCaseId ? "excluding" : "");
+  return new Map(rows.map((r) => [r.order_line_id as string, Number(r.qty)]));
 }
 
 /** An order line as the facts carry it (from `json_agg`). */
@@ -81,13 +87,9 @@ export interface OrderFacts {
   policy: LoadedPolicy;
 }
 
-/**
- * The order, its lines, its shop's time zone and when it first shipped, in one statement; with
- * `lock` the order row is locked for the caller's transaction (never the shop's row).
- */
-export async function orderFacts(ex: Executor, who: Actor | string, orderId: string, opts: { lock?: boolean } = {}): Promise<OrderFacts> {
-  const actor = { tenantId: typeof who === "string" ? who : who.tenantId };
-  let q = ex
+/** The statement of `orderFacts`; the variant "lock" locks the order row (never the shop's). */
+const orderFactsRow = precompiled((db, p: { tenantId: string; orderId: string }, variant) => {
+  let q = db
     .selectFrom("orders as o")
     .innerJoin("shops as sh", "sh.id", "o.shop_id")
     .selectAll("o")
@@ -100,10 +102,19 @@ export async function orderFacts(ex: Executor, who: Actor | string, orderId: str
         "first_shipped",
       ),
     )
-    .where("o.tenant_id", "=", actor.tenantId)
-    .where("o.id", "=", orderId);
-  if (opts.lock) q = q.modifyEnd(sql`FOR UPDATE OF o`);
-  const row = await q.executeTakeFirst();
+    .where("o.tenant_id", "=", p.tenantId)
+    .where("o.id", "=", p.orderId);
+  if (variant === "lock") q = q.modifyEnd(sql`FOR UPDATE OF o`);
+  return q;
+});
+
+/**
+ * The order, its lines, its shop's time zone and when it first shipped, in one statement; with
+ * `lock` the order row is locked for the caller's transaction (never the shop's row).
+ */
+export async function orderFacts(ex: Executor, who: Actor | string, orderId: string, opts: { lock?: boolean } = {}): Promise<OrderFacts> {
+  const actor = { tenantId: typeof who === "string" ? who : who.tenantId };
+  const [row] = await orderFactsRow(ex, { tenantId: actor.tenantId, orderId }, opts.lock ? "lock" : "");
   if (!row) throw notFound("order");
   const { shop_timezone, lines_json, first_shipped, ...order } = row;
   const lines = jsonColumn<OrderLineJson[]>(lines_json);
