@@ -8,8 +8,7 @@
 //   node --import tsx bench/inproc.ts --prepare          (prints the settings to reuse)
 //   BENCH_DB_URL=… BENCH_SHOP_ID=… BENCH_LIFECYCLES=150 node --import tsx bench/inproc.ts
 import { createApp } from "../src/app.js";
-import { sha256 } from "../src/platform/ids.js";
-import { freshPgDb } from "./lib.js";
+import { addAdminToken, freshPgDb } from "./lib.js";
 import { type Call, runLifecycle, setupCatalog } from "./lifecycle.js";
 
 const TOKEN = "ddt_inproc_bench_0123456789abcdef";
@@ -25,19 +24,7 @@ if (process.argv.includes("--prepare")) {
   const db = await freshPgDb("dd_inproc");
   const { app, deps, tenantId } = await createApp({ config: { databaseUrl: db.url, workers: false, demo: false }, log: () => {} });
   await app.ready();
-  const admin = await deps.db.selectFrom("users").select("id").where("tenant_id", "=", tenantId).executeTakeFirstOrThrow();
-  await deps.db
-    .insertInto("api_tokens")
-    .values({
-      id: crypto.randomUUID(),
-      tenant_id: tenantId,
-      name: "bench",
-      role: "admin",
-      token_hash: sha256(TOKEN),
-      prefix: TOKEN.slice(0, 10),
-      created_by: admin.id,
-    })
-    .execute();
+  await addAdminToken(deps, tenantId, TOKEN);
   const shopId = await setupCatalog(caller(app));
   await app.close();
   console.log(`BENCH_DB_URL=${db.url} BENCH_SHOP_ID=${shopId}`);

@@ -7,6 +7,8 @@ import autocannon from "autocannon";
 import pg from "pg";
 // @ts-expect-error: a plain .mjs script without types
 import { buildServer, SERVER_BUNDLE, SERVER_NODE_OPTIONS } from "../scripts/build-server.mjs";
+import type { Deps } from "../src/platform/context.js";
+import { sha256 } from "../src/platform/ids.js";
 
 export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const ADMIN = { email: "bench@dropdesk.test", password: "lifecycle load 2026 under test" };
@@ -40,6 +42,23 @@ export interface Server {
 
 /** The Node options `npm start` runs the server with (scripts/build-server.mjs). */
 export const SERVER_OPTIONS: string[] = SERVER_NODE_OPTIONS;
+
+/** Gives an in-process bench's app an admin API token for the tenant's first user. */
+export async function addAdminToken(deps: Deps, tenantId: string, token: string): Promise<void> {
+  const admin = await deps.db.selectFrom("users").select("id").where("tenant_id", "=", tenantId).executeTakeFirstOrThrow();
+  await deps.db
+    .insertInto("api_tokens")
+    .values({
+      id: crypto.randomUUID(),
+      tenant_id: tenantId,
+      name: "bench",
+      role: "admin",
+      token_hash: sha256(token),
+      prefix: token.slice(0, 10),
+      created_by: admin.id,
+    })
+    .execute();
+}
 
 /** Starts Dropdesk as a user would (`npm start`: the compiled `dropdesk start`), signs in and makes an admin API token. */
 export async function startServer(opts: { databaseUrl?: string; processes?: number; port: number; nodeArgs?: string[] }): Promise<Server> {

@@ -10,8 +10,7 @@
 //   npm run bench -- statements          (prints one row per step; add VERBOSE=1 for the SQL)
 import pg from "pg";
 import { createApp } from "../src/app.js";
-import { sha256 } from "../src/platform/ids.js";
-import { freshPgDb } from "./lib.js";
+import { addAdminToken, freshPgDb } from "./lib.js";
 import { baselineContext, baselineLifecycle, type Call, runLifecycle, STEPS, type Step, setupCatalog } from "./lifecycle.js";
 
 export async function benchStatements(): Promise<string[]> {
@@ -20,20 +19,8 @@ export async function benchStatements(): Promise<string[]> {
   const out: string[] = [];
   try {
     await app.ready();
-    const admin = await deps.db.selectFrom("users").select("id").where("tenant_id", "=", tenantId).executeTakeFirstOrThrow();
     const token = "ddt_statements_bench_0123456789abcdef";
-    await deps.db
-      .insertInto("api_tokens")
-      .values({
-        id: crypto.randomUUID(),
-        tenant_id: tenantId,
-        name: "bench",
-        role: "admin",
-        token_hash: sha256(token),
-        prefix: token.slice(0, 10),
-        created_by: admin.id,
-      })
-      .execute();
+    await addAdminToken(deps, tenantId, token);
     let log: string[] | null = null;
     const original = pg.Client.prototype.query;
     // With VERBOSE=1 each statement is listed with the time from sending it to its answer (one

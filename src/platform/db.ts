@@ -246,8 +246,8 @@ const shapes = new WeakMap<PgConnectionLike, Map<string, Shape | null>>();
 class ShapedQuery extends PgQuery {
   private connection: PgConnectionLike | undefined;
   private described = false;
-  constructor(name: string | undefined, text: string, values: unknown[] | undefined, callback: QueryCallback) {
-    super(text, values, callback);
+  constructor(name: string | undefined, text: string, values: unknown[] | undefined) {
+    super(text, values);
     this.name = name;
     this.queryMode = "extended";
   }
@@ -301,10 +301,9 @@ class OpenedQuery extends ShapedQuery {
   private skip: number;
   constructor(
     main: { name?: string; text: string; values?: unknown[] },
-    callback: QueryCallback,
     private openers: Opener[],
   ) {
-    super(main.name, main.text, main.values, callback);
+    super(main.name, main.text, main.values);
     this.skip = openers.length;
   }
   override prepare(connection: PgConnectionLike) {
@@ -389,13 +388,13 @@ class PreparingClient extends pg.Client {
         },
       );
     }
-    if (name && promised) return this.submit(new ShapedQuery(name, config, values, () => {}));
+    if (name && promised) return this.submit(new ShapedQuery(name, config, values));
     if (name) return super.query({ name, text: config, values }, callback);
     return super.query(config, values, callback);
   }
 
   private sendWith(main: { name?: string; text: string; values?: unknown[] }, openers: Opener[]): Promise<unknown> {
-    return this.submit(new OpenedQuery(main, () => {}, openers));
+    return this.submit(new OpenedQuery(main, openers));
   }
 
   /** Queues a query made here and answers its result as a promise, as pg does for a config. */

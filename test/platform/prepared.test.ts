@@ -5,6 +5,21 @@ import { setupCatalog } from "../helpers/fixtures.js";
 import { freshDb, startTestApp } from "../helpers/harness.js";
 import { importAndWait } from "../helpers/imports.js";
 
+/** Counts a protocol message (e.g. ReadyForQuery: round trips) the server sends on the pool's connections. */
+function countOnConnections(h: { pool?: unknown }, message: string): { n: number } {
+  const count = { n: 0 };
+  const pool = h.pool as { on(e: string, f: (c: { connection: { on(e: string, f: () => void): void } }) => void): void };
+  const counted = new WeakSet<object>();
+  pool.on("acquire", (c) => {
+    if (counted.has(c)) return;
+    counted.add(c);
+    c.connection.on(message, () => {
+      count.n += 1;
+    });
+  });
+  return count;
+}
+
 // On PostgreSQL each parameterised statement is prepared once per connection and run by name
 // afterwards (src/platform/db.ts); one without parameters keeps the simple protocol.
 describe("prepared statements on postgres", () => {
@@ -43,16 +58,7 @@ describe("prepared statements on postgres", () => {
     try {
       await h.exec("CREATE TABLE t (id int PRIMARY KEY, v text, n bigint, at timestamptz, doc jsonb)");
       // Row descriptions the server sends on the pool's connection (one per Describe answered with columns).
-      let descriptions = 0;
-      const pool = h.pool as unknown as { on(e: string, f: (c: { connection: { on(e: string, f: () => void): void } }) => void): void };
-      const counted = new WeakSet<object>();
-      pool.on("acquire", (c) => {
-        if (counted.has(c)) return;
-        counted.add(c);
-        c.connection.on("rowDescription", () => {
-          descriptions += 1;
-        });
-      });
+      const descriptions = countOnConnections(h, "rowDescription");
       const at = new Date("2026-12-03T10:00:00.000Z");
       const ins = (trx: typeof h.db, id: number, v: string | null) =>
         sql`INSERT INTO t (id, v, n, at, doc) VALUES (${id}, ${v}, ${id * 10}, ${at}, ${JSON.stringify({ id })})`.execute(trx);
@@ -60,11 +66,11 @@ describe("prepared statements on postgres", () => {
         sql<{ id: number; v: string | null; n: number; at: Date; doc: { id: number } }>`SELECT * FROM t WHERE id = ${id}`.execute(trx);
       for (let i = 1; i <= 3; i++) await ins(h.db, i, i === 2 ? null : `v${i}`);
       // An insert has no result columns: no description is sent for it, the first time or later.
-      expect(descriptions).toBe(0);
+      expect(descriptions.n).toBe(0);
       const rows = [];
       for (let i = 1; i <= 3; i++) rows.push(...(await read(h.db, i)).rows);
       // The select was described once, and its later runs still give named, parsed columns.
-      expect(descriptions).toBe(1);
+      expect(descriptions.n).toBe(1);
       expect(rows).toEqual([
         { id: 1, v: "v1", n: 10, at, doc: { id: 1 } },
         { id: 2, v: null, n: 20, at, doc: { id: 2 } },
@@ -73,7 +79,7 @@ describe("prepared statements on postgres", () => {
       // Inside a transaction (the statement going with its BEGIN) the kept shape is used as well.
       const inTx = await h.db.transaction().execute(async (trx) => (await read(trx, 2)).rows);
       expect(inTx).toEqual([rows[1]]);
-      expect(descriptions).toBe(1);
+      expect(descriptions.n).toBe(1);
       // A statement returning nothing now returns an empty result, with the same shape.
       expect((await read(h.db, 99)).rows).toEqual([]);
       // A prepared statement whose result changed shape is refused by PostgreSQL, not read with the
@@ -82,7 +88,7 @@ describe("prepared statements on postgres", () => {
       await expect(read(h.db, 1)).rejects.toThrow(/cached plan must not change result type/);
       const other = await sql<{ id: number; extra: number | null }>`SELECT id, extra FROM t WHERE id = ${1}`.execute(h.db);
       expect(other.rows).toEqual([{ id: 1, extra: null }]);
-      expect(descriptions).toBe(2);
+      expect(descriptions.n).toBe(2);
     } finally {
       await h.drop();
     }
@@ -113,24 +119,15 @@ describe("prepared statements on postgres", () => {
     try {
       await h.exec("CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL)");
       // Answers (ReadyForQuery) the server sends on the pool's one connection, i.e. round trips.
-      let trips = 0;
-      const pool = h.pool as unknown as { on(e: string, f: (c: { connection: { on(e: string, f: () => void): void } }) => void): void };
-      const counted = new WeakSet<object>();
-      pool.on("acquire", (c) => {
-        if (counted.has(c)) return;
-        counted.add(c);
-        c.connection.on("readyForQuery", () => {
-          trips += 1;
-        });
-      });
+      const trips = countOnConnections(h, "readyForQuery");
       const ins = (trx: typeof h.db, id: number, v: string) => sql`INSERT INTO t (id, v) VALUES (${id}, ${v})`.execute(trx);
-      const before = trips;
+      const before = trips.n;
       await h.db.transaction().execute(async (trx) => {
         await ins(trx, 1, "a");
         await ins(trx, 2, "b");
       });
       // BEGIN + the first insert, the second insert, COMMIT: three (four when BEGIN went alone).
-      expect(trips - before).toBe(3);
+      expect(trips.n - before).toBe(3);
 
       // The first statement fails (a duplicate key), or the second does after the first wrote: nothing
       // of either transaction stays (the first statement ran inside it), and the connection goes on.
@@ -162,7 +159,7 @@ describe("prepared statements on postgres", () => {
       expect(after).toEqual([{ v: "b" }]);
 
       // A savepoint goes with the statement after it; rolling back to it undoes what came after.
-      const sp = trips;
+      const sp = trips.n;
       await h.db.transaction().execute(async (trx) => {
         await ins(trx, 5, "e");
         await sql`savepoint s1`.execute(trx);
@@ -171,14 +168,14 @@ describe("prepared statements on postgres", () => {
         await ins(trx, 7, "g");
       });
       // BEGIN + 5, SAVEPOINT + 6, ROLLBACK TO, 7, COMMIT: five (six with the savepoint alone).
-      expect(trips - sp).toBe(5);
+      expect(trips.n - sp).toBe(5);
       const kept = await sql<{ id: number }>`SELECT id FROM t WHERE id >= 5 ORDER BY id`.execute(h.db);
       expect(kept.rows.map((r) => r.id)).toEqual([5, 7]);
 
       // A transaction that runs nothing costs no round trip.
-      const idle = trips;
+      const idle = trips.n;
       await h.db.transaction().execute(async () => {});
-      expect(trips).toBe(idle);
+      expect(trips.n).toBe(idle);
     } finally {
       await h.drop();
     }
@@ -188,16 +185,7 @@ describe("prepared statements on postgres", () => {
     const h = await freshDb("postgres");
     try {
       await h.exec("CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE note (id int PRIMARY KEY, t_id int NOT NULL REFERENCES t)");
-      let trips = 0;
-      const pool = h.pool as unknown as { on(e: string, f: (c: { connection: { on(e: string, f: () => void): void } }) => void): void };
-      const counted = new WeakSet<object>();
-      pool.on("acquire", (c) => {
-        if (counted.has(c)) return;
-        counted.add(c);
-        c.connection.on("readyForQuery", () => {
-          trips += 1;
-        });
-      });
+      const trips = countOnConnections(h, "readyForQuery");
       const row = (trx: typeof h.db, id: number) => sql`INSERT INTO t (id) VALUES (${id})`.execute(trx);
       const note = (trx: typeof h.db, id: number, tId: number) =>
         sql`INSERT INTO note (id, t_id) VALUES (${id}, ${tId}) ${sql.raw(WITH_NEXT)}`.execute(trx);
@@ -206,7 +194,7 @@ describe("prepared statements on postgres", () => {
         await row(trx, 1);
         await note(trx, 1, 1);
       });
-      const before = trips;
+      const before = trips.n;
       const seen = await h.db.transaction().execute(async (trx) => {
         await row(trx, 2);
         await note(trx, 2, 2);
@@ -215,14 +203,14 @@ describe("prepared statements on postgres", () => {
       });
       expect(seen).toBe(1);
       // BEGIN + the row, the note + the count, COMMIT.
-      expect(trips - before).toBe(3);
-      const mid = trips;
+      expect(trips.n - before).toBe(3);
+      const mid = trips.n;
       await h.db.transaction().execute(async (trx) => {
         await row(trx, 3);
         await note(trx, 3, 3);
       });
       // BEGIN + the row, the note + COMMIT.
-      expect(trips - mid).toBe(2);
+      expect(trips.n - mid).toBe(2);
 
       // A marked statement that fails (no such t) fails the COMMIT it went with: nothing of the
       // transaction stays.
